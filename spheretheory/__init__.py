@@ -1,0 +1,41 @@
+"""spheretheory: spherical motion dynamics of scale-invariant weights — derived, simulated and checked.
+
+Top-level names are loaded lazily so that ``import spheretheory`` stays cheap (no sympy, no numba):
+
+* :func:`predict` — equilibrium predictions from hyperparameters (:mod:`spheretheory.predict`);
+* :func:`lr_drop` — steps to the new equilibrium after a learning-rate drop;
+* :func:`simulate` — discrete simulations of the dynamics (:mod:`spheretheory.simulation`);
+* :mod:`theory` — the sympy derivations.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "predict": ("spheretheory.predict", "predict"),
+    "lr_drop": ("spheretheory.predict", "lr_drop"),
+    "Prediction": ("spheretheory.predict", "Prediction"),
+    "simulate": ("spheretheory.simulation", "simulate"),
+    "theory": ("spheretheory.theory", None),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'spheretheory' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,58 @@
+"""Helpers shared by the subcommands: JSON output and plain-text tables."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays (recursively) to JSON-ready Python objects; non-finite floats become None."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as one JSON object (strict JSON: no NaN/Infinity)."""
+    print(json.dumps(to_jsonable(obj), indent=2, allow_nan=False))
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if not math.isfinite(v):
+            return str(v)
+        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+            return f"{v:.6e}"
+        return f"{v:.6g}"
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=6)
+    return str(value)
+
+
+def print_table(rows: Sequence[tuple[str, Any, str]], title: str | None = None) -> None:
+    """Print ``(name, value, description)`` rows as an aligned table."""
+    if title:
+        print(title)
+        print("-" * len(title))
+    cells = [(name, format_value(value), desc) for name, value, desc in rows]
+    w0 = max(len(c[0]) for c in cells)
+    w1 = max(len(c[1]) for c in cells)
+    for name, value, desc in cells:
+        print(f"  {name:<{w0}}  {value:>{w1}}  {desc}".rstrip())
