@@ -1,0 +1,206 @@
+"""Discrete simulations of scale-invariant weights under SGD(M)/Nesterov/Adam/AdamW/Lion with weight decay.
+
+One API, interchangeable backends: :func:`simulate` with ``backend="numba"`` (default; parallel over
+trajectories), ``"numpy"`` (a plain, readable reference) or ``"cupy"`` (GPU), and ``method="full"`` (the
+d-dimensional
+weights) or ``"reduced"`` (an exact reduced-state chain for isotropic noise, :mod:`.reduced`). Every call
+returns a
+:class:`~spheretheory.simulation.result.SimulationResult`. See ``docs/simulation.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .result import QUANTITIES, SimulationResult
+from .schedules import Schedule, constant, linear_drift, step_decay, stepped
+
+__all__ = [
+    "QUANTITIES",
+    "Schedule",
+    "SimulationResult",
+    "constant",
+    "linear_drift",
+    "simulate",
+    "step_decay",
+    "stepped",
+]
+
+
+def simulate(
+    optimizer: str = "sgd",
+    lr: float | np.ndarray = 0.1,
+    weight_decay: float | np.ndarray = 1e-3,
+    momentum: float | np.ndarray = 0.0,
+    *,
+    dim: int = 256,
+    steps: int = 10_000,
+    trajectories: int = 64,
+    unit_grad_sq: float | np.ndarray = 1.0,
+    noise: str = "isotropic",
+    spectrum: np.ndarray | None = None,
+    drift: np.ndarray | None = None,
+    lr_schedule: Schedule | dict | None = None,
+    wd_schedule: Schedule | dict | None = None,
+    grad_schedule: Schedule | dict | None = None,
+    rescale_on_drop: bool = False,
+    beta1: float | np.ndarray = 0.9,
+    beta2: float | np.ndarray | None = None,
+    eps: float | np.ndarray = 1e-8,
+    decoupled: bool | None = None,
+    model: Any = None,
+    w0: np.ndarray | None = None,
+    init_norm: float = 1.0,
+    record_every: int = 1,
+    record: str = "series",
+    backend: str = "numba",
+    method: str = "full",
+    seed: int | np.random.SeedSequence | None = None,
+    noise_draws: np.ndarray | None = None,
+    dtype: Any = np.float64,
+    progress: bool | None = None,
+    summary_fraction: float = 0.25,
+) -> SimulationResult:
+    """Simulate many independent trajectories of a scale-invariant weight w ∈ R^d.
+
+    The update rules (PyTorch conventions; λ = ``weight_decay``, η_t = ``lr``·lr_schedule(t)):
+
+    * ``"sgd"`` (Wan et al. eq. 7): w_{t+1} = w_t − η(g_t + λw_t).
+    * ``"sgdm"`` heavy ball (Wan et al. eq. 10–11, PyTorch SGD momentum=α, dampening=0):
+      v_t = αv_{t−1} + g_t + λw_t; w_{t+1} = w_t − ηv_t.
+    * ``"nesterov"`` (PyTorch nesterov=True): d_t = g_t + λw_t; v_t = αv_{t−1} + d_t; w_{t+1} = w_t − η(d_t
+      + αv_t).
+    * ``"adam"`` (PyTorch Adam, coupled L2): g' = g + λw; m ← β₁m + (1−β₁)g'; s ← β₂s + (1−β₂)g'²;
+      w ← w − η m̂/(√ŝ + ε) with m̂ = m/(1−β₁^t), ŝ = s/(1−β₂^t), t counted from 1.
+    * ``"adamw"`` (PyTorch AdamW, decoupled): w ← w − ηλw − η m̂/(√ŝ + ε) with the moments of g.
+    * ``"lion"`` (Chen et al. 2023): c = β₁m + (1−β₁)g; w ← w − η(sign(c) + λw); m ← β₂m + (1−β₂)g.
+
+    ``decoupled=True`` applies the decay as w ← w − ηλw (on the old w, beside the step) instead of adding λw
+    to
+    the gradient; the default is coupled for sgd/sgdm/nesterov/adam and decoupled for adamw/lion.
+
+    Synthetic gradients obey scale invariance (Wan et al. Lemma 1): g_t = g̃_t/‖w_t‖ with g̃_t ⟂ w_t.
+    ``noise="isotropic"``: g̃ = √(L_t/(d−1))·P⊥ξ, ξ ~ N(0, I_d), so E‖g̃‖² = L_t exactly;
+    ``"anisotropic"``: ξ ~ N(0, diag(spectrum)) with the spectrum rescaled to mean 1 (E‖g̃‖² = L_t averaged
+    over
+    directions of w); ``"drift"``: g̃ = P⊥(a + √(L_t/(d−1))ξ) with the fixed vector a = ``drift`` (the
+    gradient of
+    the linear loss ⟨a, w/‖w‖⟩ plus noise). L_t = ``unit_grad_sq``·grad_schedule(t). With ``model=`` (a
+    :class:`spheretheory.models.ScaleInvariantModel`) the model's stochastic gradients are used instead (numpy
+    loop, any backend name).
+
+    Parameters
+    ----------
+    optimizer:
+        One of ``sgd, sgdm, nesterov, adam, adamw, lion``.
+    lr, weight_decay, momentum, unit_grad_sq, beta1, beta2, eps:
+        Scalars or 1-D arrays of a common length G (a hyperparameter grid). ``momentum`` is α for
+        sgdm/nesterov
+        (must be 0 otherwise); ``beta2=None`` means 0.999 (Adam family) or 0.99 (Lion).
+    dim:
+        d ≥ 2.
+    steps:
+        Number of iterations T ≥ 1.
+    trajectories:
+        n independent trajectories per grid point.
+    lr_schedule, wd_schedule, grad_schedule:
+        Multipliers of lr, weight_decay and unit_grad_sq over time (:mod:`.schedules`; ``None`` = constant).
+    rescale_on_drop:
+        At each drop of the learning rate by k, divide w by k^(1/4) (Wan et al. Sec. 4.2); the momentum
+        buffer is
+        left as it is.
+    w0:
+        Initial weights broadcastable to (G, n, d); default: independent uniformly random directions of norm
+        ``init_norm`` (the same for every backend with the same seed).
+    record, record_every:
+        ``"series"`` records the quantities every ``record_every`` iterations; ``"summary"`` keeps only the
+        streaming statistics (memory independent of ``steps``).
+    backend:
+        ``"numba"``, ``"numpy"`` or ``"cupy"`` (needs CuPy and a CUDA device).
+    method:
+        ``"full"`` (this module's d-dimensional simulators) or ``"reduced"``
+        (:func:`spheretheory.simulation.reduced.simulate_reduced`).
+    seed:
+        Seeds every random draw; the same seed gives the same result run to run on a given backend (also with
+        numba's parallel threads: each fixed chunk of trajectories has its own generator).
+    noise_draws:
+        Injected standard normals ξ of shape (steps, G, n, d) (or (steps, G·n, d)) used instead of the
+        generator,
+        so that backends can be compared on identical draws.
+    dtype:
+        float64 (default) or float32 for the weights and optimizer state (reductions accumulate in float64).
+    progress:
+        Show a tqdm progress bar (``None``: only on a TTY for long runs).
+    summary_fraction:
+        The streaming summaries cover the last ``summary_fraction`` of the iterations.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad input, naming the parameter and the allowed range.
+    ImportError
+        ``backend="cupy"`` without CuPy or without a CUDA device.
+    """
+    from ._spec import build_problem
+
+    problem = build_problem(
+        optimizer=optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        dim=dim,
+        steps=steps,
+        trajectories=trajectories,
+        unit_grad_sq=unit_grad_sq,
+        noise=noise,
+        spectrum=spectrum,
+        drift=drift,
+        lr_schedule=lr_schedule,
+        wd_schedule=wd_schedule,
+        grad_schedule=grad_schedule,
+        rescale_on_drop=rescale_on_drop,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        decoupled=decoupled,
+        model=model,
+        w0=w0,
+        init_norm=init_norm,
+        record_every=record_every,
+        record=record,
+        backend=backend,
+        method=method,
+        seed=seed,
+        noise_draws=noise_draws,
+        dtype=dtype,
+        progress=progress,
+        summary_fraction=summary_fraction,
+    )
+    if problem.method == "reduced":
+        # Contract with .reduced: simulate_reduced(problem) takes the validated Problem (._spec.Problem:
+        # params broadcast to (G,), schedules, seed, record settings, ...) and returns a SimulationResult
+        # whose series have shape (n_records, G, n) at problem.record_steps, with w_final=None.
+        try:
+            from .reduced import simulate_reduced
+        except ImportError as exc:
+            raise NotImplementedError(
+                "method='reduced' needs spheretheory.simulation.reduced, which is not available yet"
+            ) from exc
+        return simulate_reduced(problem)
+    if problem.model is not None or problem.backend == "numpy":
+        from ._numpy import run as run_numpy
+
+        return run_numpy(problem)
+    if problem.backend == "numba":
+        from ._numba import run as run_numba
+
+        return run_numba(problem)
+    from ._cupy import run as run_cupy
+
+    return run_cupy(problem)
