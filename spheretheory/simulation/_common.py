@@ -1,0 +1,162 @@
+"""Pieces shared by the full-d backends: seeding, initial weights, per-trajectory parameters, result assembly."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from ._spec import OPT_CODE, Problem
+from .result import QUANTITIES, SimulationResult
+
+#: index of each recorded quantity in the (Q, ...) arrays the kernels fill
+Q_INDEX = {q: i for i, q in enumerate(QUANTITIES)}
+NQ = len(QUANTITIES)
+
+
+def seed_sequences(problem: Problem) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """(initial-weight seed, noise seed): children of the user's seed, the same for every backend."""
+    ss = (
+        problem.seed
+        if isinstance(problem.seed, np.random.SeedSequence)
+        else np.random.SeedSequence(problem.seed)
+    )
+    init, noise = ss.spawn(2)
+    return init, noise
+
+
+def initial_weights(problem: Problem) -> np.ndarray:
+    """(N, d) float64 initial weights: ``w0`` if given, else uniformly random directions of norm ``init_norm``.
+
+    Drawn in float64 from the first child of the seed, so every backend starts from the same w_0.
+    """
+    if problem.w0 is not None:
+        return problem.w0.reshape(problem.N, problem.dim).astype(np.float64)
+    init_ss, _ = seed_sequences(problem)
+    z = np.random.default_rng(init_ss).standard_normal((problem.N, problem.dim))
+    z *= problem.init_norm / np.linalg.norm(z, axis=1, keepdims=True)
+    return z
+
+
+def per_trajectory(problem: Problem) -> dict[str, np.ndarray]:
+    """Hyperparameters repeated over trajectories: (N,) float64 arrays, grid-major (index = g·n + j)."""
+    n = problem.trajectories
+    return {k: np.repeat(v, n) for k, v in problem.params.items()}
+
+
+def decay_split(problem: Problem, wd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coupled λ, decoupled λ) per trajectory: one of them is zero."""
+    zero = np.zeros_like(wd)
+    return (zero, wd) if problem.decoupled else (wd, zero)
+
+
+def optimizer_code(problem: Problem) -> int:
+    return OPT_CODE[problem.optimizer]
+
+
+def noise_scale_vectors(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """(√spectrum or empty, drift or empty) as float64 arrays (empty = not used)."""
+    sc = np.sqrt(problem.spectrum) if problem.spectrum is not None else np.zeros(0)
+    dr = problem.drift.astype(np.float64) if problem.drift is not None else np.zeros(0)
+    return sc, dr
+
+
+def block_length(problem: Problem, target: int = 1 << 24) -> int:
+    """Iterations per kernel call: about ``target`` element-updates, so progress and schedules are per block.
+
+    Depends only on (N, d, steps), never on the machine, so seeded runs are reproducible everywhere.
+    """
+    return int(max(1, min(problem.steps, target // max(1, problem.N * problem.dim))))
+
+
+def show_progress(problem: Problem) -> bool:
+    if problem.progress is not None:
+        return problem.progress
+    work = float(problem.steps) * problem.N * problem.dim
+    return bool(work > 2e9 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+
+
+def make_progress(problem: Problem, desc: str) -> Any:
+    """A tqdm bar over iterations (or a do-nothing stand-in)."""
+    if not show_progress(problem):
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=problem.steps, desc=desc, unit="step", leave=False)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def new_buffers(problem: Problem) -> dict[str, np.ndarray]:
+    """Record and summary arrays (NaN-filled records; Welford accumulators)."""
+    N = problem.N
+    R = problem.n_records
+    return {
+        "rec": np.full((NQ, R, N), np.nan, dtype=np.float64),
+        "sum_count": np.zeros(N, dtype=np.int64),
+        "sum_mean": np.zeros((NQ, N), dtype=np.float64),
+        "sum_m2": np.zeros((NQ, N), dtype=np.float64),
+        "diverged": np.zeros(N, dtype=np.bool_),
+        "div_step": np.full(N, -1, dtype=np.int64),
+    }
+
+
+def assemble(
+    problem: Problem, buffers: dict[str, np.ndarray], w_final: np.ndarray, backend: str
+) -> SimulationResult:
+    """Build the :class:`SimulationResult` from the filled buffers (all host numpy arrays)."""
+    G, n, R = problem.G, problem.trajectories, problem.n_records
+    rec = buffers["rec"]
+    defined = {q: True for q in QUANTITIES}
+    defined["h_tilde"] = problem.has_h
+    series: dict[str, np.ndarray | None] = {}
+    for q, i in Q_INDEX.items():
+        series[q] = rec[i].reshape(R, G, n) if (problem.record == "series" and defined[q]) else None
+    count = buffers["sum_count"]
+    summary: dict[str, np.ndarray] = {"count": count.reshape(G, n)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for q, i in Q_INDEX.items():
+            if not defined[q]:
+                continue
+            mean = np.where(count > 0, buffers["sum_mean"][i], np.nan)
+            var = np.where(count > 0, buffers["sum_m2"][i] / np.maximum(count, 1), np.nan)
+            summary[f"{q}_mean"] = mean.reshape(G, n)
+            summary[f"{q}_var"] = var.reshape(G, n)
+    diverged = buffers["diverged"].reshape(G, n)
+    wf = np.array(w_final, dtype=problem.dtype).reshape(G, n, problem.dim)
+    wf[diverged] = np.nan  # the weights of a diverged trajectory are not meaningful
+    fsq = np.einsum("gnd,gnd->gn", wf.astype(np.float64), wf.astype(np.float64))
+    summary["final_sq_norm"] = np.where(diverged, np.nan, fsq)
+    # the summary of a diverged trajectory covers only its finite part: mark it invalid
+    for key in list(summary):
+        if key.endswith(("_mean", "_var")):
+            summary[key] = np.where(diverged, np.nan, summary[key])
+    config = problem.config()
+    config["backend"] = backend
+    return SimulationResult(
+        steps=problem.record_steps,
+        summary=summary,
+        diverged=diverged,
+        diverged_step=buffers["div_step"].reshape(G, n),
+        params={k: v.copy() for k, v in problem.params.items()},
+        config=config,
+        w_final=wf,
+        **series,
+    )
+
+
+def n_streams(N: int) -> int:
+    """Number of independent random streams for N trajectories (a function of N only)."""
+    return int(min(N, 256))
+
+
+def chunk_size(N: int) -> int:
+    return int(math.ceil(N / n_streams(N)))
