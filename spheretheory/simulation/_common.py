@@ -1,4 +1,4 @@
-"""Pieces shared by the full-d backends: seeding, initial weights, per-trajectory parameters, result assembly."""
+"""Shared by the full-d backends: seeding, initial weights, per-trajectory parameters, result assembly."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def seed_sequences(problem: Problem) -> tuple[np.random.SeedSequence, np.random.
 
 
 def initial_weights(problem: Problem) -> np.ndarray:
-    """(N, d) float64 initial weights: ``w0`` if given, else uniformly random directions of norm ``init_norm``.
+    """(N, d) float64 initial weights: ``w0`` if given, else random directions of norm ``init_norm``.
 
     Drawn in float64 from the first child of the seed, so every backend starts from the same w_0.
     """

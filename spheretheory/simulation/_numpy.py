@@ -1,4 +1,4 @@
-"""Plain numpy reference backend: the update rules written out, vectorized over trajectories, looped over steps.
+"""Plain numpy reference backend: the update rules written out, vectorized over trajectories.
 
 This is the readable definition the fast backends are tested against (on injected noise, to round-off). The
 weights and optimizer state are stored in ``problem.dtype``; every step is computed in float64 and rounded to
