@@ -1,0 +1,18 @@
+"""The three regimes of training on the sphere at a fixed ELR (Kodryan et al. 2022): classifier and ELR sweep.
+
+* :func:`classify` — ``convergence`` / ``chaotic_equilibrium`` / ``divergence`` from measured statistics;
+* :func:`sweep` — an ELR sweep over several seeds with the derived boundaries (a phase diagram);
+* :func:`plot_phase_diagram` — the figure (matplotlib, imported lazily).
+"""
+
+from .classify import REGIMES, RegimeResult, classify
+
+__all__ = ["REGIMES", "RegimeResult", "classify", "sweep", "PhaseDiagram", "plot_phase_diagram"]
+
+
+def __getattr__(name: str):
+    if name in ("sweep", "PhaseDiagram", "plot_phase_diagram", "make_model"):
+        from . import sweep as _sweep
+
+        return getattr(_sweep, name)
+    raise AttributeError(f"module 'spheretheory.regimes' has no attribute {name!r}")

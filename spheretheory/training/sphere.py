@@ -1,0 +1,148 @@
+"""Training on the sphere at a fixed effective learning rate (Kodryan et al. 2022; theory brief Sec. 5).
+
+    u_{t+1} = (u_t − ELR·∇L_B(u_t)) / ‖u_t − ELR·∇L_B(u_t)‖
+
+on one joint sphere (all weights) or one sphere per group. Because L is scale-invariant, this is the authors'
+"lr = ELR·ρ₀² with the norm reset to ρ₀ after each step" for any ρ₀; we use ρ₀ = 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._validation import check_int, check_real
+from ..models.base import ScaleInvariantModel
+from .trajectory import Recorder, Trajectory, angle_between, cosine, progress
+
+
+def _groups(dim: int, groups: Sequence[int] | None) -> list[slice] | None:
+    if groups is None:
+        return None
+    sizes = [check_int("groups[i]", g, low=1) for g in groups]
+    if sum(sizes) != dim:
+        raise ValueError(f"groups must be sizes summing to the model dimension {dim}; got sum {sum(sizes)}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(slice(start, start + s))
+        start += s
+    return out
+
+
+def _normalize(w: np.ndarray, groups: list[slice] | None) -> np.ndarray:
+    if groups is None:
+        return w / np.linalg.norm(w, axis=-1, keepdims=True)
+    out = np.empty_like(w)
+    for sl in groups:
+        out[..., sl] = w[..., sl] / np.linalg.norm(w[..., sl], axis=-1, keepdims=True)
+    return out
+
+
+def initial_weights(model: ScaleInvariantModel, runs: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniformly random unit directions, shape ``(runs, dim)`` (or the model's ``initial_weights``)."""
+    init = getattr(model, "initial_weights", None)
+    if init is not None:
+        return init(runs, rng)
+    z = rng.standard_normal((runs, model.dim))
+    return z / np.linalg.norm(z, axis=-1, keepdims=True)
+
+
+def train_sphere(
+    model: ScaleInvariantModel,
+    elr: float,
+    steps: int,
+    *,
+    runs: int = 8,
+    seed: int | None = 0,
+    w0: np.ndarray | None = None,
+    groups: Sequence[int] | None = None,
+    record_every: int = 1,
+    stochastic: bool = True,
+    progress_bar: bool | None = None,
+) -> Trajectory:
+    """Train ``runs`` independent copies of ``model`` on the sphere at a fixed ELR.
+
+    Implements u_{t+1} = (u_t − ELR·∇L_B(u_t))/‖·‖ (Kodryan et al. 2022), per group when ``groups`` is given.
+
+    Parameters
+    ----------
+    model:
+        A :class:`~spheretheory.models.base.ScaleInvariantModel`.
+    elr:
+        Effective learning rate, > 0.
+    steps:
+        Number of updates, ≥ 1.
+    runs:
+        Independent runs (vectorized), ≥ 1.
+    seed:
+        Seed of the generator drawing the initial directions and the gradient noise.
+    w0:
+        Initial weights, shape ``(runs, dim)`` (normalized here); default uniform random directions.
+    groups:
+        Sizes of consecutive weight groups, each trained on its own unit sphere; ``None``: one joint sphere.
+    record_every:
+        Record the statistics every this many steps (the last step is always recorded).
+    stochastic:
+        ``False`` uses the exact full gradient (deterministic sphere GD).
+    progress_bar:
+        Show a tqdm bar (default: when stderr is a TTY).
+
+    Returns
+    -------
+    Trajectory
+        With ``elr`` set; a run that produces a non-finite value is frozen and reported as diverged.
+    """
+    elr = float(check_real("elr", elr, low=0.0, low_inclusive=False))
+    steps = check_int("steps", steps, low=1)
+    runs = check_int("runs", runs, low=1)
+    record_every = check_int("record_every", record_every, low=1)
+    sl = _groups(model.dim, groups)
+    rng = np.random.default_rng(seed)
+    if w0 is None:
+        u = initial_weights(model, runs, rng)
+    else:
+        u = check_real("w0", w0).reshape(-1, model.dim) if np.ndim(w0) else None
+        if u is None or u.shape != (runs, model.dim):
+            raise ValueError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
+    u = _normalize(np.array(u, dtype=float), sl)
+    u_start = u.copy()
+    record_at = set(range(0, steps, record_every)) | {steps - 1}
+    rec = Recorder(runs, len(record_at))
+    alive = np.ones(runs, dtype=bool)
+    diverged_at = np.full(runs, -1, dtype=np.int64)
+    grng = rng if stochastic else None
+    with np.errstate(all="ignore"):
+        for t in progress(range(steps), steps, progress_bar, f"sphere ELR={elr:g}"):
+            g = model.grad(u, rng=grng)
+            v = _normalize(u - elr * g, sl)
+            bad = ~np.all(np.isfinite(v), axis=-1) & alive
+            if np.any(bad):
+                diverged_at[bad] = t
+                alive &= ~bad
+            v = np.where(alive[:, None], v, u)
+            if t in record_at:
+                rec.record(
+                    t + 1, model.loss(v), angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive
+                )
+            u = v
+    return Trajectory(
+        steps=rec.steps,
+        loss=rec.loss,
+        angular_update=rec.angle,
+        cos_to_start=rec.cos0,
+        sq_norm=rec.sq_norm,
+        diverged=~alive,
+        diverged_at=diverged_at,
+        dim=model.dim,
+        min_loss=getattr(model, "min_loss", None),
+        random_loss=getattr(model, "random_loss", None),
+        elr=elr,
+        meta={
+            "mode": "sphere",
+            "model": type(model).__name__,
+            "seed": seed,
+            "groups": groups,
+            "final_weights": u,
+        },
+    )
