@@ -502,6 +502,17 @@ class SphereMonitor:
             the derived series of :data:`SERIES` and the raw sums of :data:`RAW_KEYS`, each (n_records,
             n_columns); ``"columns"`` (n_columns,) names and ``"column_group"`` (n_columns,) group index.
         """
+        return self._records_as_numpy(pool=False)
+
+    def group_records(self) -> dict[str, np.ndarray]:
+        """Like :meth:`records` with one column per group, also when ``per_unit=True``.
+
+        Per-unit raw sums are added up over the units of each group (exact: every raw quantity is a sum over rows),
+        then the series are derived for the group as a whole.
+        """
+        return self._records_as_numpy(pool=self.per_unit)
+
+    def _records_as_numpy(self, pool: bool) -> dict[str, np.ndarray]:
         n = len(self._records)
         ncol = getattr(self, "n_columns", 0)
         out: dict[str, np.ndarray] = {"step": np.array([r["step"] for r in self._records], dtype=np.int64)}
@@ -517,14 +528,33 @@ class SphereMonitor:
             )
             for k in HYPER
         }
-        if self.groups:
-            out.update(
-                _derive(raw, hyp, self._n_elements, self._w0_sq.cpu().numpy(), self._adam, self._column_group)
-            )
+        if not self.groups:
+            out.update(raw)
+            out.update(hyp)
+            out["columns"] = np.array([], dtype=object)
+            out["column_group"] = np.zeros(0, dtype=np.int64)
+            return out
+        colgroup = self._column_group
+        n_el = self._n_elements
+        w0_sq = self._w0_sq.cpu().numpy()
+        names = self.column_names
+        if pool:
+            ng = len(self.groups)
+
+            def pool_cols(a: np.ndarray) -> np.ndarray:
+                res = np.zeros(a.shape[:-1] + (ng,))
+                np.add.at(res, (..., colgroup), a)  # unbuffered: repeated group indices accumulate
+                return res
+
+            raw = {k: pool_cols(v) for k, v in raw.items()}
+            n_el, w0_sq = pool_cols(n_el), pool_cols(w0_sq)
+            colgroup = np.arange(ng)
+            names = [g.name for g in self.groups]
+        out.update(_derive(raw, hyp, n_el, w0_sq, self._adam, colgroup))
         out.update(raw)
         out.update(hyp)
-        out["columns"] = np.array(self.column_names, dtype=object)
-        out["column_group"] = getattr(self, "_column_group", np.zeros(0, dtype=np.int64))
+        out["columns"] = np.array(names, dtype=object)
+        out["column_group"] = colgroup
         return out
 
     @property
