@@ -50,7 +50,8 @@ from .result import SimulationResult
 SGD, SGDM, NESTEROV, ADAM, ADAMW, LION = range(6)
 
 
-@njit(cache=True, parallel=True)
+# reassociation lets LLVM vectorize the float64 sums; no 'nnan'/'ninf' so the divergence tests stay
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract", "nsz"})
 def _kernel(
     t0,
     opt,
@@ -119,21 +120,26 @@ def _kernel(
                         W[j, i] = W[j, i] * f
                 # ---- pass 1: noise and the sums that define the tangential projection
                 sig = math.sqrt(L[j] * g_mult[s] * inv_dm1)
+                if use_draws:
+                    for i in range(d):
+                        y[i] = sig * np.float64(draws[s, j, i])
+                else:
+                    for i in range(d):  # the floor: nothing but the generator in this loop
+                        y[i] = gen.standard_normal()
+                    for i in range(d):
+                        y[i] *= sig
+                if has_scale:
+                    for i in range(d):
+                        y[i] *= scale[i]
+                if has_drift:
+                    for i in range(d):
+                        y[i] += drift[i]
                 yw = 0.0
                 yy = 0.0
                 ww = 0.0
                 w0w = 0.0
                 for i in range(d):
-                    if use_draws:
-                        xi = np.float64(draws[s, j, i])
-                    else:
-                        xi = gen.standard_normal()
-                    yi = sig * xi
-                    if has_scale:
-                        yi *= scale[i]
-                    if has_drift:
-                        yi += drift[i]
-                    y[i] = yi
+                    yi = y[i]
                     wi = np.float64(W[j, i])
                     yw += yi * wi
                     yy += yi * yi
@@ -146,51 +152,73 @@ def _kernel(
                 c = yw / ww
                 inv = 1.0 / math.sqrt(ww)
                 ugs = yy - yw * c  # ‖g̃‖² = ‖P⊥y‖²
-                # ---- pass 2: the optimizer update
+                # ---- pass 2: the optimizer update, one loop per optimizer (no branch inside)
                 vg = 0.0
                 bb = 0.0
                 dd = 0.0
                 dw = 0.0
                 nn = 0.0
-                bc1 = 1.0 - b1[j] ** (t + 1)
-                bc2 = 1.0 - b2[j] ** (t + 1)
-                for i in range(d):
-                    wi = np.float64(W[j, i])
-                    gi = (y[i] - c * wi) * inv
-                    gc = gi + lam_c * wi
-                    if opt == SGD:
-                        step = gc
-                    elif opt == SGDM:
+                eld = eta * lam_d
+                if opt == SGD:
+                    for i in range(d):
+                        wi = np.float64(W[j, i])
+                        gi = (y[i] - c * wi) * inv
+                        W[j, i] = wi - eld * wi - eta * (gi + lam_c * wi)
+                        wn = np.float64(W[j, i])
+                        di = wi - wn
+                        dd += di * di
+                        dw += di * wi
+                        nn += wn * wn
+                elif opt == SGDM or opt == NESTEROV:
+                    nest = 1.0 if opt == NESTEROV else 0.0
+                    for i in range(d):
+                        wi = np.float64(W[j, i])
+                        gi = (y[i] - c * wi) * inv
+                        gc = gi + lam_c * wi
                         vi = np.float64(V[j, i])
                         vg += vi * gi
-                        vi = a * vi + gc
-                        V[j, i] = vi
-                        step = np.float64(V[j, i])
-                    elif opt == NESTEROV:
-                        vi = np.float64(V[j, i])
-                        vg += vi * gi
-                        vi = a * vi + gc
-                        V[j, i] = vi
-                        step = gc + a * np.float64(V[j, i])
-                    elif opt == ADAM or opt == ADAMW:
-                        m = b1[j] * np.float64(V[j, i]) + (1.0 - b1[j]) * gc
-                        sv = b2[j] * np.float64(S[j, i]) + (1.0 - b2[j]) * gc * gc
-                        V[j, i] = m
-                        S[j, i] = sv
+                        V[j, i] = a * vi + gc
+                        vn = np.float64(V[j, i])
+                        # heavy ball: step = v_t; Nesterov (PyTorch): step = d_t + αv_t
+                        step = vn + nest * (gc + a * vn - vn)
+                        W[j, i] = wi - eld * wi - eta * step
+                        wn = np.float64(W[j, i])
+                        di = wi - wn
+                        dd += di * di
+                        dw += di * wi
+                        nn += wn * wn
+                elif opt == ADAM or opt == ADAMW:
+                    bc1 = 1.0 - b1[j] ** (t + 1)
+                    bc2 = 1.0 - b2[j] ** (t + 1)
+                    for i in range(d):
+                        wi = np.float64(W[j, i])
+                        gi = (y[i] - c * wi) * inv
+                        gc = gi + lam_c * wi
+                        V[j, i] = b1[j] * np.float64(V[j, i]) + (1.0 - b1[j]) * gc
+                        S[j, i] = b2[j] * np.float64(S[j, i]) + (1.0 - b2[j]) * gc * gc
                         den = math.sqrt(np.float64(S[j, i]) / bc2) + eps[j]
                         bb += den * den
-                        step = (np.float64(V[j, i]) / bc1) / den
-                    else:  # LION
+                        W[j, i] = wi - eld * wi - eta * ((np.float64(V[j, i]) / bc1) / den)
+                        wn = np.float64(W[j, i])
+                        di = wi - wn
+                        dd += di * di
+                        dw += di * wi
+                        nn += wn * wn
+                else:  # LION
+                    for i in range(d):
+                        wi = np.float64(W[j, i])
+                        gi = (y[i] - c * wi) * inv
+                        gc = gi + lam_c * wi
                         mi = np.float64(V[j, i])
                         cc = b1[j] * mi + (1.0 - b1[j]) * gc
                         step = 1.0 if cc > 0 else (-1.0 if cc < 0 else 0.0)
                         V[j, i] = b2[j] * mi + (1.0 - b2[j]) * gc
-                    W[j, i] = wi - eta * lam_d * wi - eta * step
-                    wn = np.float64(W[j, i])
-                    di = wi - wn
-                    dd += di * di
-                    dw += di * wi
-                    nn += wn * wn
+                        W[j, i] = wi - eld * wi - eta * step
+                        wn = np.float64(W[j, i])
+                        di = wi - wn
+                        dd += di * di
+                        dw += di * wi
+                        nn += wn * wn
                 if not (nn <= max_sq and nn >= min_sq):
                     diverged[j] = True
                     div_step[j] = t
