@@ -20,6 +20,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "predict",
     "lr_drop",
     "derive",
+    "regimes",
 )
 
 EXIT_USAGE = 2
