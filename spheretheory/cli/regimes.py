@@ -9,7 +9,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "regimes",
         help="classify sphere training at fixed ELR into convergence / chaotic equilibrium / divergence",
-        description="Train a scale-invariant model on the sphere at each ELR (several seeds), classify each run "
+        description="Train a scale-invariant model on the sphere at each ELR (several seeds), classify "
+        "each run "
         "from measured statistics, and compare with the derived regime boundaries.",
     )
     p.add_argument("--model", default="nrq", help="nrq (noisy Rayleigh quotient), toy (wells on S²) or net")

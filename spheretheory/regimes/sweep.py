@@ -31,7 +31,8 @@ class PhaseDiagram:
     ----------
     results:
         One dict per ELR: ``elr``, ``regime``, ``confidence``, ``votes`` and the classifier's statistics
-        (``loss``, ``loss_se``, ``loss_level``, ``angular_update``, ``angle_fraction``, ``loss_trend_t``, ...),
+        (``loss``, ``loss_se``, ``loss_level``, ``angular_update``, ``angle_fraction``,
+        ``loss_trend_t``, ...),
         plus ``predicted_loss`` where the model has a derived stationary loss.
     boundaries:
         Derived ELR boundaries (name → ELR).
