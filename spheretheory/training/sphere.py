@@ -59,6 +59,7 @@ def train_sphere(
     groups: Sequence[int] | None = None,
     record_every: int = 1,
     stochastic: bool = True,
+    record_weights: bool = False,
     progress_bar: bool | None = None,
 ) -> Trajectory:
     """Train ``runs`` independent copies of ``model`` on the sphere at a fixed ELR.
@@ -85,6 +86,9 @@ def train_sphere(
         Record the statistics every this many steps (the last step is always recorded).
     stochastic:
         ``False`` uses the exact full gradient (deterministic sphere GD).
+    record_weights:
+        Also keep the weights at every record in ``meta["weights"]`` (shape ``(runs, n, dim)``; for small
+        models: plots of the trajectory and of the stationary density).
     progress_bar:
         Show a tqdm bar (default: when stderr is a TTY).
 
@@ -112,6 +116,7 @@ def train_sphere(
     alive = np.ones(runs, dtype=bool)
     diverged_at = np.full(runs, -1, dtype=np.int64)
     grng = rng if stochastic else None
+    kept = np.full((runs, len(record_at), model.dim), np.nan) if record_weights else None
     with np.errstate(all="ignore"):
         for t in progress(range(steps), steps, progress_bar, f"sphere ELR={elr:g}"):
             g = model.grad(u, rng=grng)
@@ -122,6 +127,8 @@ def train_sphere(
                 alive &= ~bad
             v = np.where(alive[:, None], v, u)
             if t in record_at:
+                if kept is not None:
+                    kept[:, rec.k] = np.where(alive[:, None], v, np.nan)
                 rec.record(
                     t + 1, model.loss(v), angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive
                 )
@@ -144,5 +151,6 @@ def train_sphere(
             "seed": seed,
             "groups": groups,
             "final_weights": u,
+            "weights": kept,
         },
     )
