@@ -231,9 +231,11 @@ def equilibrium_stats(
     win = x[lo:hi]
     finite = np.all(np.isfinite(win), axis=0)
     valid = finite if mask is None else finite & np.broadcast_to(np.asarray(mask, bool), finite.shape)
-    with np.errstate(invalid="ignore"):
-        means = np.where(valid, np.nanmean(np.where(valid, win, np.nan), axis=0), np.nan)
-        variances = np.where(valid, np.nanvar(np.where(valid, win, np.nan), axis=0), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = win.shape[0]
+        wz = np.where(valid, win, 0.0)
+        means = np.where(valid, wz.sum(axis=0) / k, np.nan)
+        variances = np.where(valid, ((wz - np.where(valid, means, 0.0)) ** 2).sum(axis=0) / k, np.nan)
     if x.shape[-1] == 1:
         tau = integrated_autocorrelation_time(np.where(valid, win, 0.0), axis=0)[..., 0]
         mean = means[..., 0]

@@ -63,12 +63,13 @@ def noise_scale_vectors(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return sc, dr
 
 
-def block_length(problem: Problem, target: int = 1 << 24) -> int:
-    """Iterations per kernel call: about ``target`` element-updates, so progress and schedules are per block.
+def block_length(problem: Problem, target: int = 1 << 24, cap: int = 1024) -> int:
+    """Iterations per kernel call: about ``target`` element-updates and at most ``cap``, so progress bars and
+    schedule arrays are per block (memory independent of ``steps``).
 
     Depends only on (N, d, steps), never on the machine, so seeded runs are reproducible everywhere.
     """
-    return int(max(1, min(problem.steps, target // max(1, problem.N * problem.dim))))
+    return int(max(1, min(problem.steps, cap, target // max(1, problem.N * problem.dim))))
 
 
 def show_progress(problem: Problem) -> bool:
