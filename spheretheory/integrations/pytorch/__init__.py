@@ -9,7 +9,8 @@ Typical use (one line added to a training loop)::
     report = monitor.compare()        # measured vs predicted angular update / norm per layer
     monitor.plot("smd.png")           # one panel row per layer, as in Wan et al. (2021) Fig. 3 and 5
 
-Importing this module requires torch (``pip install 'spheretheory[torch]'``; see ``docs/pytorch.md`` for the CPU build).
+Importing this module requires torch (``pip install 'spheretheory[torch]'``; see ``docs/pytorch.md`` for the
+CPU build).
 """
 
 from __future__ import annotations

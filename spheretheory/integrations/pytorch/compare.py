@@ -1,22 +1,26 @@
 """Measured spherical motion dynamics of a network against the predictions of :func:`spheretheory.predict`.
 
-For every monitored group and every *phase* (a maximal run of records with constant learning rate, weight decay and
+For every monitored group and every *phase* (a maximal run of records with constant learning rate, weight
+decay and
 momentum, so a step LR schedule gives one phase per stage):
 
-* the predicted equilibrium angular update Δ* (``predict(...).angular_update``; Wan et al. 2021 Thm 3 gives the
-  first-order form √(2λη/(1+α)), reported as ``predicted_angular_update_first_order``) from the optimizer's own
-  hyperparameters;
+* the predicted equilibrium angular update Δ* (``predict(...).angular_update``; Wan et al. 2021 Thm 3 gives
+  the first-order form √(2λη/(1+α)), reported as ``predicted_angular_update_first_order``) from the
+  optimizer's own hyperparameters;
 * the measured angular update over the last ``fraction`` of the phase (mean and standard error from
-  :func:`spheretheory.analysis.equilibrium_stats`, which uses the integrated autocorrelation time for one run);
-* the measured unit-gradient power L = E[h̃_t] (SGDM, Thm 2) or E[‖g̃_t‖²] (SGD, Thm 1) over the same window, the
-  norm predicted from it (``predict(..., unit_grad_sq=L).equilibrium_norm``) and the measured mean ‖w_t‖;
-* the time to equilibrium: the first step, counted from the start of the phase, after which the moving average of Δ_t
-  (over ``smooth_steps`` steps) stays within ``rtol`` of Δ* (:func:`spheretheory.analysis.time_to_equilibrium`);
+  :func:`spheretheory.analysis.equilibrium_stats`, which uses the integrated autocorrelation time for one
+  run);
+* the measured unit-gradient power L = E[h̃_t] (SGDM, Thm 2) or E[‖g̃_t‖²] (SGD, Thm 1) over the same window,
+  the norm predicted from it (``predict(..., unit_grad_sq=L).equilibrium_norm``) and the measured mean ‖w_t‖;
+* the time to equilibrium: the first step, counted from the start of the phase, after which the moving
+  average of Δ_t (over ``smooth_steps`` steps) stays within ``rtol`` of Δ*
+  (:func:`spheretheory.analysis.time_to_equilibrium`);
 * ``at_equilibrium``: that moving average is inside the band at the end of the phase.
 
-When the optimizer is not covered (``predict`` raises, e.g. Adam with coupled L2, Nesterov, no weight decay) the
-measurements are still reported and the prediction is marked unavailable with the reason; time to equilibrium and
-the flag then refer to the phase's own final mean (the series has settled), and ``reference`` says so.
+When the optimizer is not covered (``predict`` raises, e.g. Adam with coupled L2, Nesterov, no weight decay)
+the measurements are still reported and the prediction is marked unavailable with the reason; time to
+equilibrium and the flag then refer to the phase's own final mean (the series has settled), and ``reference``
+says so.
 """
 
 from __future__ import annotations
@@ -106,7 +110,8 @@ class Comparison:
             lines.append(
                 f"{r.group[:22]:<22} {r.phase:>2} {f'{r.start_step}-{r.end_step}':>13} {r.lr:>8.3g} "
                 f"{r.measured_angular_update:>9.4g} {r.measured_angular_update_se:>8.2g} "
-                f"{r.predicted_angular_update:>9.4g} {r.relative_error:>+8.3f} {r.measured_unit_grad_power:>9.3g} "
+                f"{r.predicted_angular_update:>9.4g} {r.relative_error:>+8.3f} "
+                f"{r.measured_unit_grad_power:>9.3g} "
                 f"{r.measured_norm:>8.4g} {r.predicted_norm:>8.4g} {r.time_to_equilibrium:>6} "
                 f"{'yes' if r.at_equilibrium else 'no':>4}"
             )
@@ -119,7 +124,8 @@ class Comparison:
 
 
 def phases(hyper: np.ndarray, rtol: float = 1e-9) -> list[tuple[int, int]]:
-    """Split records into runs of constant hyperparameters: ``hyper`` is (n_records, k); returns [start, stop)."""
+    """Split records into runs of constant hyperparameters: ``hyper`` is (n_records, k); returns [start,
+    stop)."""
     h = np.asarray(hyper, dtype=np.float64)
     if h.ndim == 1:
         h = h[:, None]
@@ -188,13 +194,14 @@ def compare(
     Parameters
     ----------
     monitor:
-        A :class:`~spheretheory.integrations.pytorch.monitor.SphereMonitor` (per-group or per-unit records; per-unit
-        records are pooled into their group by summing the raw sums, which is exact).
+        A :class:`~spheretheory.integrations.pytorch.monitor.SphereMonitor` (per-group or per-unit records;
+        per-unit records are pooled into their group by summing the raw sums, which is exact).
     fraction:
         Last fraction of each phase taken as its equilibrium window, in (0, 1].
     rtol:
         Relative band around Δ* for the time to equilibrium and the ``at_equilibrium`` flag (a choice, default
-        10%: the per-step fluctuations of Δ_t average out over ``smooth_steps``, Thm 3's bias term is not tighter).
+        10%: the per-step fluctuations of Δ_t average out over ``smooth_steps``, Thm 3's bias term is not
+        tighter).
     smooth_steps:
         Length, in optimizer steps, of the trailing moving average of Δ_t used for the band test.
 
@@ -254,7 +261,7 @@ def compare(
                     group=g.name,
                     phase=ph,
                     start_step=int(steps[a]),
-                    end_step=int(steps[b - 1]),
+                    end_step=int(steps[sel[-1]]),
                     n_records=int(sel.size),
                     optimizer=family,
                     lr=lr,

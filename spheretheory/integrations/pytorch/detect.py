@@ -1,4 +1,5 @@
-"""Detection of scale-invariant parameter groups in an ``nn.Module``, checked numerically on the module itself.
+"""Detection of scale-invariant parameter groups in an ``nn.Module``, checked numerically on the module
+itself.
 
 A group of parameters w is scale-invariant when the network's output (hence any loss) satisfies f(kw) = f(w)
 for every k > 0 (Wan et al. 2021, Sec. 1; Lemma 1 then gives ⟨w, ∇L(w)⟩ = 0 and ∇L(kw) = ∇L(w)/k). Three
@@ -12,23 +13,26 @@ sources are recognised:
   - GroupNorm(G, C): every block of C/G channels is invariant, jointly with its bias entries;
   - LayerNorm: the whole weight, jointly with the bias, is invariant;
 
-* weight-normalized layers (``torch.nn.utils.weight_norm`` or ``torch.nn.utils.parametrizations.weight_norm``):
-  the direction parameter v (per slice along ``dim``, or whole when ``dim=None``);
+* weight-normalized layers (``torch.nn.utils.weight_norm`` or
+  ``torch.nn.utils.parametrizations.weight_norm``): the direction parameter v (per slice along ``dim``, or
+  whole when ``dim=None``);
 * groups given by the user (``include=``), checked like the others.
 
-The structural search only proposes candidates. Each candidate is then verified on a float64 copy of the model in
-training mode: every unit of the group is multiplied by its own random factor s ∈ [1/2.5, 1/1.5] ∪ [1.5, 2.5] and
-the output must not move by more than ``rtol`` (relative to its largest entry). The normalization's ``eps`` breaks
-exact invariance by about eps/σ² (σ² the pre-normalization variance), far below the default ``rtol = 1e-4``, whereas a
-non-invariant group moves the output by O(|log s|) ≥ 0.4 in relative terms. Candidates that fail are reported, not
-monitored.
+The structural search only proposes candidates. Each candidate is then verified on a float64 copy of the
+model in training mode: every unit of the group is multiplied by its own random factor
+s ∈ [1/2.5, 1/1.5] ∪ [1.5, 2.5] and the output must not move by more than ``rtol`` (default 1e-6, relative
+to its largest entry). On that copy every normalization ``eps`` is multiplied by 1e-8, because eps blurs
+exact invariance by about eps/σ² (σ² the pre-normalization variance; 1e-3 for small activations), whereas
+a non-invariant group moves the output by O(|log s|) ≥ 0.4 in relative terms. Candidates that fail are
+reported, not monitored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +51,8 @@ __all__ = [
 
 _WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 _TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
-# Modules that keep the channel layout and are positively homogeneous: f(s·x) = s·f(x) for s > 0 (per channel).
+# Modules that keep the channel layout and are positively homogeneous: f(s·x) = s·f(x) for s > 0 (per
+# channel).
 _PASS_THROUGH = (
     nn.ReLU,
     nn.LeakyReLU,
@@ -73,8 +78,9 @@ _PASS_THROUGH = (
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 _INSTANCE_NORMS = (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
 _NORMS = (*_BATCH_NORMS, *_INSTANCE_NORMS, nn.GroupNorm, nn.LayerNorm)
-# The check multiplies every normalization eps by this factor on its float64 copy, so that the invariance it tests is
-# exact up to rounding (relative change ~ 1e-13·eps/σ² + float64 rounding) rather than blurred by eps/σ².
+# The check multiplies every normalization eps by this factor on its float64 copy, so that the invariance it
+# tests is exact up to rounding (relative change ~ 1e-13·eps/σ² + float64 rounding) rather than blurred by
+# eps/σ².
 _EPS_FACTOR = 1e-8
 
 
@@ -90,10 +96,11 @@ class ScaleInvariantGroup:
         Names of the member parameters, as in ``model.named_parameters()``. They share the size of dim 0.
     units:
         Integer array with one entry per row (index along dim 0) giving the invariant unit the row belongs to:
-        ``arange(C)`` for per-channel invariance (BatchNorm), ``zeros(C)`` for a whole-tensor group (LayerNorm).
-        The whole group is always invariant too (rescaling every unit by the same factor).
+        ``arange(C)`` for per-channel invariance (BatchNorm), ``zeros(C)`` for a whole-tensor group
+        (LayerNorm). The whole group is always invariant too (rescaling every unit by the same factor).
     kind:
-        ``"batchnorm"``, ``"instancenorm"``, ``"groupnorm"``, ``"layernorm"``, ``"weight_norm"`` or ``"manual"``.
+        ``"batchnorm"``, ``"instancenorm"``, ``"groupnorm"``, ``"layernorm"``, ``"weight_norm"`` or
+        ``"manual"``.
     norm_module:
         Path of the normalization module that makes the group invariant (``None`` for weight norm / manual).
     max_rel_change:
@@ -362,9 +369,9 @@ def find_scale_invariant_groups(
     report = DetectionReport(verified=verify)
     candidates: list[ScaleInvariantGroup] = []
     if auto:
-        work = copy.deepcopy(model).double().train()
-        x = _to_double(example_input)
-        for src, norm_name, layer, norm, through in _trace_candidates(work, x):
+        with _working_copy(model) as (work, cast):
+            traced = _trace_candidates(work, cast(example_input))
+        for src, norm_name, layer, norm, through in traced:
             weight = getattr(layer, "weight", None)
             if weight is None:
                 continue
@@ -416,7 +423,7 @@ def find_scale_invariant_groups(
 
     if verify and kept:
         changes = verify_scale_invariance(model, kept, example_input, seed=seed)
-        for g, chg in zip(kept, changes):
+        for g, chg in zip(kept, changes, strict=True):
             g.max_rel_change = chg
             (report.groups if chg <= rtol else report.not_invariant).append(g)
     else:
@@ -447,6 +454,40 @@ def _flatten(out: Any) -> list[torch.Tensor]:
     return []
 
 
+@contextlib.contextmanager
+def _working_copy(model: nn.Module, shrink_eps: bool = False) -> Iterator[tuple[nn.Module, Any]]:
+    """A float64 deep copy in training mode (norm eps shrunk by ``_EPS_FACTOR`` if asked) and an input caster.
+
+    Modules that cannot be deep-copied (old-style ``torch.nn.utils.weight_norm``) are used in place, in their
+    own dtype, and every parameter, buffer, eps and training flag is restored on exit.
+    """
+    try:
+        work = copy.deepcopy(model).double().train()
+        in_place = False
+    except RuntimeError:
+        work, in_place = model, True
+        state = {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items()}
+        modes = {m: m.training for m in model.modules()}
+        work.train()
+    eps = {}
+    if shrink_eps:
+        for m in work.modules():  # remove the eps that blurs exact invariance (eps/σ² ~ 1e-3 for small σ²)
+            if isinstance(m, _NORMS) and isinstance(getattr(m, "eps", None), float):
+                eps[m] = m.eps
+                m.eps = m.eps * _EPS_FACTOR
+    try:
+        yield work, ((lambda v: v) if in_place else _to_double)
+    finally:
+        if in_place:
+            for m, e in eps.items():
+                m.eps = e
+            with torch.no_grad():
+                for k, v in model.state_dict(keep_vars=True).items():
+                    v.copy_(state[k])
+            for m, mode in modes.items():
+                m.training = mode
+
+
 def _forward(model: nn.Module, x: Any, seed: int) -> list[torch.Tensor]:
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)  # same dropout masks in every pass
@@ -462,15 +503,16 @@ def verify_scale_invariance(
 ) -> list[float]:
     """Rescale each group (every unit by its own factor) and return the largest relative output change.
 
-    The check runs on a float64 deep copy of ``model`` in training mode (BatchNorm uses batch statistics, as in
-    training); dropout draws the same masks in every pass. The change is max|f(s⊙w) − f(w)| / max|f(w)| over all
-    floating-point outputs, with s drawn log-uniformly from [1/2.5, 1/1.5] ∪ [1.5, 2.5] per unit.
+    The check runs on a float64 deep copy of ``model`` (in place, restored afterwards, for modules that cannot
+    be copied) in training mode (BatchNorm uses batch statistics, as in
+    training); dropout draws the same masks in every pass. The change is max|f(s⊙w) − f(w)| / max|f(w)| over
+    all floating-point outputs, with s drawn log-uniformly from [1/2.5, 1/1.5] ∪ [1.5, 2.5] per unit.
     """
-    work = copy.deepcopy(model).double().train()
-    for m in work.modules():  # remove the eps that breaks exact invariance (eps/σ² ~ 1e-3 for small σ²)
-        if isinstance(m, _NORMS) and isinstance(getattr(m, "eps", None), float):
-            m.eps = m.eps * _EPS_FACTOR
-    x = _to_double(example_input)
+    with _working_copy(model, shrink_eps=True) as (work, cast):
+        return _verify(work, groups, cast(example_input), seed)
+
+
+def _verify(work: nn.Module, groups: Sequence[ScaleInvariantGroup], x: Any, seed: int) -> list[float]:
     params = dict(work.named_parameters())
     base = _forward(work, x, seed)
     if not base:
@@ -492,6 +534,6 @@ def verify_scale_invariance(
         with torch.no_grad():
             for name, val in saved.items():
                 params[name].copy_(val)
-        diff = max(float((a - b).abs().max()) if a.numel() else 0.0 for a, b in zip(out, base))
+        diff = max(float((a - b).abs().max()) if a.numel() else 0.0 for a, b in zip(out, base, strict=True))
         changes.append(diff / scale_ref if math.isfinite(diff) else math.inf)
     return changes

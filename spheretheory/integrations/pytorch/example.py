@@ -1,10 +1,10 @@
-"""Worked example: a small BatchNorm CNN trained on generated images with SGDM + weight decay and a step LR decay,
-with and without the k^(−1/4) rescaling of Wan et al. (2021) Sec. 4.2 at each drop.
+"""Worked example: a small BatchNorm CNN trained on generated images with SGDM + weight decay and a step LR
+decay, with and without the k^(−1/4) rescaling of Wan et al. (2021) Sec. 4.2 at each drop.
 
 Nothing is downloaded: the data are ``n_classes`` random smooth templates (Gaussian-blurred noise images) seen
 through additive noise and a random circular shift, so the task is learnable but the minibatch gradient never
-vanishes. ``examples/pytorch_bn_cnn.py`` runs the full configuration from the command line; the tests run a smaller
-one (see ``tests/test_torch_example.py``).
+vanishes. ``examples/pytorch_bn_cnn.py`` runs the full configuration from the command line; the tests run a
+smaller one (see ``tests/test_torch_example.py``).
 """
 
 from __future__ import annotations

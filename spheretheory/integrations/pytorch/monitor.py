@@ -2,7 +2,8 @@
 
 ``SphereMonitor.attach(model, optimizer)`` registers two optimizer step hooks (``register_step_pre_hook`` /
 ``register_step_post_hook``); the training loop is not changed otherwise. Every ``every`` optimizer steps it
-records, for each scale-invariant group (or each invariant unit, ``per_unit=True``), the raw sums over the group's
+records, for each scale-invariant group (or each invariant unit, ``per_unit=True``), the raw sums over the
+group's
 rows, computed in torch without leaving the device:
 
 =======  ==========================================  =======  ======================================
@@ -19,14 +20,15 @@ schedulers and per-group hyperparameters are followed). The derived series use t
 :mod:`spheretheory.simulation.result` (Wan et al. 2021):
 
 * ``sq_norm`` = ‖w_t‖²;
-* ``angular_update`` Δ_t = ∠(w_t, w_{t+1}) (Def. 3), computed by :func:`spheretheory.analysis.angle_between` on the
-  exact planar images a = (‖w_t‖, 0), b = (‖w_t‖ + ⟨d, ŵ_t⟩, ‖d_⊥‖) of w_t and w_{t+1} = w_t + d in the plane they
-  span (‖d_⊥‖² = ‖d‖² − ⟨d, ŵ_t⟩²), so no weight copy ever leaves torch;
+* ``angular_update`` Δ_t = ∠(w_t, w_{t+1}) (Def. 3), computed by :func:`spheretheory.analysis.angle_between`
+  on the exact planar images a = (‖w_t‖, 0), b = (‖w_t‖ + ⟨d, ŵ_t⟩, ‖d_⊥‖) of w_t and w_{t+1} = w_t + d in
+  the plane they span (‖d_⊥‖² = ‖d‖² − ⟨d, ŵ_t⟩²), so no weight copy ever leaves torch;
 * ``unit_grad_sq`` ‖g̃_t‖² = ‖g_t‖²‖w_t‖²;
 * ``h_tilde`` h̃_t = (‖g_t‖² + 2α⟨v_{t−1}, g_t⟩)‖w_t‖² (Thm 2; equal to ‖g̃_t‖² for α = 0);
 * ``effective_lr`` η_t/‖w_t‖² for SGD(M) (van Laarhoven 2017), and η√n/(‖w_t‖²‖√v̂_t + ε‖) for Adam/AdamW
   (Roburin et al.: η/(r ν) with ν = ‖r b‖/√n);
-* ``cos_wg`` ⟨w_t, g_t⟩/(‖w_t‖‖g_t‖), zero for a scale-invariant group (Lemma 1) — a live check of the detection;
+* ``cos_wg`` ⟨w_t, g_t⟩/(‖w_t‖‖g_t‖), zero for a scale-invariant group (Lemma 1) — a live check of the
+  detection;
 * ``cos_to_start`` cos∠(w_0, w_t).
 """
 
@@ -122,8 +124,9 @@ def _group_params(model: nn.Module, groups: Iterable[ScaleInvariantGroup]) -> li
 def rescale_weights(params: Iterable[torch.Tensor], factor: float) -> None:
     """Multiply scale-invariant weights in place by ``factor`` > 0 (the network's function is unchanged).
 
-    With ``factor = k^(−1/4)`` after dividing the learning rate by k, this is the rescaling of Wan et al. (2021),
-    Sec. 4.2: the equilibrium norm scales as (η/λ)^(1/4) (Thms 1–2), so the new equilibrium is reached at once.
+    With ``factor = k^(−1/4)`` after dividing the learning rate by k, this is the rescaling of Wan et al.
+    (2021), Sec. 4.2: the equilibrium norm scales as (η/λ)^(1/4) (Thms 1–2), so the new equilibrium is
+    reached at once.
     """
     f = float(check_real("factor", factor, low=0.0, low_inclusive=False))
     with torch.no_grad():
@@ -132,7 +135,8 @@ def rescale_weights(params: Iterable[torch.Tensor], factor: float) -> None:
 
 
 class _LRChangeRescaler:
-    """Rescale the scale-invariant params of a param group by ((η'/λ')/(η/λ))^(1/4) whenever (η, λ) changes."""
+    """Rescale the scale-invariant params of a param group by ((η'/λ')/(η/λ))^(1/4) whenever (η, λ)
+    changes."""
 
     def __init__(self, optimizer: torch.optim.Optimizer, params: Sequence[torch.Tensor]):
         ids = {id(p) for p in params}
@@ -161,11 +165,12 @@ class _LRChangeRescaler:
 
 def rescale_on_lr_drop(optimizer: torch.optim.Optimizer, params: Iterable[torch.Tensor]) -> Any:
     """Register a step pre-hook that rescales ``params`` by ((η'/λ')/(η/λ))^(1/4) whenever a scheduler changes
-    the learning rate η (or weight decay λ) of their param group — k^(−1/4) after a drop η → η/k (Wan et al. 2021,
-    Sec. 4.2, eq. of Thm 1/2: w* ∝ (η/λ)^(1/4)).
+    the learning rate η (or weight decay λ) of their param group — k^(−1/4) after a drop η → η/k (Wan et al.
+    2021, Sec. 4.2, eq. of Thm 1/2: w* ∝ (η/λ)^(1/4)).
 
     Returns the hook handle (``.remove()`` to stop). Register it before :meth:`SphereMonitor.attach` (or use
-    ``SphereMonitor.attach(..., rescale_on_lr_change=True)``) so that the monitor records the rescaled weights.
+    ``SphereMonitor.attach(..., rescale_on_lr_change=True)``) so that the monitor records the rescaled
+    weights.
     """
     rescaler = _LRChangeRescaler(optimizer, list(params))
     handle = optimizer.register_step_pre_hook(rescaler)
@@ -194,7 +199,8 @@ class SphereMonitor:
     groups:
         The monitored :class:`~spheretheory.integrations.pytorch.detect.ScaleInvariantGroup` objects.
     detection:
-        The :class:`~spheretheory.integrations.pytorch.detect.DetectionReport` (``None`` when groups were given).
+        The :class:`~spheretheory.integrations.pytorch.detect.DetectionReport` (``None`` when groups were
+        given).
     skipped:
         ``(group, reason)`` pairs of groups left out at attach time (not optimized by this optimizer, ...).
     """
@@ -282,10 +288,15 @@ class SphereMonitor:
         flat = [t for ts in self._tracked for t in ts]
         per_row = [t.param.numel() // t.rows if t.param.dim() else 1 for t in flat]
         self._n_elements = self._reduce_rows(
-            torch.cat([torch.full((t.rows,), float(n), dtype=torch.float64) for t, n in zip(flat, per_row)])
+            torch.cat(
+                [
+                    torch.full((t.rows,), float(n), dtype=torch.float64)
+                    for t, n in zip(flat, per_row, strict=True)
+                ]
+            )
         ).numpy()
         self._pg_of_group = [ts[0].pg_index for ts in self._tracked]
-        for g, ts in zip(self.groups, self._tracked):
+        for g, ts in zip(self.groups, self._tracked, strict=True):
             if len({t.pg_index for t in ts}) > 1:
                 warnings.warn(
                     f"group {g.name}: its parameters sit in different optimizer param groups; the "
@@ -298,7 +309,7 @@ class SphereMonitor:
         with torch.no_grad():
             self._w0 = [t.param.detach().clone() for t in flat]
             self._w0_sq = self._reduce_rows(
-                torch.cat([self._rowsum(w, w, t.rows) for w, t in zip(self._w0, flat)])
+                torch.cat([self._rowsum(w, w, t.rows) for w, t in zip(self._w0, flat, strict=True)])
             )
             self._prev = [torch.empty_like(t.param) for t in flat]
             self._diff = [torch.empty_like(t.param) for t in flat]
@@ -330,8 +341,8 @@ class SphereMonitor:
         Parameters
         ----------
         model, optimizer:
-            The network and its optimizer (any ``torch.optim.Optimizer``; predictions cover SGD, SGD with heavy-ball
-            momentum and, once available, AdamW/Lion; other optimizers are measured only).
+            The network and its optimizer (any ``torch.optim.Optimizer``; predictions cover SGD, SGD with
+            heavy-ball momentum and, once available, AdamW/Lion; other optimizers are measured only).
         example_input:
             A batch for :func:`find_scale_invariant_groups` (tensor, tuple of args or dict of kwargs).
         every:
@@ -344,16 +355,16 @@ class SphereMonitor:
             ``callback(step, values)`` after each record, ``values`` a flat dict of floats named
             ``"<group>/<quantity>"`` (for the user's logger, e.g. ``writer.add_scalars``).
         rescale_on_lr_change:
-            Apply the k^(−1/4) rescaling of Wan et al. Sec. 4.2 whenever η/λ of a param group changes (before the
-            step is recorded).
+            Apply the k^(−1/4) rescaling of Wan et al. Sec. 4.2 whenever η/λ of a param group changes (before
+            the step is recorded).
         on_empty:
-            ``"warn"`` (default: a warning, and a monitor that records nothing) or ``"raise"`` (``ValueError``) when
-            no scale-invariant group is found.
+            ``"warn"`` (default: a warning, and a monitor that records nothing) or ``"raise"``
+            (``ValueError``) when no scale-invariant group is found.
         """
         if example_input is None:
             raise ValueError(
-                "example_input must be a batch the model accepts (a tensor, a tuple of positional arguments or a "
-                "dict of keyword arguments); it is used to find and verify the scale-invariant groups"
+                "example_input must be a batch the model accepts (a tensor, a tuple of positional arguments "
+                "or a dict of keyword arguments); it is used to find and verify the scale-invariant groups"
             )
         report = find_scale_invariant_groups(
             model, example_input, include=include, exclude=exclude, auto=auto, verify=verify
@@ -407,7 +418,7 @@ class SphereMonitor:
         vals: dict[str, list[torch.Tensor]] = {k: [] for k in _PRE}
         missing = []
         with torch.no_grad():
-            for t_, prev, w0 in zip(self._flat, self._prev, self._w0):
+            for t_, prev, w0 in zip(self._flat, self._prev, self._w0, strict=True):
                 p, r = t_.param, t_.rows
                 w = p.detach()
                 prev.copy_(w)
@@ -442,7 +453,7 @@ class SphereMonitor:
             return
         vals: dict[str, list[torch.Tensor]] = {k: [] for k in _POST}
         with torch.no_grad():
-            for t_, prev, diff in zip(self._flat, self._prev, self._diff):
+            for t_, prev, diff in zip(self._flat, self._prev, self._diff, strict=True):
                 p, r = t_.param, t_.rows
                 torch.sub(p.detach(), prev, out=diff)
                 vals["d2"].append(self._rowsum(diff, diff, r))
@@ -507,8 +518,8 @@ class SphereMonitor:
     def group_records(self) -> dict[str, np.ndarray]:
         """Like :meth:`records` with one column per group, also when ``per_unit=True``.
 
-        Per-unit raw sums are added up over the units of each group (exact: every raw quantity is a sum over rows),
-        then the series are derived for the group as a whole.
+        Per-unit raw sums are added up over the units of each group (exact: every raw quantity is a sum over
+        rows), then the series are derived for the group as a whole.
         """
         return self._records_as_numpy(pool=self.per_unit)
 
@@ -559,7 +570,8 @@ class SphereMonitor:
 
     @property
     def diverged_step(self) -> int:
-        """First recorded step with a non-finite weight norm or gradient (−1 if none): a NaN loss shows up here."""
+        """First recorded step with a non-finite weight norm or gradient (−1 if none): a NaN loss shows up
+        here."""
         rec = self.records()
         if not rec["step"].size:
             return -1
@@ -574,7 +586,8 @@ class SphereMonitor:
         np.savez(path, **self.records())
 
     def to_csv(self, path: str) -> None:
-        """Write the records as a long CSV table: step, column, group, lr, weight_decay, momentum, quantities."""
+        """Write the records as a long CSV table: step, column, group, lr, weight_decay, momentum,
+        quantities."""
         rec = self.records()
         fields = ["step", "column", "group", *HYPER, *SERIES, *RAW_KEYS]
         with open(path, "w", newline="") as fh:
@@ -598,7 +611,8 @@ class SphereMonitor:
         return compare(self, **kwargs)
 
     def plot(self, path: str | None = None, **kwargs: Any) -> Any:
-        """Figure per layer as in Wan et al. (2021) Fig. 3 / 5; see :func:`spheretheory.integrations.pytorch.plot`."""
+        """Figure per layer as in Wan et al. (2021) Fig. 3 / 5; see
+        :func:`spheretheory.integrations.pytorch.plot`."""
         from .plot import plot_monitor
 
         return plot_monitor(self, path=path, **kwargs)

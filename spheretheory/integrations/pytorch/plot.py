@@ -1,9 +1,11 @@
-"""Figures of a monitor's records, laid out like Wan et al. (2021) Fig. 3 and Fig. 5 (matplotlib, Agg backend).
+"""Figures of a monitor's records, laid out like Wan et al. (2021) Fig. 3 and Fig. 5 (matplotlib, Agg
+backend).
 
-Per layer (Fig. 3): (a) the unit-gradient power — h̃_t for SGDM, ‖g̃_t‖² for SGD — raw (semi-transparent) and its
-trailing moving average (solid); (b) ‖w_t‖ with the equilibrium norm predicted from the averaged power (dashed,
-``predict(..., unit_grad_sq=L̄_t).equilibrium_norm``); (c) Δ_t with the predicted Δ* (dashed). Overview (Fig. 5):
-the angular updates of all layers on one axis with the predicted Δ* per phase.
+Per layer (Fig. 3): (a) the unit-gradient power — h̃_t for SGDM, ‖g̃_t‖² for SGD — raw (semi-transparent) and
+its trailing moving average (solid); (b) ‖w_t‖ with the equilibrium norm predicted from the averaged power
+(dashed,
+``predict(..., unit_grad_sq=L̄_t).equilibrium_norm``); (c) Δ_t with the predicted Δ* (dashed). Overview (Fig.
+5): the angular updates of all layers on one axis with the predicted Δ* per phase.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def _predicted_series(
         delta[a:b] = _getf(pred, "angular_update")
         if pred is None:
             continue
-        # the norm depends on L; w* ∝ L^(1/4) (Thms 1-2), evaluated exactly by predict on a coarse grid of records
+        # the norm depends on L; w* ∝ L^(1/4) (Thms 1-2), evaluated exactly by predict on a coarse grid of
+        # records
         idx = np.unique(np.linspace(a, b - 1, num=min(b - a, 60)).astype(int))
         vals = []
         for i in idx:
