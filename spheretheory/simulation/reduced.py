@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from ._common import NQ, Q_INDEX, chunk_size, n_streams, new_buffers, per_trajectory, seed_sequences
+from ._common import NQ, Q_INDEX, new_buffers, per_trajectory, seed_sequences
 from ._spec import Problem
 from .result import SimulationResult
 
@@ -49,6 +49,9 @@ _OPT = {"sgd": 0, "sgdm": 1, "nesterov": 2}
 STATE_NAMES: tuple[str, ...] = ("a", "b", "c", "m", "n")
 #: iterations × trajectories per kernel call (the draws of one call are buffered, 24 bytes each)
 _BLOCK_TARGET = 1 << 18
+#: trajectories per chunk (one generator each; updated in lockstep by the kernel) and the most chunks
+_CHUNK_TARGET = 16
+_MAX_STREAMS = 1024
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ def _kernel(
     L,
     lr_mult,
     wd_mult,
-    g_mult,
+    sig_mult,
     resc,
     gens,
     chunk,
@@ -199,7 +202,6 @@ def _kernel(
     N = S.shape[1]
     nsteps = lr_mult.shape[0]
     K = len(gens)
-    inv_dm1 = 1.0 / (dim - 1)
     df = dim - 3.0
     for k in prange(K):
         j_lo = k * chunk
@@ -213,31 +215,48 @@ def _kernel(
         else:
             # the same order as the numpy path: all normals of the chunk's block, then all χ² variates
             gen = gens[np.int64(k)]
-            buf = np.empty((nj, nsteps, 3))
+            buf = np.empty((nsteps, nj, 3))
             for jj in range(nj):
                 for s in range(nsteps):
-                    buf[jj, s, 0] = gen.standard_normal()
-                    buf[jj, s, 1] = gen.standard_normal()
-            if dim > 3:
-                for jj in range(nj):
-                    for s in range(nsteps):
-                        buf[jj, s, 2] = gen.chisquare(df)
+                    buf[s, jj, 0] = gen.standard_normal()
+                    buf[s, jj, 1] = gen.standard_normal()
+            for jj in range(nj):
+                for s in range(nsteps):
+                    buf[s, jj, 2] = gen.chisquare(df) if dim > 3 else 0.0
+        # (R1) coefficients of v_t and of the step: v_t = α_v v + g + λ_c w, step = σ_v v + σ_g g + σ_w w
+        av_ = np.empty(nj)
+        sv_ = np.empty(nj)
+        sg_ = np.empty(nj)
+        swf_ = np.empty(nj)
+        sql_ = np.empty(nj)
+        for jj in range(nj):
+            alpha = mom[j_lo + jj]
+            sql_[jj] = math.sqrt(L[j_lo + jj])
+            if opt == 0:
+                av_[jj], sv_[jj], sg_[jj], swf_[jj] = 0.0, 0.0, 1.0, 1.0
+            elif opt == 1:
+                av_[jj], sv_[jj], sg_[jj], swf_[jj] = alpha, alpha, 1.0, 1.0
             else:
-                for jj in range(nj):
-                    for s in range(nsteps):
-                        buf[jj, s, 2] = 0.0
-        for j in range(j_lo, j_hi):
-            if diverged[j]:
-                continue
-            a = S[0, j]
-            b = S[1, j]
-            c = S[2, j]
-            m = S[3, j]
-            n = S[4, j]
-            A0 = a0[j]
-            alpha = mom[j]
-            for s in range(nsteps):
-                t = t0 + s
+                av_[jj], sv_[jj], sg_[jj], swf_[jj] = alpha, alpha * alpha, 1.0 + alpha, 1.0 + alpha
+        # iterations outside, the chunk's trajectories inside: independent updates overlap in the pipeline
+        for s in range(nsteps):
+            t = t0 + s
+            f = resc[s]
+            rec_now = record and t % rec_every == 0
+            in_sum = t >= sum_start
+            for jj in range(nj):
+                j = j_lo + jj
+                if diverged[j]:
+                    continue
+                a = S[0, j]
+                b = S[1, j]
+                c = S[2, j]
+                m = S[3, j]
+                n = S[4, j]
+                A0 = a0[j]
+                av = av_[jj]
+                sv = sv_[jj]
+                sg = sg_[jj]
                 eta = lr[j] * lr_mult[s]
                 lam_c = wdc[j] * wd_mult[s]
                 lam_d = wdd[j] * wd_mult[s]
@@ -246,42 +265,30 @@ def _kernel(
                     z2 = draws[s, j, 1]
                     chi = draws[s, j, 2]
                 else:
-                    z1 = buf[j - j_lo, s, 0]
-                    z2 = buf[j - j_lo, s, 1]
-                    chi = buf[j - j_lo, s, 2]
+                    z1 = buf[s, jj, 0]
+                    z2 = buf[s, jj, 1]
+                    chi = buf[s, jj, 2]
                 # rescale on LR drop (Wan et al. Sec. 4.2): w ← f·w, the buffer v is left as it is
-                f = resc[s]
                 if f != 1.0:
                     a = a * f * f
                     b = b * f
                     m = m * f
+                    S[0, j] = a
+                    S[1, j] = b
+                    S[3, j] = m
                 if not (a <= max_sq and a >= min_sq):
                     diverged[j] = True
                     div_step[j] = t
-                    break
-                # (R1) coefficients of v_t and of the step
-                if opt == 0:
-                    av = 0.0
-                    sv = 0.0
-                    sg = 1.0
-                    sw = lam_c
-                elif opt == 1:
-                    av = alpha
-                    sv = alpha
-                    sg = 1.0
-                    sw = lam_c
-                else:
-                    av = alpha
-                    sv = alpha * alpha
-                    sg = 1.0 + alpha
-                    sw = (1.0 + alpha) * lam_c
+                    continue
+                ia = 1.0 / a
                 ra = math.sqrt(a)
-                # (R2) tangential parts
-                pp = (c * a - b * b) / a
+                ira = ra * ia
+                # (R2) tangential parts p (of v_{t−1}) and q (of w_0)
+                pp = (c * a - b * b) * ia
                 if pp < 0.0:
                     pp = 0.0
-                pq = n - b * m / a
-                qq = (A0 * a - m * m) / a
+                pq = n - b * m * ia
+                qq = (A0 * a - m * m) * ia
                 if qq < 0.0:
                     qq = 0.0
                 # (R3) basis e₁ ∥ p, e₂ in span{p, q}
@@ -292,13 +299,13 @@ def _kernel(
                     be1 = math.sqrt(qq)
                 if be1 * be1 > qq:
                     be1 = math.copysign(math.sqrt(qq), be1)
+                be2 = 0.0
                 if dim > 2:
                     r2 = qq - be1 * be1
-                    be2 = math.sqrt(r2) if r2 > 0.0 else 0.0
-                else:
-                    be2 = 0.0
+                    if r2 > 0.0:
+                        be2 = math.sqrt(r2)
                 # (R4) noise
-                sig = math.sqrt(L[j] * g_mult[s] * inv_dm1)
+                sig = sql_[jj] * sig_mult[s]
                 if dim == 2:
                     xi_sq = z1 * z1
                 elif dim == 3:
@@ -306,58 +313,58 @@ def _kernel(
                 else:
                     xi_sq = z1 * z1 + z2 * z2 + chi
                 ugs = sig * sig * xi_sq
-                gg = ugs / a
-                gp = sig * z1 * al1 / ra
-                gq = sig * (z1 * be1 + z2 * be2) / ra
+                gg = ugs * ia
+                sz = sig * ira
+                gp = sz * z1 * al1
+                gq = sz * (z1 * be1 + z2 * be2)
                 # (R5, R6)
-                vr = (av * b + lam_c * a) / ra
-                wr = (1.0 - eta * lam_d - eta * sw) * ra - eta * sv * b / ra
+                vr = (av * b + lam_c * a) * ira
+                wr = (1.0 - eta * lam_d - eta * swf_[jj] * lam_c) * ra - eta * sv * b * ira
                 wt2 = eta * eta * (sv * sv * pp + 2.0 * sv * sg * gp + sg * sg * gg)
                 if wt2 < 0.0:
                     wt2 = 0.0
                 # (R7)
                 a_new = wr * wr + wt2
-                c_new = vr * vr + av * av * pp + 2.0 * av * gp + gg
-                b_new = wr * vr - eta * (sv * av * pp + (sv + sg * av) * gp + sg * gg)
-                m_new = wr * m / ra - eta * (sv * pq + sg * gq)
-                n_new = vr * m / ra + av * pq + gq
                 if not (a_new <= max_sq and a_new >= min_sq):
                     diverged[j] = True
                     div_step[j] = t
-                    break
-                # (R8, R9) recorded quantities of iteration t
-                val[0] = a
-                val[1] = math.atan2(math.sqrt(wt2), wr)
-                val[2] = ugs
-                val[3] = ugs + 2.0 * alpha * gp * a if opt != 0 else ugs
-                val[4] = m / math.sqrt(A0 * a)
-                val[5] = eta / a
-                if record and t % rec_every == 0:
-                    r = t // rec_every
-                    for q in range(6):
-                        rec[q, r, j] = val[q]
-                if t >= sum_start:
-                    sum_count[j] += 1
-                    cnt = sum_count[j]
-                    for q in range(6):
-                        delta = val[q] - sum_mean[q, j]
-                        sum_mean[q, j] += delta / cnt
-                        sum_m2[q, j] += delta * (val[q] - sum_mean[q, j])
-                a = a_new
-                b = b_new
-                c = c_new
-                m = m_new
-                n = n_new
-            S[0, j] = a
-            S[1, j] = b
-            S[2, j] = c
-            S[3, j] = m
-            S[4, j] = n
+                    continue
+                S[0, j] = a_new
+                S[1, j] = wr * vr - eta * (sv * av * pp + (sv + sg * av) * gp + sg * gg)
+                S[2, j] = vr * vr + av * av * pp + 2.0 * av * gp + gg
+                S[3, j] = wr * m * ira - eta * (sv * pq + sg * gq)
+                S[4, j] = vr * m * ira + av * pq + gq
+                # (R8, R9) recorded quantities of iteration t, only when they are used
+                if rec_now or in_sum:
+                    val[0] = a
+                    val[1] = math.atan2(math.sqrt(wt2), wr)
+                    val[2] = ugs
+                    val[3] = ugs + 2.0 * mom[j] * gp * a if opt != 0 else ugs
+                    val[4] = m / math.sqrt(A0 * a)
+                    val[5] = eta * ia
+                    if rec_now:
+                        r = t // rec_every
+                        for q in range(6):
+                            rec[q, r, j] = val[q]
+                    if in_sum:
+                        sum_count[j] += 1
+                        inv_cnt = 1.0 / sum_count[j]
+                        for q in range(6):
+                            delta = val[q] - sum_mean[q, j]
+                            sum_mean[q, j] += delta * inv_cnt
+                            sum_m2[q, j] += delta * (val[q] - sum_mean[q, j])
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Driver
 # ----------------------------------------------------------------------------------------------------------
+def _streams(N: int) -> tuple[int, int]:
+    """(number of chunks K, trajectories per chunk): about 16 trajectories per chunk (interleaved in the
+    kernel), at most 1024 chunks, each with its own generator. A function of N only (reproducibility)."""
+    K = int(min(max(1, math.ceil(N / _CHUNK_TARGET)), _MAX_STREAMS))
+    return K, int(math.ceil(N / K))
+
+
 def _block_length(problem: Problem) -> int:
     """Iterations per kernel call: about 2¹⁸ trajectory-steps; depends only on (N, steps), so seeded runs are
     reproducible on every machine and thread count."""
@@ -488,8 +495,7 @@ def simulate_reduced(
     state, a0 = _initial_state(problem)
     buf = new_buffers(problem)
     _, noise_ss = seed_sequences(problem)
-    K = n_streams(N)
-    chunk = chunk_size(N)
+    K, chunk = _streams(N)
     children = noise_ss.spawn(K)
     block = _block_length(problem)
     use_numba = problem.backend == "numba"
@@ -513,7 +519,7 @@ def simulate_reduced(
             _kernel(
                 t0, _OPT[problem.optimizer], d, state, a0,
                 p["lr"], wdc, wdd, p["momentum"], p["unit_grad_sq"],
-                lr_mult, wd_mult, g_mult, resc, gens, chunk,
+                lr_mult, wd_mult, np.sqrt(g_mult / (d - 1)), resc, gens, chunk,
                 injected[t0:t1] if injected is not None else empty, injected is not None,
                 problem.record == "series", problem.record_every, buf["rec"], problem.summary_start,
                 buf["sum_count"], buf["sum_mean"], buf["sum_m2"], buf["diverged"], buf["div_step"],
