@@ -57,7 +57,9 @@ def full_batch_gd(
     if w0 is None:
         w = initial_weights(model, runs, rng)
     else:
-        w = np.array(check_real("w0", w0), dtype=float).reshape(-1, model.dim)
+        w = np.array(check_real("w0", w0), dtype=float)
+        if w.ndim == 1 and runs == 1:
+            w = w[None]
         if w.shape != (runs, model.dim):
             raise ValueError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
     w_start = w.copy()

@@ -106,8 +106,10 @@ def train_sphere(
     if w0 is None:
         u = initial_weights(model, runs, rng)
     else:
-        u = check_real("w0", w0).reshape(-1, model.dim) if np.ndim(w0) else None
-        if u is None or u.shape != (runs, model.dim):
+        u = check_real("w0", w0)
+        if u.ndim == 1 and runs == 1:
+            u = u[None]
+        if u.shape != (runs, model.dim):
             raise ValueError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
     u = _normalize(np.array(u, dtype=float), sl)
     u_start = u.copy()

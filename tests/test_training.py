@@ -1,0 +1,180 @@
+"""Training loops: sphere training at fixed ELR, full-batch GD with weight decay (Lobacheva et al.'s periods),
+free SGD through the simulation engine (SMD conjectures), divergence handling and bad input."""
+
+import numpy as np
+import pytest
+
+from spheretheory.models import BatchNormNet, NoisyRayleighQuotient, make_classification
+from spheretheory.regimes import classify
+from spheretheory.training import full_batch_gd, train_sphere
+from spheretheory.training.gd import periods
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sphere_training_stays_on_the_sphere(seed):
+    m = NoisyRayleighQuotient()
+    tr = train_sphere(m, 0.5, 200, runs=5, seed=seed)
+    np.testing.assert_allclose(tr.sq_norm, 1.0, rtol=1e-12)
+    assert tr.elr == 0.5 and not tr.diverged.any()
+    assert np.all((tr.angular_update > 0) & (tr.angular_update < np.pi / 2))  # atan(ELR‖g‖) < π/2
+
+
+def test_one_sphere_per_group():
+    X, y = make_classification(n=60, features=3, classes=2, seed=0)
+    m = BatchNormNet(X=X, y=y, hidden=4, batch_size=20)
+    tr = train_sphere(m, 0.3, 50, runs=3, seed=1, groups=m.groups, record_weights=True)
+    W = tr.meta["weights"].reshape(3, -1, m.hidden, m.features)
+    np.testing.assert_allclose(np.linalg.norm(W, axis=-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(tr.sq_norm, m.hidden, rtol=1e-12)
+
+
+def test_sphere_training_is_reproducible_and_seeded():
+    m = NoisyRayleighQuotient()
+    a = train_sphere(m, 0.1, 100, runs=4, seed=7)
+    b = train_sphere(m, 0.1, 100, runs=4, seed=7)
+    c = train_sphere(m, 0.1, 100, runs=4, seed=8)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    assert not np.array_equal(a.loss, c.loss)
+
+
+class _Exploding(NoisyRayleighQuotient):
+    """An NRQ whose gradient becomes non-finite after a number of calls (to test divergence handling)."""
+
+    def __init__(self, after, rows=slice(0, 1)):
+        super().__init__()
+        self.calls, self.after, self.rows = 0, after, rows
+
+    def grad(self, w, rng=None, noise=None):
+        self.calls += 1
+        g = super().grad(w, rng, noise)
+        if self.calls > self.after:
+            g[self.rows] = np.inf
+        return g
+
+
+def test_divergent_run_is_reported_as_divergence_not_nan():
+    tr = train_sphere(_Exploding(after=100), 0.05, 400, runs=4, seed=0)
+    assert tr.diverged[0] and not tr.diverged[1:].any()
+    assert tr.diverged_at[0] == 100
+    res = classify(tr)
+    assert res.statistics["diverged_runs"] == 1
+    assert res.per_run[0] == ("divergence", 1.0)
+    # the statistics of the table are computed from the finite runs: no NaN
+    assert all(
+        np.isfinite(v) for k, v in res.statistics.items() if isinstance(v, float) and not k.endswith("_se")
+    )
+    tr_all = train_sphere(_Exploding(after=10, rows=slice(None)), 0.05, 100, runs=2, seed=0)
+    res = classify(tr_all)
+    assert res.regime == "divergence" and res.confidence == 1.0 and "loss" not in res.statistics
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"elr": 0.0}, "elr"),
+        ({"elr": -1e-3}, "elr"),
+        ({"elr": float("nan")}, "elr"),
+        ({"steps": 0}, "steps"),
+        ({"runs": 0}, "runs"),
+        ({"w0": np.ones((2, 3))}, "w0"),
+        ({"groups": (3, 3)}, "groups"),
+    ],
+)
+def test_sphere_bad_input(kwargs, match):
+    args = {"model": NoisyRayleighQuotient(), "elr": 0.1, "steps": 10, "runs": 2} | kwargs
+    with pytest.raises(ValueError, match=match):
+        train_sphere(**args)
+
+
+def test_full_batch_gd_norm_recursion_is_exact():
+    """‖w_{t+1}‖² = (1 − ηλ)²‖w_t‖² + η²‖∇L(w_t)‖² (∇L ⟂ w), step by step."""
+    m = NoisyRayleighQuotient(noise_std=0.0)
+    w0 = np.random.default_rng(0).standard_normal((1, m.dim)) * 2.0
+    lr, wd = 0.3, 0.02
+    tr = full_batch_gd(m, lr, wd, 2, w0=w0)
+    g = m.grad(w0[0])
+    expected = (1 - lr * wd) ** 2 * np.sum(w0**2) + lr**2 * np.sum(g**2)
+    assert tr.sq_norm[0, 0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_full_batch_gd_is_periodic():
+    """Lobacheva et al.: the norm shrinks under weight decay, the ELR = η/‖w‖² grows until ELR·λ_max(tangent
+    Hessian) = 2·ELR·(λ_max − λ_min) exceeds 2, training destabilises and the norm jumps — repeatedly."""
+    m = NoisyRayleighQuotient(noise_std=0.0)
+    lr, wd = 0.1, 0.01
+    tr = full_batch_gd(m, lr, wd, 20000, runs=2, seed=0, record_every=10)
+    starts = periods(tr)
+    for r in range(2):
+        assert len(starts[r]) >= 5
+        elr = tr.meta["effective_lr"][r]
+        idx = np.searchsorted(tr.steps, starts[r])
+        # just before every jump, the ELR is past the stability boundary 1/(λ_max − λ_min) = 1
+        assert np.all(elr[idx - 1] > 1.0 / m.gaps.max())
+        # between jumps the norm shrinks: ELR grows (monotone over the 20 records before the jump)
+        for i in idx[1:]:
+            assert np.all(np.diff(elr[i - 20 : i - 1]) > 0)
+    # the period is roughly constant: relative spread of the periods below 30%
+    per = np.diff(starts[0][1:])
+    assert per.std() / per.mean() < 0.3
+
+
+def test_gd_bad_input():
+    m = NoisyRayleighQuotient()
+    with pytest.raises(ValueError, match="lr"):
+        full_batch_gd(m, 0.0, 0.1, 10)
+    with pytest.raises(ValueError, match="weight_decay"):
+        full_batch_gd(m, 0.1, -0.1, 10)
+
+
+def _smd(model, pairs, steps, runs, loss_every, seed=0):
+    """Free SGD at (η, λ) pairs from the equilibrium norm (ηL/(2λ))^{1/4}; per-run stationary loss, mean Δ."""
+    from spheretheory.training.free import train_free
+
+    lr = np.array([p[0] for p in pairs])
+    wd = np.array([p[1] for p in pairs])
+    L = model.grad_rms() ** 2 if hasattr(model, "grad_rms") else 1.0
+    trs = train_free(
+        model,
+        lr,
+        wd,
+        steps,
+        runs=runs,
+        loss_every=loss_every,
+        init_norm=(lr * L / (2 * wd)) ** 0.25,
+        seed=seed,
+    )
+    out = []
+    for tr in trs:
+        half = tr.loss.shape[1] // 2
+        out.append((tr.loss[:, half:].mean(axis=1), np.nanmean(tr.angular_update[:, half:])))
+    return out
+
+
+def _z(a, b):
+    return abs(a.mean() - b.mean()) / np.hypot(
+        a.std(ddof=1) / np.sqrt(a.size), b.std(ddof=1) / np.sqrt(b.size)
+    )
+
+
+def test_smd_conjectures_on_nrq():
+    """Equal ηλ (equal angular update √(2ηλ)) from different (η, λ) → the same stationary loss within its
+    SE (two-sample |z| < 4); a larger angular update → a higher loss (z > 4). Runs are independent, so the
+    SE of each mean is the spread over runs/√runs."""
+    m = NoisyRayleighQuotient()
+    res = _smd(
+        m, [(0.1, 1e-3), (0.4, 2.5e-4), (0.025, 4e-3), (0.1, 1e-2)], steps=6000, runs=16, loss_every=50
+    )
+    (l1, d1), (l2, d2), (l3, d3), (l4, d4) = res
+    assert _z(l1, l2) < 4 and _z(l1, l3) < 4 and _z(l2, l3) < 4
+    np.testing.assert_allclose([d1, d2, d3], np.sqrt(2e-4), rtol=0.1)  # Δ ≈ √(2ηλ) (first order)
+    assert l4.mean() > l1.mean() and _z(l4, l1) > 4
+
+
+@pytest.mark.slow
+def test_smd_conjectures_on_the_network():
+    """Same conjectures on the batch-norm network with minibatch noise (slow: ~1 min)."""
+    m = BatchNormNet()
+    pairs = [(0.05, 2e-3), (0.2, 5e-4), (0.1, 0.2), (0.4, 0.05)]  # ηλ = 1e-4, 1e-4, 0.02, 0.02
+    (l1, _), (l2, _), (l3, _), (l4, _) = _smd(m, pairs, steps=8000, runs=8, loss_every=100)
+    assert _z(l1, l2) < 4 and _z(l3, l4) < 4
+    assert l3.mean() > l1.mean() and _z(l3, l1) > 4
