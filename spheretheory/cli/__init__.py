@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "lr_drop",
     "derive",
     "regimes",
+    "simulate",
 )
 
 EXIT_USAGE = 2
