@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..regimes.sweep import plot_phase_diagram, sweep
+    from ..regimes.phase import plot_phase_diagram, sweep
     from ._common import format_value, print_json
 
     diagram = sweep(

@@ -12,7 +12,7 @@ __all__ = ["REGIMES", "RegimeResult", "classify", "sweep", "PhaseDiagram", "plot
 
 def __getattr__(name: str):
     if name in ("sweep", "PhaseDiagram", "plot_phase_diagram", "make_model"):
-        from . import sweep as _sweep
+        from . import phase as _phase
 
-        return getattr(_sweep, name)
+        return getattr(_phase, name)
     raise AttributeError(f"module 'spheretheory.regimes' has no attribute {name!r}")
