@@ -319,6 +319,13 @@ def test_summary_matches_the_recorded_series():
         s = r.series(q)[start:]
         np.testing.assert_allclose(r.summary[f"{q}_mean"], s.mean(axis=0), rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(r.summary[f"{q}_var"], s.var(axis=0), rtol=1e-7, atol=1e-16)
+    by_series = r.equilibrium_stats(source="series")
+    by_summary = r.equilibrium_stats(source="summary")
+    for q in by_series:
+        np.testing.assert_allclose(by_summary[q].mean, by_series[q].mean, rtol=1e-10)
+        np.testing.assert_allclose(by_summary[q].se, by_series[q].se, rtol=1e-6)
+    with pytest.raises(ValueError, match="source"):
+        r.equilibrium_stats(source="both")
 
 
 def test_record_every_keeps_every_kth_iteration():

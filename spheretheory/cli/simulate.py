@@ -126,9 +126,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(str(exc)) from exc
 
     # statistics over the last quarter, from the streaming summaries (every iteration of the window)
-    stats = res.equilibrium_stats(
-        quantities=("sq_norm", "angular_update", "unit_grad_sq", "h_tilde", "effective_lr")
-    )
+    names = ("sq_norm", "angular_update", "unit_grad_sq", "h_tilde", "effective_lr")
+    stats = res.equilibrium_stats(quantities=names, source="summary")
     m, v = res.summary["angular_update_mean"], res.summary["angular_update_var"]
     rms_traj = np.sqrt(m**2 + v)
     ok = np.isfinite(rms_traj)

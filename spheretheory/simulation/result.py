@@ -109,7 +109,10 @@ class SimulationResult:
             return np.where(ok, s, 0.0).sum(axis=-1) / ok.sum(axis=-1)
 
     def equilibrium_stats(
-        self, fraction: float | None = None, quantities: tuple[str, ...] | None = None
+        self,
+        fraction: float | None = None,
+        quantities: tuple[str, ...] | None = None,
+        source: str = "auto",
     ) -> dict[str, Any]:
         """Equilibrium means with standard errors, per grid point (arrays of shape ``(G,)``).
 
@@ -119,6 +122,9 @@ class SimulationResult:
         trajectories are left out. The standard error is taken across independent trajectories: the sample
         standard deviation (ddof=1) of the per-trajectory window means over √n
         (:func:`spheretheory.analysis.equilibrium_stats`).
+
+        ``source="summary"`` forces the streaming summaries (every iteration of the window, even when the
+        series were thinned by ``record_every``); ``"series"`` forces the recorded series.
 
         Returns
         -------
@@ -131,11 +137,13 @@ class SimulationResult:
         names = QUANTITIES if quantities is None else tuple(quantities)
         out: dict[str, Any] = {}
         mask = ~self.diverged
+        if source not in ("auto", "series", "summary"):
+            raise ValueError(f"source must be one of auto, series, summary; got {source!r}")
         for q in names:
             s = self.series(q)
-            if s is not None and s.shape[0] > 0:
+            if source != "summary" and s is not None and s.shape[0] > 0:
                 out[q] = equilibrium_stats(s, frac, mask=mask)
-            elif f"{q}_mean" in self.summary:
+            elif source != "series" and f"{q}_mean" in self.summary:
                 if abs(frac - summary_fraction) > 1e-12:
                     raise ValueError(
                         f"fraction={frac} but only streaming summaries over the last {summary_fraction} "
