@@ -4,8 +4,9 @@ Free SGD/SGDM training (the dynamics of the SMD papers) goes through :func:`sphe
 ``model=``; see :func:`spheretheory.training.free.train_free`.
 """
 
+from .free import train_free
 from .gd import full_batch_gd
 from .sphere import train_sphere
 from .trajectory import Trajectory
 
-__all__ = ["Trajectory", "train_sphere", "full_batch_gd"]
+__all__ = ["Trajectory", "train_sphere", "full_batch_gd", "train_free"]
