@@ -14,8 +14,8 @@ Ratios reported (targets from the issue):
    and doing nothing else (target ≤ 1.5×).
 3. reduced-state vs numba full-d at d=4096 (target ≥ 100×), when ``spheretheory.simulation.reduced`` exists.
 4. CuPy vs numba at 65,536 trajectories × d=256 (GPU only), with the fraction of the GPU's memory bandwidth
-   reached (bytes the kernel must move per step / time) and its Gaussian throughput against a bare
-   ``cupy.random`` fill of the same size.
+   reached (7 arrays of n·d values per step: cuRAND writes ξ, the kernel reads ξ, w, v, w0 and writes w, v)
+   and the fraction of the bare ``cupy.random`` Gaussian throughput (time of the fill alone / time per step).
 
 Every timing is the best of ``--repeat`` runs after one warm-up (compilation excluded).
 """
@@ -153,21 +153,20 @@ def bench_cupy(args: argparse.Namespace, out: dict) -> None:
     t_cpu = best_time(lambda: simulate("sgdm", steps=numba_steps, backend="numba", **common), 1)
     per_gpu, per_cpu = t_gpu / steps, t_cpu / numba_steps
 
-    # bare RNG throughput on the device, same number of variates per step
-    x = cp.empty((n, d), dtype=args.gpu_dtype)
-
+    # bare RNG throughput on the device: the same number of variates per step, nothing else
     def fill() -> None:
         for _ in range(steps):
-            x[...] = cp.random.standard_normal((n, d), dtype=args.gpu_dtype)
+            cp.random.standard_normal((n, d), dtype=args.gpu_dtype)
         cp.cuda.Device().synchronize()
 
     t_rng = best_time(fill, args.repeat) / steps
     props = cp.cuda.runtime.getDeviceProperties(0)
-    # peak bandwidth = 2 × memory clock (kHz) × bus width (bits) / 8
-    peak_bw = 2.0 * props["memoryClockRate"] * 1e3 * props["memoryBusWidth"] / 8
+    # peak bandwidth = 2 (DDR) × memory clock (kHz) × bus width (bits) / 8; not every CUDA version reports it
+    clock, width = props.get("memoryClockRate"), props.get("memoryBusWidth")
+    peak_bw = 2.0 * clock * 1e3 * width / 8 if clock and width else float("nan")
     item = np.dtype(args.gpu_dtype).itemsize
-    # per step the SGDM kernel reads w, v and writes w, v (4 arrays of n·d) — a lower bound on traffic
-    bytes_per_step = 4 * n * d * item
+    # array traffic per step, a lower bound: the RNG writes ξ; the kernel reads ξ, w, v, w0 and writes w, v
+    bytes_per_step = 7 * n * d * item
     out["cupy_vs_numba"] = {
         "sizes": f"SGDM, {n} x d={d}, gpu {steps} steps ({args.gpu_dtype}), numba {numba_steps} steps",
         "gpu_s_per_step": per_gpu,
