@@ -82,17 +82,17 @@ class Recorder:
 
 
 def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle between ``a`` and ``b`` along the last axis, accurate for small angles: 2·arcsin(‖â − b̂‖/2)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ah = a / np.linalg.norm(a, axis=-1, keepdims=True)
-        bh = b / np.linalg.norm(b, axis=-1, keepdims=True)
-        return 2.0 * np.arcsin(np.clip(np.linalg.norm(ah - bh, axis=-1) / 2.0, 0.0, 1.0))
+    """Angle between ``a`` and ``b`` along the last axis (:func:`spheretheory.analysis.angle_between`)."""
+    from ..analysis import angle_between as _angle
+
+    return _angle(a, b, axis=-1)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """cos∠(a, b) along the last axis."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+    """cos∠(a, b) along the last axis (:func:`spheretheory.analysis.cosine_similarity`)."""
+    from ..analysis import cosine_similarity
+
+    return cosine_similarity(a, b, axis=-1)
 
 
 def progress(iterable, total: int, enabled: bool | None, desc: str):
