@@ -28,7 +28,7 @@ class ExampleConfig:
     """Settings of the worked example (defaults: the full configuration reported in ``docs/pytorch.md``)."""
 
     steps: int = 3000
-    drops: tuple[int, ...] = (1000,)
+    drops: tuple[int, ...] = (1000, 2000)
     drop_factor: float = 10.0
     lr: float = 0.1
     momentum: float = 0.9
@@ -38,7 +38,7 @@ class ExampleConfig:
     width: int = 16
     n_classes: int = 10
     n_train: int = 4096
-    noise: float = 1.0
+    noise: float = 3.0
     every: int = 1
     seed: int = 0
     threads: int | None = None

@@ -59,6 +59,7 @@ def plot_monitor(
     layers: Sequence[str] | None = None,
     smooth_steps: int = 200,
     overview: bool = True,
+    log_delta: bool | None = None,
 ) -> Any:
     """Draw the per-layer panels (Fig. 3 style) and, optionally, the all-layer Δ overview (Fig. 5 style).
 
@@ -74,6 +75,9 @@ def plot_monitor(
         Window, in optimizer steps, of the moving average of the unit-gradient power (the paper uses 200).
     overview:
         Add a bottom row with Δ_t of every layer on one axis.
+    log_delta:
+        Logarithmic axis for Δ_t (default: when the learning rate changes during the records, so that every
+        stage stays readable).
 
     Returns
     -------
@@ -100,6 +104,9 @@ def plot_monitor(
     rec = monitor.group_records()
     steps = rec["step"]
     window = max(1, int(math.ceil(smooth_steps / monitor.every)))
+    if log_delta is None:
+        lr = rec["lr"][np.isfinite(rec["lr"])]
+        log_delta = bool(lr.size and lr.max() > 2 * lr.min())
     nrows = len(chosen) + (1 if overview else 0)
     fig, axes = plt.subplots(nrows, 3, figsize=(13, 2.6 * nrows), squeeze=False)
     for row, gi in enumerate(chosen):
@@ -124,6 +131,8 @@ def plot_monitor(
         ax[2].plot(steps, d_pred, "k--", lw=1, label="predicted Δ*")
         ax[2].set_title("angular update", fontsize=9)
         ax[2].legend(fontsize=7)
+        if log_delta:
+            ax[2].set_yscale("log")
         for a in ax:
             a.set_xlabel("step", fontsize=8)
             a.tick_params(labelsize=7)
@@ -134,6 +143,8 @@ def plot_monitor(
         d_pred, _ = _predicted_series(monitor, rec, chosen[0], np.full(steps.size, np.nan))
         ax[0].plot(steps, d_pred, "k--", lw=1.2, label="predicted Δ*")
         ax[0].set_title("angular update, all layers", fontsize=9)
+        if log_delta:
+            ax[0].set_yscale("log")
         ax[0].legend(fontsize=6, ncol=2)
         for i, gi in enumerate(chosen):
             ax[1].plot(steps, np.sqrt(rec["sq_norm"][:, gi]), lw=0.8, color=f"C{i % 10}", label=names[gi])

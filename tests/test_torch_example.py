@@ -1,0 +1,93 @@
+"""The worked example (small BatchNorm CNN, SGDM + weight decay): measured vs predicted angular update.
+
+Tolerance. Thm 3 of Wan et al. (2021) predicts the equilibrium Δ* = √(2λη/(1+α)) to first order in λη. The
+measured window mean of Δ_t differs from it by
+  (i)   the statistical error of the window mean: se from the integrated autocorrelation time
+        (:func:`spheretheory.analysis.equilibrium_stats`); we allow 3·se;
+  (ii)  systematic terms the theorem neglects: the Jensen gap between the mean of Δ_t and √E[Δ_t²] (the
+        quantity the norm balance fixes; measured below as mean/RMS, under 1%), the residual transient
+        e^{−2λη t/(1−α)} at the start of the window (e^{−3.7} ≈ 2% for the fast configuration: window from
+        step 375 at rate 1e-2), and the lag of ‖w_t‖ behind the drifting gradient power L_t while the loss
+        falls. Together these stay well inside 10%, the toolkit's own "at equilibrium" band
+        (compare(rtol=0.1)), which is the bound asserted: |Δ − Δ*| ≤ 0.1·Δ* + 3·se.
+A wrong monitor (e.g. Δ from a stale copy, a missing momentum term, a norm-squared mix-up) or a wrong
+prediction (√(2λη) without the 1/(1+α): 38% off at α = 0.9) falls outside it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="PyTorch not installed (CPU build: see docs/pytorch.md)")
+
+from spheretheory.integrations.pytorch.example import ExampleConfig, run_example  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+def _require_predict():
+    import spheretheory
+
+    try:
+        spheretheory.predict(optimizer="sgdm", lr=0.1, weight_decay=1e-3, momentum=0.9)
+    except (ImportError, AttributeError) as exc:  # pragma: no cover - only before spheretheory.predict exists
+        pytest.skip(f"spheretheory.predict is not available: {exc}")
+
+
+def _check_equilibrium_phase(rows, tol=0.10):
+    for r in rows:
+        assert math.isfinite(r.predicted_angular_update), r.prediction_note
+        bound = tol * r.predicted_angular_update + 3 * r.measured_angular_update_se
+        assert abs(r.measured_angular_update - r.predicted_angular_update) <= bound, r
+        # the Jensen gap (ii) is small, as claimed in the module docstring
+        assert r.measured_angular_update / r.measured_angular_update_rms > 0.97, r
+        assert r.at_equilibrium, r
+
+
+def test_fast_example_reaches_predicted_angular_update():
+    _require_predict()
+    cfg = ExampleConfig(steps=500, drops=(), width=8, image_size=12, batch_size=32, n_train=1024, threads=1)
+    out = run_example(cfg, progress=False)
+    cmp = out["comparison"]
+    assert len(cmp.rows) == 3 and {r.phase for r in cmp.rows} == {0}
+    _check_equilibrium_phase(cmp.rows)
+    # predicted norm from the measured L: same order as the measured norm (Thm 2; not asserted tighter because
+    # L_t drifts while the loss falls and ‖w‖ lags behind it by ~(1−α)/(2λη) = 100 steps)
+    for r in cmp.rows:
+        assert 0.7 < r.measured_norm / r.predicted_norm < 1.3, r
+    assert np.all(np.isfinite(out["losses"]))
+
+
+@pytest.mark.slow
+def test_full_example_with_and_without_rescaling():
+    """Full configuration (docs/pytorch.md): equilibrium before the first drop, and the effect of a drop.
+
+    Right after η → η/k the plain run still has the old norm, so Δ ≈ (η/k)‖g̃‖/‖w‖² = Δ*_old/k = Δ*_new/√k
+    (Δ* ∝ √η): 0.32·Δ*_new for k = 10. Over the next 300 steps ‖w‖² shrinks at most by e^{−2λη'·300/(1−α)}
+    = e^{−0.3} (Cor. 3.1's rate with the new η'), so Δ rises by at most 1.35×: the 300-step mean must stay
+    below 0.32·1.35 ≈ 0.43 of Δ*_new; we assert < 0.5. With the k^(−1/4) rescaling the norm jumps to the new
+    equilibrium and Δ should start at Δ*_new (Sec. 4.2); the gradient power falls after the drop (the loss
+    drops), which moves the equilibrium again, so we assert only that it starts much closer: > 0.7·Δ*_new.
+    """
+    _require_predict()
+    cfg = ExampleConfig(threads=1)
+    res = {}
+    for rescale in (False, True):
+        out = run_example(cfg, rescale=rescale, progress=False)
+        res[rescale] = out
+        first = [r for r in out["comparison"].rows if r.phase == 0]
+        _check_equilibrium_phase(first)
+    drop = cfg.drops[0]
+    for rescale, out in res.items():
+        rec = out["monitor"].records()
+        sel = (rec["step"] >= drop) & (rec["step"] < drop + 300)
+        early = rec["angular_update"][sel].mean(axis=0)
+        d_star = np.array([r.predicted_angular_update for r in out["comparison"].rows if r.phase == 1])
+        ratio = early / d_star
+        if rescale:
+            assert np.all(ratio > 0.7), ratio
+        else:
+            assert np.all(ratio < 0.5), ratio
