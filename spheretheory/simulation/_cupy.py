@@ -70,7 +70,7 @@ __device__ void block_sum(double* v, const int K, double* sh) {
 extern "C" __global__ void smd_step(
     const int N, const int d, const long long t, const int opt,
     T* __restrict__ W, T* __restrict__ V, T* __restrict__ S,
-    const T* __restrict__ W0, const double* __restrict__ w0sq, const T* __restrict__ XI,
+    const T* __restrict__ W0, const double* __restrict__ w0sq, T* __restrict__ XI,
     const double* __restrict__ lr, const double* __restrict__ wdc, const double* __restrict__ wdd,
     const double* __restrict__ mom, const double* __restrict__ L, const double* __restrict__ b1,
     const double* __restrict__ b2, const double* __restrict__ eps,
@@ -90,7 +90,7 @@ extern "C" __global__ void smd_step(
     const size_t row = (size_t)j * (size_t)d;
     T* w = W + row;
     const T* w0 = W0 + row;
-    const T* xi = XI + row;
+    T* xi = XI + row;  // ξ on entry; pass 2 overwrites it with δ = w_t − w_{t+1} for pass 3
     const double eta = lr[j] * lr_mult, lam_c = wdc[j] * wd_mult, lam_d = wdd[j] * wd_mult, a = mom[j];
     const double sig = sqrt(L[j] * g_mult / (double)(d - 1));
 
@@ -148,15 +148,29 @@ extern "C" __global__ void smd_step(
         w[i] = (T)(wi - eld * wi - eta * step);
         const double wn = (double)w[i];
         const double di = wi - wn;
+        xi[i] = (T)di;
         s2[2] += di * di; s2[3] += di * wi; s2[4] += wn * wn;
     }
     block_sum(s2, 5, sh);
     const double vg = s2[0], bb = s2[1], dd = s2[2], dw = s2[3], nn = s2[4];
+    if (!(nn <= max_sq && nn >= min_sq)) {  // uniform over the block
+        if (tid == 0) { diverged[j] = 1; div_step[j] = t; }
+        return;
+    }
+    const double kp = dw / ww;
+    double perp2 = dd - dw * kp;
+    if (perp2 < 0.5 * dd) {  // δ mostly along w: sum |δ − kp·w_t|² directly (the difference cancels)
+        double s3[1] = {0.0};
+        for (int i = tid; i < d; i += bs) {
+            const double di = (double)xi[i];
+            const double e = di - kp * ((double)w[i] + di);
+            s3[0] += e * e;
+        }
+        block_sum(s3, 1, sh);
+        perp2 = s3[0];
+    }
     if (tid != 0) return;
-    if (!(nn <= max_sq && nn >= min_sq)) { diverged[j] = 1; div_step[j] = t; return; }
     const double rw = sqrt(ww);
-    double perp2 = dd - dw * dw / ww;
-    if (perp2 < 0.0) perp2 = 0.0;
     double val[NQ];
     val[0] = ww;
     val[1] = atan2(sqrt(perp2), rw - dw / rw);
@@ -200,9 +214,10 @@ def require_cupy() -> Any:
 
 
 def _kernel(cp: Any, dtype: np.dtype) -> Any:
-    key = np.dtype(dtype).name
+    name = np.dtype(dtype).name
+    key = f"{getattr(cp, '__name__', id(cp))}:{name}"
     if key not in _KERNELS:
-        ctype = "float" if key == "float32" else "double"
+        ctype = "float" if name == "float32" else "double"
         _KERNELS[key] = cp.RawKernel(f"typedef {ctype} T;\n" + _SOURCE, "smd_step")
     return _KERNELS[key]
 
@@ -212,9 +227,13 @@ def threads_per_block(d: int) -> int:
     return int(min(256, max(32, 32 * math.ceil(d / 64))))
 
 
-def run(problem: Problem, steps_per_copy: int = 256) -> SimulationResult:
-    """Simulate ``problem`` on the GPU (see :func:`spheretheory.simulate`)."""
-    cp = require_cupy()
+def run(problem: Problem, steps_per_copy: int = 256, *, xp: Any = None) -> SimulationResult:
+    """Simulate ``problem`` on the GPU (see :func:`spheretheory.simulate`).
+
+    ``xp`` replaces the ``cupy`` module (tests run the host code and the kernel source on the CPU through a
+    stand-in; see ``tests/test_simulation_cuda_source.py``).
+    """
+    cp = require_cupy() if xp is None else xp
     p = per_trajectory(problem)
     N, d, dtype = problem.N, problem.dim, np.dtype(problem.dtype)
     code = optimizer_code(problem)

@@ -18,7 +18,8 @@ Per trajectory and iteration t the kernel does two passes over the d coordinates
    quantities: ‖δ‖², ⟨δ, w⟩ with δ = w_t − w_{t+1} (as stored), ‖w_{t+1}‖², ⟨v_{t−1}, g⟩, ‖b‖².
 
 The angular update is Δ_t = atan2(‖δ⊥‖, ‖w_t‖ − ⟨δ, w_t⟩/‖w_t‖) (the components of w_{t+1} across and along
-w_t), which keeps full precision for tiny angles. Sums accumulate in float64.
+w_t), which keeps full precision for tiny angles; ‖δ⊥‖² = ‖δ‖² − ⟨δ,w⟩²/‖w‖² unless that difference cancels
+(δ mostly along w), in which case a third pass sums ‖δ − (⟨δ,w⟩/‖w‖²)w‖² directly. Sums accumulate in float64.
 """
 
 from __future__ import annotations
@@ -166,6 +167,7 @@ def _kernel(
                         W[j, i] = wi - eld * wi - eta * (gi + lam_c * wi)
                         wn = np.float64(W[j, i])
                         di = wi - wn
+                        y[i] = di
                         dd += di * di
                         dw += di * wi
                         nn += wn * wn
@@ -184,6 +186,7 @@ def _kernel(
                         W[j, i] = wi - eld * wi - eta * step
                         wn = np.float64(W[j, i])
                         di = wi - wn
+                        y[i] = di
                         dd += di * di
                         dw += di * wi
                         nn += wn * wn
@@ -201,6 +204,7 @@ def _kernel(
                         W[j, i] = wi - eld * wi - eta * ((np.float64(V[j, i]) / bc1) / den)
                         wn = np.float64(W[j, i])
                         di = wi - wn
+                        y[i] = di
                         dd += di * di
                         dw += di * wi
                         nn += wn * wn
@@ -216,6 +220,7 @@ def _kernel(
                         W[j, i] = wi - eld * wi - eta * step
                         wn = np.float64(W[j, i])
                         di = wi - wn
+                        y[i] = di
                         dd += di * di
                         dw += di * wi
                         nn += wn * wn
@@ -225,9 +230,15 @@ def _kernel(
                     break
                 # ---- recorded quantities of iteration t
                 rw = math.sqrt(ww)
-                perp2 = dd - dw * dw / ww
-                if perp2 < 0.0:
+                kp = dw / ww
+                perp2 = dd - dw * kp
+                if perp2 < 0.5 * dd:
+                    # δ mostly along w: the difference cancels, so sum ‖δ − (⟨δ,w⟩/‖w‖²)w‖² directly
                     perp2 = 0.0
+                    for i in range(d):
+                        di = y[i]
+                        e = di - kp * (np.float64(W[j, i]) + di)
+                        perp2 += e * e
                 val[0] = ww
                 val[1] = math.atan2(math.sqrt(perp2), rw - dw / rw)
                 val[2] = ugs
