@@ -3,6 +3,8 @@ free SGD through the simulation engine (SMD conjectures), divergence handling an
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spheretheory.models import BatchNormNet, NoisyRayleighQuotient, make_classification
 from spheretheory.regimes import classify
@@ -178,3 +180,37 @@ def test_smd_conjectures_on_the_network():
     (l1, _), (l2, _), (l3, _), (l4, _) = _smd(m, pairs, steps=8000, runs=8, loss_every=100)
     assert _z(l1, l2) < 4 and _z(l3, l4) < 4
     assert l3.mean() > l1.mean() and _z(l3, l1) > 4
+
+
+@given(seed=st.integers(0, 2**31 - 1), elr=st.floats(1e-3, 2.0))
+@settings(max_examples=10)
+def test_numba_kernel_matches_numpy_reference(seed, elr):
+    """The compiled NRQ sphere kernel and its numpy reference on identical injected draws."""
+    from spheretheory.training._kernels import sphere_nrq_numba, sphere_nrq_numpy
+
+    rng = np.random.default_rng(seed)
+    d, runs, steps = 6, 3, 50
+    evals = rng.uniform(0, 2, d)
+    u = rng.standard_normal((runs, d))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    noise = rng.standard_normal((steps, runs, d))
+    outs = []
+    for fn in (sphere_nrq_numpy, sphere_nrq_numba):
+        uu, o = u.copy(), [np.empty((steps, runs)) for _ in range(3)]
+        fn(uu, evals, 0.7, elr, noise, u.copy(), *o)
+        outs.append((uu, *o))
+    for a, b in zip(*outs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_train_sphere_numba_backend_equals_numpy():
+    m = NoisyRayleighQuotient()
+    a = train_sphere(m, 0.05, 300, runs=4, seed=3, record_every=7)
+    b = train_sphere(m, 0.05, 300, runs=4, seed=3, record_every=7, backend="numba")
+    np.testing.assert_array_equal(a.steps, b.steps)
+    for k in ("loss", "angular_update", "cos_to_start", "sq_norm"):
+        np.testing.assert_allclose(getattr(a, k), getattr(b, k), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="numba"):
+        train_sphere(BatchNormNet(), 0.1, 10, backend="numba")
+    with pytest.raises(ValueError, match="backend"):
+        train_sphere(m, 0.1, 10, backend="cuda")

@@ -18,6 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--steps", type=int, default=4000, help="steps per run (default 4000)")
     p.add_argument("--runs", type=int, default=8, help="independent seeds per ELR (default 8)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--backend", default="numpy", help="numpy (any model) or numba (compiled kernel; nrq only)"
+    )
     p.add_argument("--json", action="store_true", help='print {"results": [...], "boundaries": {...}}')
     p.add_argument("--plot", metavar="PATH", help="write the phase diagram (PNG)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -34,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         runs=args.runs,
         seed=args.seed,
+        backend=args.backend,
         progress_bar=False if args.no_progress else None,
     )
     if args.plot:

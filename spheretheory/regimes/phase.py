@@ -60,6 +60,7 @@ def sweep(
     runs: int = 8,
     seed: int | None = 0,
     record_every: int = 5,
+    backend: str = "numpy",
     progress_bar: bool | None = None,
 ) -> PhaseDiagram:
     """Train ``runs`` seeds on the sphere at each ELR, classify each, and attach the derived boundaries.
@@ -70,7 +71,7 @@ def sweep(
         A model instance or one of ``"nrq"``, ``"toy"``, ``"net"`` (the defaults).
     elrs:
         The ELRs, each > 0.
-    steps, runs, seed, record_every, progress_bar:
+    steps, runs, seed, record_every, backend, progress_bar:
         As in :func:`spheretheory.training.train_sphere` (the same seed at every ELR).
     """
     from ..training.sphere import train_sphere
@@ -93,6 +94,7 @@ def sweep(
             runs=runs,
             seed=seed,
             record_every=record_every,
+            backend=backend,
             progress_bar=progress_bar,
         )
         trajectories.append(tr)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import check_choice, check_int, check_real
 from ..models.base import ScaleInvariantModel
 from .trajectory import Recorder, Trajectory, angle_between, cosine, progress
 
@@ -60,6 +60,7 @@ def train_sphere(
     record_every: int = 1,
     stochastic: bool = True,
     record_weights: bool = False,
+    backend: str = "numpy",
     progress_bar: bool | None = None,
 ) -> Trajectory:
     """Train ``runs`` independent copies of ``model`` on the sphere at a fixed ELR.
@@ -89,6 +90,10 @@ def train_sphere(
     record_weights:
         Also keep the weights at every record in ``meta["weights"]`` (shape ``(runs, n, dim)``; for small
         models: plots of the trajectory and of the stationary density).
+    backend:
+        ``"numpy"`` (any model) or ``"numba"`` (a compiled kernel; only for a
+        :class:`~spheretheory.models.NoisyRayleighQuotient` with diagonal H on one joint sphere, stochastic,
+        without ``record_weights``). Both draw the same normals from ``seed``, in the same order.
     progress_bar:
         Show a tqdm bar (default: when stderr is a TTY).
 
@@ -102,6 +107,7 @@ def train_sphere(
     runs = check_int("runs", runs, low=1)
     record_every = check_int("record_every", record_every, low=1)
     sl = _groups(model.dim, groups)
+    backend = check_choice("backend", backend, ("numpy", "numba"))
     rng = np.random.default_rng(seed)
     if w0 is None:
         u = initial_weights(model, runs, rng)
@@ -113,6 +119,10 @@ def train_sphere(
             raise ValueError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
     u = _normalize(np.array(u, dtype=float), sl)
     u_start = u.copy()
+    if backend == "numba":
+        return _train_nrq_compiled(
+            model, u, elr, steps, runs, rng, record_every, groups, stochastic, record_weights, seed
+        )
     record_at = set(range(0, steps, record_every)) | {steps - 1}
     rec = Recorder(runs, len(record_at))
     alive = np.ones(runs, dtype=bool)
@@ -154,5 +164,53 @@ def train_sphere(
             "groups": groups,
             "final_weights": u,
             "weights": kept,
+        },
+    )
+
+
+def _train_nrq_compiled(
+    model, u, elr, steps, runs, rng, record_every, groups, stochastic, record_weights, seed
+):
+    from ..models.nrq import NoisyRayleighQuotient
+    from ._kernels import sphere_nrq_numba
+
+    if not isinstance(model, NoisyRayleighQuotient) or not model._diag:
+        raise ValueError("backend='numba' needs a NoisyRayleighQuotient with diagonal H; use backend='numpy'")
+    if groups is not None or not stochastic or record_weights:
+        raise ValueError("backend='numba' supports one joint sphere, stochastic=True, record_weights=False")
+    evals = np.ascontiguousarray(np.diag(model.H), dtype=np.float64)
+    u = np.ascontiguousarray(u)
+    u0 = u.copy()
+    loss = np.empty((steps, runs))
+    angle = np.empty((steps, runs))
+    cos0 = np.empty((steps, runs))
+    chunk = max(1, 2**20 // (runs * model.dim))  # ~8 MB of normals at a time, drawn in the numpy order
+    for start in range(0, steps, chunk):
+        n = min(chunk, steps - start)
+        noise = rng.standard_normal((n, runs, model.dim))
+        sl = slice(start, start + n)
+        sphere_nrq_numba(u, evals, model.noise_std, elr, noise, u0, loss[sl], angle[sl], cos0[sl])
+    idx = np.array(sorted(set(range(0, steps, record_every)) | {steps - 1}))
+    finite = np.all(np.isfinite(loss), axis=0)
+    return Trajectory(
+        steps=idx + 1,
+        loss=loss[idx].T.copy(),
+        angular_update=angle[idx].T.copy(),
+        cos_to_start=cos0[idx].T.copy(),
+        sq_norm=np.ones((runs, idx.size)),
+        diverged=~finite,
+        diverged_at=np.where(finite, -1, np.argmax(~np.isfinite(loss), axis=0)),
+        dim=model.dim,
+        min_loss=model.min_loss,
+        random_loss=model.random_loss,
+        elr=elr,
+        meta={
+            "mode": "sphere",
+            "model": "NoisyRayleighQuotient",
+            "seed": seed,
+            "groups": None,
+            "final_weights": u,
+            "weights": None,
+            "backend": "numba",
         },
     )
