@@ -3,13 +3,19 @@
 For the synthetic isotropic noise of :func:`spheretheory.simulate` (g_t = g̃_t/‖w_t‖ with
 g̃_t = √(L_t/(d−1))·P⊥ξ_t, ξ_t ~ N(0, I_d), P⊥ the projection orthogonal to w_t), the Gram matrix of the
 three vectors (w_t, v_{t−1}, w_0) is a Markov chain: its law one step ahead depends on the past only through
-the Gram matrix itself, because the noise is rotation invariant. The state
+the Gram matrix itself, because the noise is rotation invariant. It is advanced by three scalar draws per
+step — z₁, z₂ ~ N(0, 1) and a χ²_{d−3} remainder — so the cost of a step does not depend on d. The triple
+(‖w_t‖², ⟨w_t, v_{t−1}⟩, ‖v_{t−1}‖²) is the chain of the issue; ⟨w_t, w_0⟩ and ⟨v_{t−1}, w_0⟩ extend it
+exactly to cos(w_0, w_t). The derivation is in ``docs/reduced_state.md`` (equations R1–R9 below refer to it).
 
-    a = ‖w_t‖²,  b = ⟨w_t, v_{t−1}⟩,  c = ‖v_{t−1}‖²,  m = ⟨w_t, w_0⟩,  n = ⟨v_{t−1}, w_0⟩   (+ a_0 = ‖w_0‖²)
+Numerically the Gram matrix is stored through the parts orthogonal to w_t (p = v_{t−1}⊥, q = w_0⊥):
 
-is advanced by three scalar draws per step — z₁, z₂ ~ N(0, 1) and a χ²_{d−3} remainder — so the cost of a
-step does not depend on d. The triple (a, b, c) is the chain of the issue; (m, n) extend it exactly to
-cos(w_0, w_t). The derivation is in ``docs/reduced_state.md`` (equation numbers R1–R9 below refer to it).
+    a = ‖w_t‖²,  b = ⟨w_t, v_{t−1}⟩,  P = ‖p‖²,  m = ⟨w_t, w_0⟩,  R = ⟨p, q⟩,  Q = ‖q‖²,  D = PQ − R²
+
+(+ a_0 = ‖w_0‖²; so ‖v_{t−1}‖² = b²/a + P and ⟨v_{t−1}, w_0⟩ = bm/a + R). P, R, Q are updated through 2×2
+minors and D through 3×3 minors (Cauchy–Binet) rather than as differences like ‖v‖² − ⟨v, w⟩²/‖w‖² or
+PQ − R²: a difference loses half the digits when the vectors are nearly parallel (at t = 0, w_t = w_0; at
+t = 1, p ∥ q in every dimension), the minors keep full precision.
 
 Two implementations of the same update:
 
@@ -38,15 +44,17 @@ __all__ = [
     "REDUCED_OPTIMIZERS",
     "STATE_NAMES",
     "draws_from_full",
+    "gram_from_state",
     "reduced_step",
     "simulate_reduced",
+    "state_from_vectors",
 ]
 
 #: optimizers with an exact reduced-state chain (their update is linear in w, v and g)
 REDUCED_OPTIMIZERS: tuple[str, ...] = ("sgd", "sgdm", "nesterov")
 _OPT = {"sgd": 0, "sgdm": 1, "nesterov": 2}
-#: names of the state components, in the order of the ``(5, N)`` state array
-STATE_NAMES: tuple[str, ...] = ("a", "b", "c", "m", "n")
+#: names of the state components, in the order of the ``(7, N)`` state array
+STATE_NAMES: tuple[str, ...] = ("a", "b", "P", "m", "R", "Q", "D")
 #: iterations × trajectories per kernel call (the draws of one call are buffered, 24 bytes each)
 _BLOCK_TARGET = 1 << 18
 #: trajectories per chunk (one generator each; updated in lockstep by the kernel) and the most chunks
@@ -55,19 +63,48 @@ _MAX_STREAMS = 1024
 
 
 # ----------------------------------------------------------------------------------------------------------
+# State conversions
+# ----------------------------------------------------------------------------------------------------------
+def state_from_vectors(w: np.ndarray, v: np.ndarray, w0: np.ndarray) -> np.ndarray:
+    """The reduced state ``(7, N)`` of full-d vectors (rows of ``(N, d)`` arrays): (a, b, P, m, R, Q, D).
+
+    P, R, Q are computed from the explicit projections p = v − ⟨v, u⟩u, q = w_0 − ⟨w_0, u⟩u (u = w/‖w‖),
+    D = PQ − R² = P·‖q − (R/P)p‖² by Gram–Schmidt (0 where p = 0).
+    """
+    w, v, w0 = (np.atleast_2d(np.asarray(x, dtype=np.float64)) for x in (w, v, w0))
+    a = np.einsum("nd,nd->n", w, w)
+    u = w / np.sqrt(a)[:, None]
+    p = v - np.einsum("nd,nd->n", v, u)[:, None] * u
+    q = w0 - np.einsum("nd,nd->n", w0, u)[:, None] * u
+    dot = lambda x, y: np.einsum("nd,nd->n", x, y)  # noqa: E731
+    P, R = dot(p, p), dot(p, q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = q - np.where(P > 0, R / np.where(P > 0, P, 1.0), 0.0)[:, None] * p
+    D = np.where(P > 0, P * dot(r, r), 0.0)
+    return np.stack([a, dot(w, v), P, dot(w, w0), R, dot(q, q), D])
+
+
+def gram_from_state(state: np.ndarray) -> dict[str, np.ndarray]:
+    """The Gram entries of (w_t, v_{t−1}, w_0) from a reduced state: ‖w‖², ⟨w,v⟩, ‖v‖², ⟨w,w_0⟩, ⟨v,w_0⟩."""
+    a, b, P, m, R = np.asarray(state, dtype=np.float64)[:5]
+    return {"sq_norm": a, "w_dot_v": b, "v_sq_norm": b * b / a + P, "w_dot_w0": m, "v_dot_w0": b * m / a + R}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # The update, numpy reference
 # ----------------------------------------------------------------------------------------------------------
-def _coefficients(opt: int, alpha: Any, lam_c: Any) -> tuple[Any, Any, Any, Any]:
-    """(α_v, σ_v, σ_g, σ_w) of eq. R1.
+def _coefficients(opt: int, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(α_v, σ_v, σ_g, κ) of eq. R1.
 
-    v_t = α_v v_{t−1} + g_t + λ_c w_t and step_t = σ_v v_{t−1} + σ_g g_t + σ_w w_t.
+    v_t = α_v v_{t−1} + g_t + λ_c w_t and step_t = σ_v v_{t−1} + σ_g g_t + κλ_c w_t.
     """
+    one, zero = np.ones_like(alpha), np.zeros_like(alpha)
     if opt == 0:  # SGD: step = g + λ_c w; the buffer v is not used (α_v = 0)
-        return 0.0 * alpha, 0.0 * alpha, 1.0 + 0.0 * alpha, lam_c
+        return zero, zero, one, one
     if opt == 1:  # heavy ball: step = v_t
-        return alpha, alpha, 1.0 + 0.0 * alpha, lam_c
+        return alpha, alpha, one, one
     # Nesterov (PyTorch): step = d_t + α v_t = (1+α)(g + λ_c w) + α² v_{t−1}
-    return alpha, alpha * alpha, 1.0 + alpha, (1.0 + alpha) * lam_c
+    return alpha, alpha * alpha, one + alpha, one + alpha
 
 
 def reduced_step(
@@ -88,13 +125,14 @@ def reduced_step(
     Parameters
     ----------
     state:
-        ``(5, N)`` float64: (a, b, c, m, n) = (‖w_t‖², ⟨w_t, v_{t−1}⟩, ‖v_{t−1}‖², ⟨w_t, w_0⟩,
-        ⟨v_{t−1}, w_0⟩).
+        ``(7, N)`` float64 (a, b, P, m, R, Q, D) = (‖w_t‖², ⟨w_t, v_{t−1}⟩, ‖p‖², ⟨w_t, w_0⟩, ⟨p, q⟩, ‖q‖²,
+        ‖p‖²‖q‖² − ⟨p, q⟩²), with p and q the parts of v_{t−1} and w_0 orthogonal to w_t
+        (:func:`state_from_vectors`).
     a0:
         ``(N,)`` ‖w_0‖².
     draws:
         ``(N, 3)``: z₁, z₂ ~ N(0, 1) and χ ~ χ²_{d−3} (χ is ignored for d ≤ 3, z₂ for d = 2). With the
-        basis of eq. R3, z₁ = ⟨ξ, e₁⟩, z₂ = ⟨ξ, e₂⟩, χ = ‖P⊥ξ‖² − z₁² − z₂².
+        basis of eq. R3, z₁ = ⟨ξ, e₁⟩, z₂ = ⟨ξ, e₂⟩, χ = ‖P⊥ξ‖² − z₁² − z₂² (:func:`draws_from_full`).
     dim:
         d ≥ 2.
     optimizer:
@@ -105,63 +143,82 @@ def reduced_step(
     Returns
     -------
     (new_state, values):
-        the ``(5, N)`` state after the step and the ``(6, N)`` quantities of iteration t in the order of
+        the ``(7, N)`` state after the step and the ``(6, N)`` quantities of iteration t in the order of
         :data:`spheretheory.simulation.result.QUANTITIES`: ‖w_t‖², Δ_t, ‖g̃_t‖², h̃_t, cos(w_0, w_t) and
         η_t/‖w_t‖².
     """
     opt = _OPT[optimizer]
-    a, b, c, m, n = (np.asarray(x, dtype=np.float64) for x in state)
+    a, b, P, m, R, Q, D = (np.asarray(x, dtype=np.float64) for x in state)
     z1, z2, chi = (np.asarray(x, dtype=np.float64) for x in np.asarray(draws).T)
     lr = np.asarray(lr, dtype=np.float64)
     alpha = np.asarray(momentum, dtype=np.float64)
-    av, sv, sg, sw = _coefficients(opt, alpha, np.asarray(weight_decay_coupled, dtype=np.float64))
     lam_c = np.asarray(weight_decay_coupled, dtype=np.float64)
     lam_d = np.asarray(weight_decay_decoupled, dtype=np.float64)
+    av, sv, sg, kap = _coefficients(opt, alpha)
+    if dim == 2:
+        z2 = np.zeros_like(z1)
+    rchi = np.sqrt(np.maximum(chi, 0.0)) if dim > 3 else np.zeros_like(z1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ra = np.sqrt(a)
-        # (R2) tangential parts p (of v_{t−1}) and q (of w_0): ‖p‖², ⟨p, q⟩, ‖q‖²
-        pp = np.maximum((c * a - b * b) / a, 0.0)
-        pq = n - b * m / a
-        qq = np.maximum((a0 * a - m * m) / a, 0.0)
         # (R3) orthonormal e₁ ∥ p, e₂ ⟂ e₁ in span{p, q}: p = α₁e₁, q = β₁e₁ + β₂e₂
-        has_p = pp > 0.0
-        al1 = np.sqrt(pp)
-        be1 = np.where(has_p, pq / np.where(has_p, al1, 1.0), np.sqrt(qq))
-        be1 = np.where(be1 * be1 > qq, np.copysign(np.sqrt(qq), be1), be1)
-        be2 = np.sqrt(np.maximum(qq - be1 * be1, 0.0)) if dim > 2 else np.zeros_like(a)
-        # (R4) the tangential noise P⊥ξ in that basis
-        sig = np.sqrt(np.asarray(unit_grad_sq, dtype=np.float64) / (dim - 1))
+        P = np.maximum(P, 0.0)
+        Q = np.maximum(Q, 0.0)
+        al1 = np.sqrt(P)
+        has_p = P > 0.0
+        be1 = np.where(has_p, R / np.where(has_p, al1, 1.0), np.sqrt(Q))
+        be1 = np.where(be1 * be1 > Q, np.copysign(np.sqrt(Q), be1), be1)
+        # β₂² = Q − β₁² = D/P, from the stably updated D (or 0 where e₁ ∥ q)
+        be2 = np.where(has_p, np.sqrt(np.maximum(D, 0.0) / np.where(has_p, P, 1.0)), 0.0)
         if dim == 2:
-            xi_sq = z1 * z1
-        elif dim == 3:
-            xi_sq = z1 * z1 + z2 * z2
-        else:
-            xi_sq = z1 * z1 + z2 * z2 + chi
-        ugs = sig * sig * xi_sq  # ‖g̃_t‖²
-        gg = ugs / a  # ‖g_t‖²
-        gp = sig * z1 * al1 / ra  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
-        gq = sig * (z1 * be1 + z2 * be2) / ra  # ⟨g_t, w_0⟩ = ⟨g_t, q⟩
-        # (R5) v_t = α_v v_{t−1} + g_t + λ_c w_t: radial coordinate and tangential part α_v p + g
-        vr = (av * b + lam_c * a) / ra
-        # (R6) w_{t+1} = (1 − ηλ_d − ησ_w) w_t − ησ_v v_{t−1} − ησ_g g_t
-        wr = (1.0 - lr * lam_d - lr * sw) * ra - lr * sv * b / ra
-        wt2 = lr * lr * (sv * sv * pp + 2.0 * sv * sg * gp + sg * sg * gg)
-        wt2 = np.maximum(wt2, 0.0)
-        # (R7) the new state
-        a_new = wr * wr + wt2
-        c_new = vr * vr + av * av * pp + 2.0 * av * gp + gg
-        b_new = wr * vr - lr * (sv * av * pp + (sv + sg * av) * gp + sg * gg)
-        m_new = wr * m / ra - lr * (sv * pq + sg * gq)
-        n_new = vr * m / ra + av * pq + gq
+            be2 = np.zeros_like(a)
+        # (R4) the noise: g_t = s (z₁e₁ + z₂e₂ + √χ e₃), s = √(L_t/(d−1))/‖w_t‖
+        sig = np.sqrt(np.asarray(unit_grad_sq, dtype=np.float64) / (dim - 1))
+        s = sig / ra
+        ugs = sig * sig * (z1 * z1 + z2 * z2 + rchi * rchi)  # ‖g̃_t‖²
+        gp = s * z1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
+        # (R5) v_t and (R6) w_{t+1} in the frame (w_t/‖w_t‖, e₁, e₂, e₃)
+        V = np.stack([(av * b + lam_c * a) / ra, av * al1 + s * z1, s * z2, s * rchi])
+        W = np.stack(
+            [
+                (1.0 - lr * lam_d - lr * kap * lam_c) * ra - lr * sv * b / ra,
+                -lr * (sv * al1 + sg * s * z1),
+                -lr * sg * s * z2,
+                -lr * sg * s * rchi,
+            ]
+        )
+        Z = np.stack([m / ra, be1, be2, np.zeros_like(a)])  # w_0
+        wt2 = W[1] ** 2 + W[2] ** 2 + W[3] ** 2
+        # (R7) the new state; (R7') the parts orthogonal to w_{t+1} through the minors X_i W_j − X_j W_i
+        a_new = W[0] ** 2 + wt2
+        pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+        MV = np.stack([V[i] * W[j] - V[j] * W[i] for i, j in pairs])
+        MZ = np.stack([Z[i] * W[j] - Z[j] * W[i] for i, j in pairs])
+        # (R7'') 3×3 minors of (v_t, w_0, w_{t+1}): Σ det² = ‖w_{t+1}‖²·D' (Cauchy–Binet)
+        mz = dict(zip(pairs, MZ, strict=True))
+        dets = [
+            V[i] * mz[(j, k)] - V[j] * mz[(i, k)] + V[k] * mz[(i, j)]
+            for i, j, k in [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
+        ]
+        new = np.stack(
+            [
+                a_new,
+                np.sum(V * W, axis=0),
+                np.sum(MV * MV, axis=0) / a_new,
+                np.sum(Z * W, axis=0),
+                np.sum(MV * MZ, axis=0) / a_new,
+                np.sum(MZ * MZ, axis=0) / a_new,
+                sum(x * x for x in dets) / a_new,
+            ]
+        )
         # (R8, R9) the recorded quantities of iteration t
         values = np.empty((NQ, a.shape[0]))
         values[Q_INDEX["sq_norm"]] = a
-        values[Q_INDEX["angular_update"]] = np.arctan2(np.sqrt(wt2), wr)
+        values[Q_INDEX["angular_update"]] = np.arctan2(np.sqrt(wt2), W[0])
         values[Q_INDEX["unit_grad_sq"]] = ugs
         values[Q_INDEX["h_tilde"]] = ugs + 2.0 * alpha * gp * a if opt else ugs
         values[Q_INDEX["cos_to_start"]] = m / np.sqrt(a0 * a)
         values[Q_INDEX["effective_lr"]] = lr / a
-    return np.stack([a_new, b_new, c_new, m_new, n_new]), values
+    return new, values
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -223,21 +280,21 @@ def _kernel(
             for jj in range(nj):
                 for s in range(nsteps):
                     buf[s, jj, 2] = gen.chisquare(df) if dim > 3 else 0.0
-        # (R1) coefficients of v_t and of the step: v_t = α_v v + g + λ_c w, step = σ_v v + σ_g g + σ_w w
+        # (R1) v_t = α_v v_{t−1} + g + λ_c w, step = σ_v v_{t−1} + σ_g g + κλ_c w
         av_ = np.empty(nj)
         sv_ = np.empty(nj)
         sg_ = np.empty(nj)
-        swf_ = np.empty(nj)
+        kap_ = np.empty(nj)
         sql_ = np.empty(nj)
         for jj in range(nj):
             alpha = mom[j_lo + jj]
             sql_[jj] = math.sqrt(L[j_lo + jj])
             if opt == 0:
-                av_[jj], sv_[jj], sg_[jj], swf_[jj] = 0.0, 0.0, 1.0, 1.0
+                av_[jj], sv_[jj], sg_[jj], kap_[jj] = 0.0, 0.0, 1.0, 1.0
             elif opt == 1:
-                av_[jj], sv_[jj], sg_[jj], swf_[jj] = alpha, alpha, 1.0, 1.0
+                av_[jj], sv_[jj], sg_[jj], kap_[jj] = alpha, alpha, 1.0, 1.0
             else:
-                av_[jj], sv_[jj], sg_[jj], swf_[jj] = alpha, alpha * alpha, 1.0 + alpha, 1.0 + alpha
+                av_[jj], sv_[jj], sg_[jj], kap_[jj] = alpha, alpha * alpha, 1.0 + alpha, 1.0 + alpha
         # iterations outside, the chunk's trajectories inside: independent updates overlap in the pipeline
         for s in range(nsteps):
             t = t0 + s
@@ -250,10 +307,11 @@ def _kernel(
                     continue
                 a = S[0, j]
                 b = S[1, j]
-                c = S[2, j]
+                P = S[2, j]
                 m = S[3, j]
-                n = S[4, j]
-                A0 = a0[j]
+                R = S[4, j]
+                Q = S[5, j]
+                D = S[6, j]
                 av = av_[jj]
                 sv = sv_[jj]
                 sg = sg_[jj]
@@ -268,7 +326,10 @@ def _kernel(
                     z1 = buf[s, jj, 0]
                     z2 = buf[s, jj, 1]
                     chi = buf[s, jj, 2]
-                # rescale on LR drop (Wan et al. Sec. 4.2): w ← f·w, the buffer v is left as it is
+                if dim == 2:
+                    z2 = 0.0
+                rchi = math.sqrt(chi) if (dim > 3 and chi > 0.0) else 0.0
+                # rescale on LR drop (Wan et al. Sec. 4.2): w ← f·w (v and the directions are unchanged)
                 if f != 1.0:
                     a = a * f * f
                     b = b * f
@@ -280,68 +341,85 @@ def _kernel(
                     diverged[j] = True
                     div_step[j] = t
                     continue
-                ia = 1.0 / a
                 ra = math.sqrt(a)
-                ira = ra * ia
-                # (R2) tangential parts p (of v_{t−1}) and q (of w_0)
-                pp = (c * a - b * b) * ia
-                if pp < 0.0:
-                    pp = 0.0
-                pq = n - b * m * ia
-                qq = (A0 * a - m * m) * ia
-                if qq < 0.0:
-                    qq = 0.0
+                ira = 1.0 / ra
                 # (R3) basis e₁ ∥ p, e₂ in span{p, q}
-                al1 = math.sqrt(pp)
-                if pp > 0.0:
-                    be1 = pq / al1
+                if P < 0.0:
+                    P = 0.0
+                if Q < 0.0:
+                    Q = 0.0
+                al1 = math.sqrt(P)
+                if P > 0.0:
+                    be1 = R / al1
                 else:
-                    be1 = math.sqrt(qq)
-                if be1 * be1 > qq:
-                    be1 = math.copysign(math.sqrt(qq), be1)
+                    be1 = math.sqrt(Q)
+                if be1 * be1 > Q:
+                    be1 = math.copysign(math.sqrt(Q), be1)
                 be2 = 0.0
-                if dim > 2:
-                    r2 = qq - be1 * be1
-                    if r2 > 0.0:
-                        be2 = math.sqrt(r2)
+                if dim > 2 and P > 0.0 and D > 0.0:
+                    be2 = math.sqrt(D / P)  # β₂² = Q − β₁² = D/P
                 # (R4) noise
                 sig = sql_[jj] * sig_mult[s]
-                if dim == 2:
-                    xi_sq = z1 * z1
-                elif dim == 3:
-                    xi_sq = z1 * z1 + z2 * z2
-                else:
-                    xi_sq = z1 * z1 + z2 * z2 + chi
-                ugs = sig * sig * xi_sq
-                gg = ugs * ia
                 sz = sig * ira
+                ugs = sig * sig * (z1 * z1 + z2 * z2 + rchi * rchi)
                 gp = sz * z1 * al1
-                gq = sz * (z1 * be1 + z2 * be2)
-                # (R5, R6)
-                vr = (av * b + lam_c * a) * ira
-                wr = (1.0 - eta * lam_d - eta * swf_[jj] * lam_c) * ra - eta * sv * b * ira
-                wt2 = eta * eta * (sv * sv * pp + 2.0 * sv * sg * gp + sg * sg * gg)
-                if wt2 < 0.0:
-                    wt2 = 0.0
+                # (R5, R6) v_t and w_{t+1} in the frame (w_t/‖w_t‖, e₁, e₂, e₃); w_0 = (m/‖w‖, β₁, β₂, 0)
+                v0 = (av * b + lam_c * a) * ira
+                v1 = av * al1 + sz * z1
+                v2 = sz * z2
+                v3 = sz * rchi
+                w0_ = (1.0 - eta * lam_d - eta * kap_[jj] * lam_c) * ra - eta * sv * b * ira
+                w1 = -eta * (sv * al1 + sg * sz * z1)
+                w2 = -eta * sg * sz * z2
+                w3 = -eta * sg * sz * rchi
+                q0 = m * ira
+                wt2 = w1 * w1 + w2 * w2 + w3 * w3
                 # (R7)
-                a_new = wr * wr + wt2
+                a_new = w0_ * w0_ + wt2
                 if not (a_new <= max_sq and a_new >= min_sq):
                     diverged[j] = True
                     div_step[j] = t
                     continue
+                # (R7') minors X_i W_j − X_j W_i of v_t and w_0 with w_{t+1}
+                mv01 = v0 * w1 - v1 * w0_
+                mv02 = v0 * w2 - v2 * w0_
+                mv03 = v0 * w3 - v3 * w0_
+                mv12 = v1 * w2 - v2 * w1
+                mv13 = v1 * w3 - v3 * w1
+                mv23 = v2 * w3 - v3 * w2
+                mz01 = q0 * w1 - be1 * w0_
+                mz02 = q0 * w2 - be2 * w0_
+                mz03 = q0 * w3
+                mz12 = be1 * w2 - be2 * w1
+                mz13 = be1 * w3
+                mz23 = be2 * w3
+                inv_an = 1.0 / a_new
                 S[0, j] = a_new
-                S[1, j] = wr * vr - eta * (sv * av * pp + (sv + sg * av) * gp + sg * gg)
-                S[2, j] = vr * vr + av * av * pp + 2.0 * av * gp + gg
-                S[3, j] = wr * m * ira - eta * (sv * pq + sg * gq)
-                S[4, j] = vr * m * ira + av * pq + gq
+                S[1, j] = v0 * w0_ + v1 * w1 + v2 * w2 + v3 * w3
+                S[2, j] = (
+                    mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23
+                ) * inv_an
+                S[3, j] = q0 * w0_ + be1 * w1 + be2 * w2
+                S[4, j] = (
+                    mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23
+                ) * inv_an
+                S[5, j] = (
+                    mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23
+                ) * inv_an
+                # (R7'') 3×3 minors of (v_t, w_0, w_{t+1})
+                d012 = v0 * mz12 - v1 * mz02 + v2 * mz01
+                d013 = v0 * mz13 - v1 * mz03 + v3 * mz01
+                d023 = v0 * mz23 - v2 * mz03 + v3 * mz02
+                d123 = v1 * mz23 - v2 * mz13 + v3 * mz12
+                S[6, j] = (d012 * d012 + d013 * d013 + d023 * d023 + d123 * d123) * inv_an
                 # (R8, R9) recorded quantities of iteration t, only when they are used
                 if rec_now or in_sum:
                     val[0] = a
-                    val[1] = math.atan2(math.sqrt(wt2), wr)
+                    val[1] = math.atan2(math.sqrt(wt2), w0_)
                     val[2] = ugs
                     val[3] = ugs + 2.0 * mom[j] * gp * a if opt != 0 else ugs
-                    val[4] = m / math.sqrt(A0 * a)
-                    val[5] = eta * ia
+                    val[4] = m / math.sqrt(a0[j] * a)
+                    val[5] = eta / a
                     if rec_now:
                         r = t // rec_every
                         for q in range(6):
@@ -423,7 +501,7 @@ def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
 
 
 def _initial_state(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """(state (5, N), a0 (N,)) at t = 0: w_0 of norm ``init_norm`` (or ``‖w0‖``), v_{−1} = 0.
+    """(state (7, N), a0 (N,)) at t = 0: w_0 of norm ``init_norm`` (or ``‖w0‖``), v_{−1} = 0, so p = q = 0.
 
     Only ‖w_0‖ matters: by isotropy the law of the Gram process does not depend on the direction of w_0.
     """
@@ -433,7 +511,7 @@ def _initial_state(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         a0 = np.einsum("nd,nd->n", w0, w0)
     else:
         a0 = np.full(N, problem.init_norm**2)
-    state = np.zeros((5, N))
+    state = np.zeros((7, N))
     state[0] = a0
     state[3] = a0
     return state, a0
@@ -473,7 +551,8 @@ def simulate_reduced(
     SimulationResult
         Series of shape ``(n_records, G, n)`` at ``problem.record_steps`` (or streaming summaries only),
         ``config["method"] == "reduced"``, ``w_final=None`` and ``summary["final_sq_norm"]`` = ‖w_T‖².
-        ``extra["final_state"]`` holds the final reduced state as a dict of ``(G, n)`` arrays (a, b, c, m, n).
+        ``extra["final_state"]`` holds the final reduced state as a dict of ``(G, n)`` arrays (a, b, P, m,
+        R, Q, D and the Gram entries of :func:`gram_from_state`).
 
     Raises
     ------
@@ -563,7 +642,7 @@ def _numpy_block(
     for s in range(lr_mult.shape[0]):
         t = t0 + s
         f = resc[s]
-        if f != 1.0:  # Wan et al. Sec. 4.2: w ← f·w (a ← f²a, b ← f b, m ← f m); v is left as it is
+        if f != 1.0:  # Wan et al. Sec. 4.2: w ← f·w (a ← f²a, b ← f b, m ← f m); v, p, q are unchanged
             state[0] *= f * f
             state[1] *= f
             state[3] *= f
@@ -621,6 +700,7 @@ def _assemble(problem: Problem, buf: dict[str, np.ndarray], state: np.ndarray) -
     config["method"] = "reduced"
     config["backend"] = problem.backend
     final = {name: np.where(diverged, np.nan, state[i].reshape(G, n)) for i, name in enumerate(STATE_NAMES)}
+    final.update({k: np.where(diverged, np.nan, v.reshape(G, n)) for k, v in gram_from_state(state).items()})
     return SimulationResult(
         steps=problem.record_steps,
         summary=summary,
@@ -680,31 +760,29 @@ def draws_from_full(w: np.ndarray, v: np.ndarray, w0: np.ndarray, xi: np.ndarray
     out = np.zeros((N, 3))
     for i in range(N):
         u = w[i] / np.linalg.norm(w[i])
+        basis = [u]
 
-        def perp(x: np.ndarray, u: np.ndarray = u) -> np.ndarray:
-            return x - np.dot(x, u) * u
+        def add_direction(x: np.ndarray, basis: list[np.ndarray] = basis) -> bool:
+            """Gram–Schmidt (twice, for round-off) against ``basis``; keep x if it is not in their span."""
+            norm0 = np.linalg.norm(x)
+            for _ in range(2):
+                for e in basis:
+                    x = x - np.dot(x, e) * e
+            if norm0 == 0.0 or np.linalg.norm(x) <= 1e-10 * norm0:
+                return False
+            basis.append(x / np.linalg.norm(x))
+            return True
 
-        p = perp(v[i])
-        q = perp(w0[i])
-        xp = perp(xi[i])
-        if np.dot(p, p) > 0:
-            e1 = p / np.linalg.norm(p)
-        elif np.dot(q, q) > 0:
-            e1 = q / np.linalg.norm(q)
-        else:  # any unit tangent vector
-            e1 = perp(np.eye(d)[int(np.argmin(np.abs(u)))])
-            e1 /= np.linalg.norm(e1)
-        z1 = np.dot(xp, e1)
-        z2 = 0.0
-        if d > 2:
-            r = q - np.dot(q, e1) * e1
-            if np.dot(r, r) > 0:
-                e2 = r / np.linalg.norm(r)
-            else:
-                e2 = perp(np.eye(d)[int(np.argsort(np.abs(u))[1])])
-                e2 -= np.dot(e2, e1) * e1
-                e2 /= np.linalg.norm(e2)
-            z2 = np.dot(xp, e2)
+        # e₁ ∥ p (the part of v_{t−1} orthogonal to w_t), then e₂ from q (the part of w_0), completed by
+        # coordinate vectors where p or q vanish (their coefficients are then zero in eq. R3)
+        candidates = [v[i], w0[i], *np.eye(d)]
+        for x in candidates:
+            if len(basis) == min(d, 3):
+                break
+            add_direction(x)
+        xp = xi[i] - np.dot(xi[i], u) * u
+        z1 = np.dot(xp, basis[1])
+        z2 = np.dot(xp, basis[2]) if d > 2 else 0.0
         chi = max(np.dot(xp, xp) - z1 * z1 - z2 * z2, 0.0) if d > 3 else 0.0
         out[i] = (z1, z2, chi)
     return out
