@@ -46,15 +46,18 @@ extern "C" void set_block(unsigned b) { blockIdx.x = b; }
 class _CpuKernel:
     """Stand-in for ``cupy.RawKernel``: compiles the source with g++ and runs the blocks one by one."""
 
+    shim = SHIM
+    std = "-std=c++14"
+
     def __init__(self, source: str, name: str, build_dir: Path):
-        code = SHIM + source
+        code = self.shim + source
         tag = hashlib.sha1(code.encode()).hexdigest()[:12]
         src = build_dir / f"k_{tag}.cpp"
         lib = build_dir / f"k_{tag}.so"
         if not lib.exists():
             src.write_text(code)
             subprocess.run(
-                ["g++", "-O1", "-shared", "-fPIC", "-std=c++14", "-o", str(lib), str(src)],
+                ["g++", "-O1", "-shared", "-fPIC", self.std, "-pthread", "-o", str(lib), str(src)],
                 check=True,
                 capture_output=True,
             )
@@ -82,13 +85,75 @@ class _CpuKernel:
             self.fn(*cargs)
 
 
-def _fake_cupy(build_dir: Path) -> types.ModuleType:
+SHIM_THREADS = r"""
+#include <cmath>
+#include <barrier>
+using std::sqrt; using std::pow; using std::atan2;
+#define __global__
+#define __device__
+#define __forceinline__ inline
+struct Dim3 { unsigned x; };
+static thread_local Dim3 threadIdx = {0};
+static Dim3 blockIdx = {0}, blockDim = {1};
+static std::barrier<>* block_barrier = nullptr;
+static std::barrier<>* warp_barrier[32];
+static double shfl_buf[1024];
+static inline void __syncthreads() { block_barrier->arrive_and_wait(); }
+// warp-synchronous shuffle: every lane of the warp publishes its value, then reads lane + off
+static inline double __shfl_down_sync(unsigned, double x, int off) {
+    const unsigned lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    shfl_buf[threadIdx.x] = x;
+    warp_barrier[warp]->arrive_and_wait();
+    const double y = (lane + off < 32) ? shfl_buf[warp * 32 + lane + off] : x;
+    warp_barrier[warp]->arrive_and_wait();
+    return y;
+}
+#define __shared__ static
+extern "C" void set_block(unsigned b) { blockIdx.x = b; }
+extern "C" void set_thread(unsigned t) { threadIdx.x = t; }
+extern "C" void set_block_dim(unsigned n) {
+    blockDim.x = n;
+    delete block_barrier;
+    block_barrier = new std::barrier<>(n);
+    for (unsigned w = 0; w < 32; ++w) { delete warp_barrier[w]; warp_barrier[w] = new std::barrier<>(32); }
+}
+"""
+
+
+class _CpuKernelThreads(_CpuKernel):
+    """Like :class:`_CpuKernel` but with ``blockDim.x`` real threads per block (barriers for
+    ``__syncthreads``, a warp-synchronous buffer for the shuffles), to exercise the block reduction."""
+
+    shim = SHIM_THREADS
+    std = "-std=c++20"
+
+    def __call__(self, grid, block, args):
+        import threading
+
+        cargs = [self._c(a) for a in args]
+        nthreads = int(block[0])
+        self.lib.set_block_dim(ctypes.c_uint(nthreads))
+
+        def worker(tid: int) -> None:
+            self.lib.set_thread(ctypes.c_uint(tid))
+            self.fn(*cargs)  # ctypes releases the GIL, so the threads meet at the barriers
+
+        for b in range(grid[0]):
+            self.lib.set_block(ctypes.c_uint(b))
+            threads = [threading.Thread(target=worker, args=(t,)) for t in range(nthreads)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+
+
+def _fake_cupy(build_dir: Path, kernel_cls: type = _CpuKernel) -> types.ModuleType:
     cp = types.ModuleType("fake_cupy_on_numpy")
     for name in ("float64", "int64", "uint8", "nan", "zeros", "full", "sum"):
         setattr(cp, name, getattr(np, name))
     cp.asarray = lambda a, dtype=None: np.array(a, dtype=dtype, order="C", copy=True)  # a device copy
     cp.asnumpy = lambda a: np.array(a)
-    cp.RawKernel = lambda source, name: _CpuKernel(source, name, build_dir)
+    cp.RawKernel = lambda source, name: kernel_cls(source, name, build_dir)
     cp.random = types.SimpleNamespace(RandomState=lambda seed: _Normal(seed))
     return cp
 
@@ -200,6 +265,23 @@ def test_cuda_kernel_on_cpu_noise_models_schedules_divergence(fake_cp):
     np.testing.assert_array_equal(got.diverged_step, ref.diverged_step)
     np.testing.assert_allclose(got.sq_norm, ref.sq_norm, rtol=1e-9)  # NaN positions must match too
     np.testing.assert_allclose(got.angular_update, ref.angular_update, rtol=1e-9)
+
+
+def test_block_reduction_with_real_threads(tmp_path):
+    """d = 130 → 96 threads per block (3 warps, some threads with 1 coordinate, some with 2)."""
+    fake = _fake_cupy(tmp_path, _CpuKernelThreads)
+    fake.__name__ = "fake_cupy_threads"  # its own kernel cache entry
+    steps, G, n, d = 12, 2, 2, 130
+    assert cupy_backend.threads_per_block(d) == 96
+    draws = np.random.default_rng(5).standard_normal((steps, G, n, d))
+    args = dict(lr=[0.1, 0.05], weight_decay=1e-2, momentum=0.9, dim=d, steps=steps, trajectories=n, seed=1)
+    args.update(noise_draws=draws, summary_fraction=0.5)
+    ref = simulate("sgdm", backend="numpy", **args)
+    got = cupy_backend.run(_problem(optimizer="sgdm", **args), xp=fake)
+    for q in QUANTITIES:
+        x, y = ref.series(q), got.series(q)
+        np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-9 * np.nanmax(np.abs(x)), err_msg=q)
+    np.testing.assert_allclose(got.w_final, ref.w_final, rtol=1e-9, atol=1e-12)
 
 
 def test_threads_per_block():

@@ -35,6 +35,7 @@ from ._spec import Problem
 from .result import SimulationResult
 
 _SOURCE = r"""
+typedef unsigned long long idx_t;  // no headers under NVRTC, so no size_t
 #define NQ 6
 #define SGD 0
 #define SGDM 1
@@ -87,7 +88,7 @@ extern "C" __global__ void smd_step(
     const int j = blockIdx.x;
     if (j >= N || diverged[j]) return;  // uniform over the block
     const int tid = threadIdx.x, bs = blockDim.x;
-    const size_t row = (size_t)j * (size_t)d;
+    const idx_t row = (idx_t)j * (idx_t)d;
     T* w = W + row;
     const T* w0 = W0 + row;
     T* xi = XI + row;  // ξ on entry; pass 2 overwrites it with δ = w_t − w_{t+1} for pass 3
@@ -179,14 +180,14 @@ extern "C" __global__ void smd_step(
     val[4] = w0w / sqrt(w0sq[j] * ww);
     val[5] = (opt == ADAM || opt == ADAMW) ? eta * sqrt((double)d) / (ww * sqrt(bb)) : eta / ww;
     if (rec_row >= 0) {
-        for (int q = 0; q < NQ; ++q) rec[((size_t)q * Rb + rec_row) * N + j] = val[q];
+        for (int q = 0; q < NQ; ++q) rec[((idx_t)q * Rb + rec_row) * N + j] = val[q];
     }
     if (in_summary) {
         const long long cnt = ++sum_count[j];
         for (int q = 0; q < NQ; ++q) {
-            const double delta = val[q] - sum_mean[(size_t)q * N + j];
-            sum_mean[(size_t)q * N + j] += delta / (double)cnt;
-            sum_m2[(size_t)q * N + j] += delta * (val[q] - sum_mean[(size_t)q * N + j]);
+            const double delta = val[q] - sum_mean[(idx_t)q * N + j];
+            sum_mean[(idx_t)q * N + j] += delta / (double)cnt;
+            sum_m2[(idx_t)q * N + j] += delta * (val[q] - sum_mean[(idx_t)q * N + j]);
         }
     }
 }
