@@ -65,12 +65,14 @@ def test_fast_example_reaches_predicted_angular_update():
 def test_full_example_with_and_without_rescaling():
     """Full configuration (docs/pytorch.md): equilibrium before the first drop, and the effect of a drop.
 
-    Right after η → η/k the plain run still has the old norm, so Δ ≈ (η/k)‖g̃‖/‖w‖² = Δ*_old/k = Δ*_new/√k
-    (Δ* ∝ √η): 0.32·Δ*_new for k = 10. Over the next 300 steps ‖w‖² shrinks at most by e^{−2λη'·300/(1−α)}
-    = e^{−0.3} (Cor. 3.1's rate with the new η'), so Δ rises by at most 1.35×: the 300-step mean must stay
-    below 0.32·1.35 ≈ 0.43 of Δ*_new; we assert < 0.5. With the k^(−1/4) rescaling the norm jumps to the new
-    equilibrium and Δ should start at Δ*_new (Sec. 4.2); the gradient power falls after the drop (the loss
-    drops), which moves the equilibrium again, so we assert only that it starts much closer: > 0.7·Δ*_new.
+    Right after η → η/k the plain run still has the old norm, so Δ ≈ (η/k)‖g̃'‖/‖w‖² = (Δ*_new/√k)·r with
+    Δ* ∝ √η and r = ‖g̃'‖/‖g̃‖ the change of the unit-gradient norm (r ≤ 1 here: the loss falls after a drop).
+    Over the next 300 steps ‖w‖² shrinks at most by e^{−2λη'·300/(1−α)} = e^{−0.3} (Cor. 3.1's rate with the
+    new η'), so Δ/Δ*_new stays below 1.35/√10 ≈ 0.43: we assert < 0.5. With the k^(−1/4) rescaling the norm
+    is divided by k^(1/4) too, so Δ starts at Δ*_new·r, √k = 3.2 times the plain run's; the rescaled run then
+    relaxes towards its equilibrium, by at most the same factor 1.35 either way, so the ratio of the two
+    300-step means must exceed 3.2/1.35² ≈ 1.7: we assert > 1.5 (r cancels in the ratio; it does not in
+    Δ/Δ*_new, which is why that is not asserted for the rescaled run).
     """
     _require_predict()
     cfg = ExampleConfig(threads=1)
@@ -81,13 +83,11 @@ def test_full_example_with_and_without_rescaling():
         first = [r for r in out["comparison"].rows if r.phase == 0]
         _check_equilibrium_phase(first)
     drop = cfg.drops[0]
+    early = {}
     for rescale, out in res.items():
         rec = out["monitor"].records()
         sel = (rec["step"] >= drop) & (rec["step"] < drop + 300)
-        early = rec["angular_update"][sel].mean(axis=0)
-        d_star = np.array([r.predicted_angular_update for r in out["comparison"].rows if r.phase == 1])
-        ratio = early / d_star
-        if rescale:
-            assert np.all(ratio > 0.7), ratio
-        else:
-            assert np.all(ratio < 0.5), ratio
+        early[rescale] = rec["angular_update"][sel].mean(axis=0)
+    d_star = np.array([r.predicted_angular_update for r in res[False]["comparison"].rows if r.phase == 1])
+    assert np.all(early[False] / d_star < 0.5), early[False] / d_star
+    assert np.all(early[True] / early[False] > 1.5), early[True] / early[False]

@@ -24,9 +24,10 @@ schedulers and per-group hyperparameters are followed). The derived series use t
   on the exact planar images a = (‖w_t‖, 0), b = (‖w_t‖ + ⟨d, ŵ_t⟩, ‖d_⊥‖) of w_t and w_{t+1} = w_t + d in
   the plane they span (‖d_⊥‖² = ‖d‖² − ⟨d, ŵ_t⟩²), so no weight copy ever leaves torch;
 * ``unit_grad_sq`` ‖g̃_t‖² = ‖g_t‖²‖w_t‖²;
-* ``h_tilde`` h̃_t = (‖g_t‖² + 2α⟨v_{t−1}, g_t⟩)‖w_t‖² (Thm 2; equal to ‖g̃_t‖² for α = 0);
-* ``effective_lr`` η_t/‖w_t‖² for SGD(M) (van Laarhoven 2017), and η√n/(‖w_t‖²‖√v̂_t + ε‖) for Adam/AdamW
-  (Roburin et al.: η/(r ν) with ν = ‖r b‖/√n);
+* ``h_tilde`` h̃_t = (‖g_t‖² + 2α⟨v_{t−1}, g_t⟩)‖w_t‖² (Thm 2; equal to ‖g̃_t‖² for α = 0; NaN unless the
+  optimizer is ``torch.optim.SGD``, whose heavy-ball buffer v it reads);
+* ``effective_lr`` η√n/(‖w_t‖²‖√v̂_t + ε‖) for Adam/AdamW (Roburin et al.: η/(r ν) with ν = ‖r b‖/√n), and
+  η_t/‖w_t‖² for SGD(M) and every other optimizer (van Laarhoven 2017);
 * ``cos_wg`` ⟨w_t, g_t⟩/(‖w_t‖‖g_t‖), zero for a scale-invariant group (Lemma 1) — a live check of the
   detection;
 * ``cos_to_start`` cos∠(w_0, w_t).
@@ -305,6 +306,7 @@ class SphereMonitor:
                     stacklevel=3,
                 )
         self._adam = _adam_like(optimizer)
+        self._sgd = isinstance(optimizer, torch.optim.SGD)  # h̃ needs SGD's heavy-ball momentum buffer
         self._flat = flat
         with torch.no_grad():
             self._w0 = [t.param.detach().clone() for t in flat]
@@ -435,7 +437,7 @@ class SphereMonitor:
                 g = g.detach()
                 vals["g2"].append(self._rowsum(g, g, r))
                 vals["wg"].append(self._rowsum(w, g, r))
-                buf = optimizer.state.get(p, {}).get("momentum_buffer") if not self._adam else None
+                buf = optimizer.state.get(p, {}).get("momentum_buffer") if self._sgd else None
                 if buf is None:
                     vals["vg"].append(torch.zeros(r, dtype=torch.float64, device=w.device))
                 else:
@@ -484,6 +486,7 @@ class SphereMonitor:
             self._n_elements,
             self._w0_sq.numpy(),
             self._adam,
+            self._sgd,
             self._column_group,
         )
         names = self.column_names
@@ -561,7 +564,7 @@ class SphereMonitor:
             n_el, w0_sq = pool_cols(n_el), pool_cols(w0_sq)
             colgroup = np.arange(ng)
             names = [g.name for g in self.groups]
-        out.update(_derive(raw, hyp, n_el, w0_sq, self._adam, colgroup))
+        out.update(_derive(raw, hyp, n_el, w0_sq, self._adam, self._sgd, colgroup))
         out.update(raw)
         out.update(hyp)
         out["columns"] = np.array(names, dtype=object)
@@ -625,6 +628,7 @@ def _derive(
     n_elements: np.ndarray,
     w0_sq: np.ndarray,
     adam: bool,
+    sgd: bool,
     column_group: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Derived series from the raw sums (module docstring). Arrays are (n_records, n_columns)."""
@@ -646,7 +650,7 @@ def _derive(
             "sq_norm": w2,
             "angular_update": delta,
             "unit_grad_sq": g2 * w2,
-            "h_tilde": np.full_like(w2, np.nan) if adam else (g2 + 2.0 * alpha * vg) * w2,
+            "h_tilde": (g2 + 2.0 * alpha * vg) * w2 if sgd else np.full_like(w2, np.nan),
             "effective_lr": (lr * np.sqrt(n_elements) / (w2 * np.sqrt(b2))) if adam else lr / w2,
             "cos_wg": wg / np.sqrt(w2 * g2),
             "cos_to_start": w0w / np.sqrt(w0_sq * w2),

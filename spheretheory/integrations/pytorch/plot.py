@@ -110,7 +110,7 @@ def plot_monitor(
     nrows = len(chosen) + (1 if overview else 0)
     fig, axes = plt.subplots(nrows, 3, figsize=(13, 2.6 * nrows), squeeze=False)
     for row, gi in enumerate(chosen):
-        sgdm = float(np.nanmax(rec["momentum"][:, gi])) > 0 and np.all(np.isnan(rec["b2"][:, gi]))
+        sgdm = float(np.nanmax(rec["momentum"][:, gi])) > 0 and np.any(np.isfinite(rec["h_tilde"][:, gi]))
         pkey, plabel = ("h_tilde", "h̃_t") if sgdm else ("unit_grad_sq", "‖g̃_t‖²")
         power = rec[pkey][:, gi]
         finite = np.isfinite(power)
