@@ -15,6 +15,7 @@ minimum) and z ~ N(0, I_d) (additive isotropic tangential noise).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -122,9 +123,16 @@ class WellsOnSphere:
         """Local minima found by Riemannian gradient descent from each centre (step 0.5/max curvature).
 
         Returns one dict per distinct minimum: ``point``, ``loss``, ``hessian_eigenvalues`` (tangent, the
-        d − 1
-        non-trivial ones, ascending), ``max_curvature``.
+        d − 1 non-trivial ones, ascending), ``max_curvature``.
         """
+        key = (tol, max_iter)
+        cache = self.__dict__.setdefault("_minima_cache", {})
+        if key not in cache:
+            cache[key] = self._find_minima(tol, max_iter)
+        return [dict(m) for m in cache[key]]
+
+    def _find_minima(self, tol: float, max_iter: int) -> list[dict]:
+        """Riemannian gradient descent from each centre (see :meth:`minima`)."""
         step = 0.5 / float(np.max(self.depths * self.concentrations))
         found: list[dict] = []
         for p in self.centers:
@@ -152,12 +160,12 @@ class WellsOnSphere:
                 )
         return found
 
-    @property
+    @cached_property
     def min_loss(self) -> float:
         """Lowest loss over the local minima found by :meth:`minima`."""
         return min(m["loss"] for m in self.minima())
 
-    @property
+    @cached_property
     def random_loss(self) -> float:
         """E f(u) for u uniform on S^{d−1}, by quadrature over c = ⟨u, p_k⟩ (density ∝ (1 − c²)^{(d−3)/2})."""
         from scipy import integrate, special
@@ -184,11 +192,10 @@ class WellsOnSphere:
     def regime_boundaries(self, steps: int | None = None) -> dict[str, float]:
         """Derived ELR boundaries (``spheretheory.theory.toy``; docs/regimes.md).
 
-        * ``stability_<k>``: ELR at which minimum k loses mean-square... (Lyapunov) stability of the
-          linearized
+        * ``stability_<k>``: ELR at which minimum k loses almost-sure (Lyapunov) stability of the linearized
           sphere map under multiplicative noise: E log|1 − ELR·h(1 + σ_m ε)| = 0 with h its largest tangent
-          curvature (ELR = 2/h when σ_m = 0). ``stability`` is the largest (the last minimum to go unstable):
-          above it no minimum is stable and the run cannot converge.
+          curvature (ELR = 2/h when σ_m = 0; above 2/h when σ_m > 0). ``stability`` is the largest (the
+          last minimum to go unstable): above it no minimum is stable and the run cannot converge.
         * ``random_walk``: ELR at which the typical angular step atan(ELR·g_rms) reaches the classifier's
           divergence angle.
         """
