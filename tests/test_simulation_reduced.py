@@ -345,10 +345,11 @@ def test_numba_equals_numpy_seeded(cfg):
 # 5. The law, against the full-d simulator
 # ----------------------------------------------------------------------------------------------------------
 # Two-sample Kolmogorov–Smirnov tests on independent samples (reduced: 4000 trajectories, full: 2000).
-# Under the null (same law) each p-value is uniform on (0, 1); 72 KS tests and 16 z-tests run below, so with
-# the threshold p > 1e-4 the chance that any fails by accident is < 72e-4 ≈ 0.7 % (the seeds are fixed, so the
-# outcome is deterministic). The threshold still detects a KS distance D ≳ √(ln(2/1e-4)/2)·√(1/4000 +
-# 1/2000) ≈ 0.06; the negative control below shows a real mismatch (d = 3 against d = 5) gives p < 1e-10.
+# Under the null (same law) each p-value is uniform on (0, 1); 60 KS tests run below, so with the threshold
+# p > 1e-4 the chance that any fails by accident is < 60e-4 = 0.6 % (the seeds are fixed, so the outcome is
+# deterministic). The threshold still detects a KS distance D ≳ √(ln(2/1e-4)/2)·√(1/4000 + 1/2000) ≈ 0.06;
+# the negative controls below show that real mismatches (d = 3 against d = 5; a χ² remainder with one degree
+# of freedom too many at d = 16) give p < 1e-6.
 KS_P_MIN = 1e-4
 # Equilibrium means: z = (m_r − m_f)/√(se_r² + se_f²) is ≈ N(0, 1) under the null (se from independent
 # trajectories); |z| < 4.5 fails by accident with probability 7e-6 per comparison.
@@ -377,7 +378,7 @@ def test_law_matches_full(case, d):
 
     red, full = _law_runs(case, d, seed=100 + d)
     assert not red.diverged.any() and not full.diverged.any()
-    for q in ("sq_norm", "angular_update", "cos_to_start", "h_tilde"):
+    for q in ("sq_norm", "angular_update", "cos_to_start", "h_tilde", "unit_grad_sq"):
         for k in (1, len(red.steps) - 1):  # a transient record (t = 10) and the last one (t = 110)
             p = ks_2samp(red.series(q)[k, 0], full.series(q)[k, 0]).pvalue
             assert p > KS_P_MIN, (q, int(red.steps[k]), p)
@@ -389,12 +390,22 @@ def test_law_matches_full(case, d):
 
 
 def test_law_test_has_power():
-    """Negative control: the same tests reject a reduced run at d = 3 against a full-d run at d = 5."""
+    """Negative controls: the same tests reject (1) a reduced run at d = 3 against a full-d run at d = 5, and
+    (2) reduced draws whose χ² remainder has d − 2 degrees of freedom instead of d − 3, at d = 16."""
     from scipy.stats import ks_2samp
 
     red, full = _law_runs("sgdm", 3, seed=5, d_full=5)
-    p = ks_2samp(red.angular_update[1, 0], full.angular_update[1, 0]).pvalue
-    assert p < 1e-10
+    assert ks_2samp(red.angular_update[1, 0], full.angular_update[1, 0]).pvalue < 1e-6
+
+    d, T, n = 16, 120, 4000
+    kw = dict(LAW_CASES["sgdm"], dim=d, steps=T, record_every=10, summary_fraction=0.5)
+    rng = np.random.default_rng(1)
+    draws = np.empty((T, 1, n, 3))
+    draws[..., :2] = rng.standard_normal((T, 1, n, 2))
+    draws[..., 2] = rng.chisquare(d - 2, (T, 1, n))  # wrong on purpose
+    wrong = simulate_reduced(**kw, trajectories=n, draws=draws)
+    full = simulate(**kw, trajectories=2000, seed=3)
+    assert ks_2samp(wrong.sq_norm[1, 0], full.sq_norm[1, 0]).pvalue < 1e-6
 
 
 # ----------------------------------------------------------------------------------------------------------
