@@ -41,8 +41,9 @@ def _data(seed: int = 0, n: int = 16):
     return torch.randn(n, 3, 6, 6, generator=g), torch.randint(0, 4, (n,), generator=g)
 
 
-def _train(model, opt, steps, *, seed=0, sched=None, on_step=None, x_override=None):
+def _train(model, opt, steps, *, seed=0, sched=None, on_step=None, x_override=None, dtype=torch.float32):
     x, y = _data(seed)
+    x = x.to(dtype)
     for t in range(steps):
         opt.zero_grad()
         xb = x if x_override is None else x_override(t, x)
@@ -62,12 +63,14 @@ def _reference_delta(before: list[torch.Tensor], after: list[torch.Tensor]) -> f
     return float(torch.arccos(torch.clamp(a @ b / (a.norm() * b.norm()), -1.0, 1.0)))
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_recorded_quantities_match_independent_computation(momentum, seed):
-    model = _model(seed)
+@pytest.mark.parametrize(
+    ("momentum", "seed", "dtype"),
+    [(0.0, 0, torch.float32), (0.9, 0, torch.float32), (0.9, 1, torch.float32), (0.9, 2, torch.float64)],
+)
+def test_recorded_quantities_match_independent_computation(momentum, seed, dtype):
+    model = _model(seed).to(dtype)
     opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=momentum, weight_decay=1e-2)
-    mon = SphereMonitor.attach(model, opt, _data(seed)[0])
+    mon = SphereMonitor.attach(model, opt, _data(seed)[0].to(dtype))
     assert [g.name for g in mon.groups] == ["0", "3"]
     names = [("0.weight",), ("3.weight",)]
     params = dict(model.named_parameters())
@@ -86,23 +89,28 @@ def test_recorded_quantities_match_independent_computation(momentum, seed):
         ref["g2"].append([float(sum((g.double() ** 2).sum() for g in gg)) for gg in gs])
         ref["vg"].append([float((v.double() * gg[0].double()).sum()) for v, gg in zip(vs, gs, strict=True)])
 
-    _train(model, opt, 12, seed=seed, on_step=on_step)
+    _train(model, opt, 12, seed=seed, on_step=on_step, dtype=dtype)
     final = [[params[n].detach().clone() for n in ns] for ns in names]
     for t in range(12):
         nxt = snapshots[t + 1] if t + 1 < 12 else final
         ref["delta"].append([_reference_delta(snapshots[t][i], nxt[i]) for i in range(2)])
     rec = mon.records()
     np.testing.assert_array_equal(rec["step"], np.arange(12))
-    # float32 storage, float64 accumulation: relative agreement ~1e-6
-    np.testing.assert_allclose(rec["sq_norm"], ref["w2"], rtol=1e-5)
-    np.testing.assert_allclose(rec["unit_grad_sq"], np.array(ref["g2"]) * np.array(ref["w2"]), rtol=1e-5)
-    # Δ: the float32 difference d = w_{t+1} − w_t carries relative error ~ ulp(w)/|d| ~ 6e-8/Δ ≈ 1e-5
-    np.testing.assert_allclose(rec["angular_update"], ref["delta"], rtol=2e-4)
+    # float32 storage, float64 accumulation: relative agreement ~1e-6 (float64: ~1e-15)
+    f32 = dtype == torch.float32
+    np.testing.assert_allclose(rec["sq_norm"], ref["w2"], rtol=1e-5 if f32 else 1e-12)
+    np.testing.assert_allclose(
+        rec["unit_grad_sq"], np.array(ref["g2"]) * np.array(ref["w2"]), rtol=1e-5 if f32 else 1e-12
+    )
+    # Δ: the difference d = w_{t+1} − w_t carries relative error ~ ulp(w)/|d| ~ 6e-8/Δ ≈ 1e-5 in float32
+    # (1e-14 in float64, where the float64 arccos reference, error ~1e-16/Δ ≈ 1e-14, is the limit)
+    np.testing.assert_allclose(rec["angular_update"], ref["delta"], rtol=2e-4 if f32 else 1e-9)
     h = (np.array(ref["g2"]) + 2 * momentum * np.array(ref["vg"])) * np.array(ref["w2"])
     np.testing.assert_allclose(rec["h_tilde"], h, rtol=1e-4, atol=1e-9 * np.abs(h).max())
     np.testing.assert_allclose(rec["effective_lr"], 0.2 / np.array(ref["w2"]), rtol=1e-5)
     # Lemma 1: <w, g> = 0 for a scale-invariant group (up to BN eps and float32 rounding)
     assert np.all(np.abs(rec["cos_wg"]) < 1e-3)
+    assert rec["sq_norm"].dtype == np.float64
     np.testing.assert_allclose(rec["cos_to_start"][0], 1.0, rtol=1e-6)
 
 
@@ -323,3 +331,25 @@ def test_detach_stops_recording():
     mon.detach()
     _train(model, opt, 2)
     assert mon.n_records == 2
+
+
+@pytest.mark.gpu
+def test_cuda_records_match_cpu():
+    """Same model, same batches on CUDA and on CPU: the records agree to float32 accuracy."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    recs = []
+    for device in ("cpu", "cuda"):
+        model = _model(0).to(device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+        x, y = (t.to(device) for t in _data())
+        seen = []
+        mon = SphereMonitor.attach(model, opt, x, callback=lambda s, v, seen=seen: seen.append(v))
+        for _ in range(5):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        recs.append(mon.records())
+        assert len(seen) == 5
+    for key in ("sq_norm", "angular_update", "unit_grad_sq", "h_tilde"):
+        np.testing.assert_allclose(recs[1][key], recs[0][key], rtol=1e-3)

@@ -280,6 +280,7 @@ class SphereMonitor:
             offset += g.n_units
             cols.extend(base for _ in g.param_names)
         self._col_index = torch.as_tensor(np.concatenate(cols), dtype=torch.long)
+        self._col_index_on: dict[torch.device, torch.Tensor] = {}
         self.n_columns = offset if per_unit else len(self.groups)
         self._column_group = (
             np.concatenate([np.full(g.n_units, i) for i, g in enumerate(self.groups)])
@@ -391,7 +392,10 @@ class SphereMonitor:
     # ----------------------------------------------------------------------------------------------------
     def _reduce_rows(self, rows: torch.Tensor) -> torch.Tensor:
         out = torch.zeros(self.n_columns, dtype=rows.dtype, device=rows.device)
-        return out.index_add_(0, self._col_index.to(rows.device), rows)
+        index = self._col_index_on.get(rows.device)
+        if index is None:  # cache one copy per device (no host-to-device copy per step)
+            index = self._col_index_on[rows.device] = self._col_index.to(rows.device)
+        return out.index_add_(0, index, rows)
 
     @staticmethod
     def _rowsum(a: torch.Tensor, b: torch.Tensor, rows: int) -> torch.Tensor:
@@ -484,7 +488,7 @@ class SphereMonitor:
             {k: rec[k].cpu().numpy()[None] for k in RAW_KEYS},
             {k: np.asarray(rec[k])[None] for k in HYPER},
             self._n_elements,
-            self._w0_sq.numpy(),
+            self._w0_sq.cpu().numpy(),
             self._adam,
             self._sgd,
             self._column_group,
