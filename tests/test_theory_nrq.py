@@ -124,8 +124,7 @@ def test_nrq_stationary_excess_risk():
 
     The first-order formula drops −2(R−λ_min)x_i from the gradient, a relative change E/μ_min of the slowest
     direction's restoring force; its relative error is allowed 2E/μ_min. The self-consistent refinement
-    must be
-    closer. Statistical tolerance: 4 SE over 32 independent runs (time-averaged over the second half).
+    must be closer. Statistical tolerance: 4 SE over 32 independent runs (time-averaged over the second half).
     """
     m = NoisyRayleighQuotient()
     elr = 0.01
@@ -174,8 +173,7 @@ def test_nrq_relaxation_curve():
 
 def test_gibbs_density_of_the_toy():
     """Additive noise only, small ELR: the histogram of c = ⟨u, e₁⟩ matches exp(−2f/(ELR·σ_a²)) (flat
-    measure in c
-    on S²). Tolerance: 4 SE per bin, SE across 32 independent runs."""
+    measure in c on S²). Tolerance: 4 SE per bin, SE across 32 independent runs."""
     m = WellsOnSphere(depths=[1.0, 0.6], concentrations=[8.0, 2.0], mult_noise=0.0, add_noise=8.0)
     elr = 0.3 * 2 / 64  # temperature ELR·σ_a²/2 = 0.3, comparable to the barrier so that runs mix
     tr = train_sphere(m, elr, 20000, runs=32, seed=3, record_every=20, record_weights=True)

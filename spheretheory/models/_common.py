@@ -6,8 +6,8 @@ import numpy as np
 
 
 def as_weights(w: np.ndarray, dim: int, name: str = "w") -> np.ndarray:
-    """Validate ``w`` as a real array of shape ``(..., dim)``; returned as float64 (models compute in float64
-    whatever the input dtype)."""
+    """Validate ``w`` as a real array of shape ``(..., dim)``; returned as float64 (models compute in
+    float64 whatever the input dtype)."""
     arr = np.asarray(w)
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a real array of shape (..., {dim}); got dtype {arr.dtype}")

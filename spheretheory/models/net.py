@@ -7,9 +7,8 @@ For inputs x ∈ R^p and weights W ∈ R^{h×p} (flattened to w of length h·p):
 
 Each row W_j is scale-invariant (so is W): L(kW) = L(W) exactly, ⟨W_j, ∂L/∂W_j⟩ = 0 and ∂L/∂W(kW) = ∂L/∂W/k.
 The minibatch gradient's noise comes from sampling batches (without replacement), not from a noise model.
-The full
-loss ``loss(w)`` uses the whole data set as its batch. Everything is vectorized over leading axes of ``w``
-(independent runs); numpy only.
+The full loss ``loss(w)`` uses the whole data set as its batch. Everything is vectorized over leading axes of
+``w`` (independent runs); numpy only.
 """
 
 from __future__ import annotations
@@ -197,8 +196,8 @@ class BatchNormNet:
 
     def tangent_hessian_max(self, w: np.ndarray, eps: float = 1e-5, iters: int = 50, seed: int = 0) -> float:
         """Largest eigenvalue of the full-loss Hessian at unit ``w`` (power iteration on finite-difference
-        Hessian–vector products of the exact gradient; the Hessian of a scale-invariant loss at ‖w‖ = 1 acts
-        on the tangent space)."""
+        Hessian–vector products of the exact gradient; the Hessian of a scale-invariant loss at ‖w‖ = 1
+        acts on the tangent space)."""
         w = np.asarray(w, float) / np.linalg.norm(w)
         rng = np.random.default_rng(seed)
         v = rng.standard_normal(self.dim)
@@ -215,8 +214,7 @@ class BatchNormNet:
         self, steps: int | None = None, w_min: np.ndarray | None = None
     ) -> dict[str, float]:
         """Derived ELR boundaries: ``stability`` = 2/λ_max(Hessian at ``w_min``) when a trained minimum
-        is given,
-        ``random_walk`` = tan(0.8·π/2)/g_rms (toy.random_walk_elr)."""
+        is given, ``random_walk`` = tan(0.8·π/2)/g_rms (toy.random_walk_elr)."""
         from ..regimes.boundaries import random_walk_elr
 
         out = {"random_walk": random_walk_elr(self.grad_rms())}

@@ -1,8 +1,7 @@
 """The Noisy Rayleigh Quotient (NRQ): R(w) = wᵀHw/‖w‖² with tangential gradient noise.
 
-The model of the ICLR 2023 submission "How normalization and weight decay can affect SGD?" (theory brief
-Sec. 6,
-reconstructed): H symmetric positive semi-definite, loss R(w) = wᵀHw/‖w‖² (scale-invariant), exact gradient
+The model of the ICLR 2023 submission "How normalization and weight decay can affect SGD?" (theory brief Sec.
+6, reconstructed): H symmetric positive semi-definite, loss R(w) = wᵀHw/‖w‖² (scale-invariant), exact gradient
 
     ∇R(w) = 2 (H w − R(w) w) / ‖w‖²,
 
@@ -27,8 +26,8 @@ class NoisyRayleighQuotient:
     Parameters
     ----------
     eigenvalues:
-        Spectrum of H (all ≥ 0); H = diag(eigenvalues) unless ``H`` is given. Default: 10 values evenly spaced
-        in [0, 1].
+        Spectrum of H (all ≥ 0); H = diag(eigenvalues) unless ``H`` is given. Default: 10 values evenly
+        spaced in [0, 1].
     noise_std:
         σ ≥ 0: per-direction standard deviation of the tangential gradient noise at ‖w‖ = 1.
     H:
@@ -148,9 +147,8 @@ class NoisyRayleighQuotient:
 
         ``nrq.direction_variance`` is first order in the distance to the bottom eigenvector. With
         ``self_consistent=True`` the dropped term of the gradient, −2(R − λ_min)x_i, is restored in mean
-        field by
-        replacing each gap μ_i with μ_i − E and solving E = Σ μ_i v_i(μ_i − E) by damped fixed-point iteration
-        (a refinement checked in simulation, not a derivation result). Valid for ELR·μ_max < 1.
+        field by replacing each gap μ_i with μ_i − E and solving E = Σ μ_i v_i(μ_i − E) by damped fixed-point
+        iteration (a refinement checked in simulation, not a derivation result). Valid for ELR·μ_max < 1.
         """
         from ..theory.toy import derivation as get
 
@@ -194,8 +192,7 @@ class NoisyRayleighQuotient:
         """Derived ELR boundaries between the regimes for a run of ``steps`` steps (docs/regimes.md).
 
         * ``stability``: ELR·λ_max(tangent Hessian at the minimum) = 2; the tangent Hessian is 2(H −
-          λ_min), so
-          ELR = 1/(λ_max − λ_min). Beyond it the stationary-variance formula has its pole.
+          λ_min), so ELR = 1/(λ_max − λ_min). Beyond it the stationary-variance formula has its pole.
         * ``convergence``: ELR at which the slowest direction's relaxation rate r (``nrq.direction_rate``)
           satisfies r·steps = 8 (the transient is down by e⁻⁴ when the second half, used by the trend test,
           starts); below it the loss is still falling at the end of the run.

@@ -107,8 +107,8 @@ class WellsOnSphere:
 
     # --- landscape facts -----------------------------------------------------------------------------
     def tangent_hessian(self, u: np.ndarray) -> np.ndarray:
-        """Riemannian Hessian of f on the unit sphere at ``u`` (shape ``(d, d)``, acting on the tangent
-        space).
+        """Riemannian Hessian of f on the unit sphere at ``u`` (shape ``(d, d)``, acting on the
+        tangent space).
 
         Hess f(u) = P (∇²F(u) − ⟨∇F(u), u⟩ I) P with F the ambient extension F(u) = −Σ a_k e^{κ_k(⟨u,p_k⟩−1)}.
         """

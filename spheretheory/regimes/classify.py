@@ -8,30 +8,25 @@ The statistics (per run, over the second half of the record; W₃ and W₄ are i
 * ``angle_shrink`` — median Δ over W₄ / median Δ over W₃ (angular updates shrink geometrically while a run
   converges to a point where the gradient noise vanishes).
 * ``angle_fraction`` — mean Δ over the second half divided by π/2, the mean angle between two independent
-  uniform
-  points on the sphere (every dimension): 1 for a random walk that forgets its position every step.
+  uniform points on the sphere (every dimension): 1 for a random walk that forgets its position every step.
 * ``loss_level`` — (mean L − min)/(random − min): 0 at the minimum, 1 at the expected loss of a uniformly
-  random
-  direction (needs the trajectory's ``min_loss`` and ``random_loss``).
+  random direction (needs the trajectory's ``min_loss`` and ``random_loss``).
 * ``cos_to_start`` — cos∠(w_T, w_0), against the uniform scale 1/√d.
 
 Rules (thresholds in :mod:`spheretheory.regimes.boundaries` and below; documented in docs/regimes.md):
 
 1. a non-finite value → ``divergence`` (confidence 1);
-2. ``angle_fraction ≥ 0.8`` → ``divergence`` (random walk: steps nearly as long as between independent
-  points);
+2. ``angle_fraction ≥ 0.8`` → ``divergence`` (random walk: steps nearly as long as between
+   independent points);
 3. loss still falling (``loss_trend_t < −3`` and ``relative_drop > 0.01``) or angular updates still shrinking
    (``angle_shrink < 0.5``, or median Δ below 1e-10) → ``convergence``;
 4. ``loss_level ≥ 0.95`` (no better than a random direction, and not falling) → ``divergence``;
 5. otherwise → ``chaotic_equilibrium``.
 
 Each run is classified; the trajectory's regime is the majority, and the confidence is the mean over runs
-of the
-per-run confidence (0 for runs that disagree). A per-run confidence is 0.5 + 0.5·tanh(margin), the margin
-being the
-deciding statistic's distance from its threshold in the units given in :data:`MARGIN_SCALES` — a
-heuristic, not a
-probability.
+of the per-run confidence (0 for runs that disagree). A per-run confidence is 0.5 + 0.5·tanh(margin), the
+margin being the deciding statistic's distance from its threshold in the units given in
+:data:`MARGIN_SCALES` — a heuristic, not a probability.
 """
 
 from __future__ import annotations

@@ -7,10 +7,9 @@ x_i = ⟨u, e_i⟩ for i ≥ 2 and μ_i = λ_i − λ_1; then R(u) − λ_1 = Σ
 Derived here (sympy, from the update rule):
 
 * ``nrq.direction_variance`` — the stationary E[x_i²]. Because g ⟂ u, ‖u − ηg‖² = 1 + η²‖g‖² exactly. Keeping
-  ∇R to first order in x (g_i = 2μ_i x_i + σ(z_i − x_i⟨u, z⟩)), using E(z_i − x_i⟨u,z⟩)² = 1 − x_i²
-  exactly, and
-  replacing 1/(1 + η²‖g‖²) by its mean-field value 1/(1 + η²σ²(d − 1)) (mean field: ‖∇R‖² ≪ σ²(d−1)) gives the
-  linear recursion E x'² = c²[(1 − 2ημ)² E x² + η²σ²(1 − E x²)], whose fixed point is the result.
+  ∇R to first order in x (g_i = 2μ_i x_i + σ(z_i − x_i⟨u, z⟩)), using E(z_i − x_i⟨u,z⟩)² = 1 − x_i² exactly,
+  and replacing 1/(1 + η²‖g‖²) by its mean-field value 1/(1 + η²σ²(d − 1)) (mean field: ‖∇R‖² ≪ σ²(d−1)) gives
+  the linear recursion E x'² = c²[(1 − 2ημ)² E x² + η²σ²(1 − E x²)], whose fixed point is the result.
 * ``nrq.direction_rate`` — 1 − (slope of that recursion): the per-step relaxation rate of E[x_i²].
 * ``nrq.excess_risk_first_order`` / ``nrq.rate_first_order`` — the leading terms as functions of the angular
   update Δ (tan Δ = η‖g‖ exactly; at equilibrium ‖g‖² ≈ σ²(d−1)): excess ≈ σ√(d−1)·Δ/4 (equipartition over the

@@ -4,19 +4,17 @@ Derived here from the sphere step u' = (u − η g)/‖u − η g‖ with g ⟂ 
 
 * ``toy.step_angle`` — the angular update of one step is Δ = atan(η‖g‖), exactly.
 * ``toy.random_walk_elr`` — the ELR at which the typical step reaches a given angle θ (the classifier's
-  divergence
-  angle 0.8·π/2): η = tan θ / g_rms. Above it consecutive iterates are nearly as far apart as two independent
-  uniform points (mean angle π/2): the noise-driven random walk of regime 3.
+  divergence angle 0.8·π/2): η = tan θ / g_rms. Above it consecutive iterates are nearly as far apart as two
+  independent uniform points (mean angle π/2): the noise-driven random walk of regime 3.
 * ``toy.linear_multiplier`` — at a minimum with tangent-Hessian eigenvalue h, with a multiplicative
-  gradient-noise
-  factor s = 1 + σ_m ε, the linearized map multiplies the displacement along that eigen-direction by 1 − η s h
-  (normalization is second order). Deterministic stability (s = 1): |1 − ηh| < 1 ⇔ ELR·h < 2.
+  gradient-noise factor s = 1 + σ_m ε, the linearized map multiplies the displacement along that
+  eigen-direction by 1 − η s h (normalization is second order). Deterministic stability (s = 1): |1 − ηh| < 1
+  ⇔ ELR·h < 2.
 * ``toy.lyapunov_exponent`` — with noise, the displacement evolves as a product of independent multipliers, so
   it shrinks a.s. iff Λ = E log|1 − ηh(1 + σ_m ε)| < 0 (no closed form: evaluated by quadrature);
   :func:`stability_elr` solves Λ = 0.
 * ``toy.gibbs_density`` — for additive isotropic noise σ_a and small η, the iterates follow (to first
-  order in η)
-  the SDE dU = −η∇f dt + ησ_a dB on the sphere, whose stationary density is ∝ exp(−2f/(ησ_a²)).
+  order in η) the SDE dU = −η∇f dt + ησ_a dB on the sphere, whose stationary density is ∝ exp(−2f/(ησ_a²)).
 """
 
 from __future__ import annotations

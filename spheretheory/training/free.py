@@ -34,8 +34,8 @@ def train_free(
 
     Returns one :class:`Trajectory` per grid point, recorded every ``loss_every`` steps: full loss, angular
     update Δ_t (of the step at that record), ‖w‖² and cos to the start. ``init_norm`` (scalar or per grid
-    point) sets ‖w_0‖ — e.g. the equilibrium norm (η L/(2λ))^{1/4} (``sgd.equilibrium_sq_norm``) to skip
-    the transient.
+    point) sets ‖w_0‖ — e.g. the equilibrium norm (η L/(2λ))^{1/4} (``sgd.equilibrium_sq_norm``) to
+    skip the transient.
     """
     from .. import simulate
 

@@ -4,8 +4,7 @@
 
 With exact gradients near a minimum ∇L → 0, weight decay shrinks ‖w‖ geometrically, so the effective learning
 rate η/‖w‖² grows until ELR·λ_max(tangent Hessian) exceeds 2; training destabilises, the gradient grows,
-the norm
-jumps (‖w_{t+1}‖² = (1 − ηλ)²‖w_t‖² + η²‖∇L‖², as ∇L ⟂ w), the ELR drops and a new period begins.
+the norm jumps (‖w_{t+1}‖² = (1 − ηλ)²‖w_t‖² + η²‖∇L‖², as ∇L ⟂ w), the ELR drops and a new period begins.
 """
 
 from __future__ import annotations

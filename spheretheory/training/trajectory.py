@@ -20,8 +20,7 @@ class Trajectory:
         Full (noise-free) loss L(w) at each record, shape ``(runs, n)``; NaN after a run diverged.
     angular_update:
         Angle Δ_t = arccos⟨w_t, w_{t+1}⟩/(‖w_t‖‖w_{t+1}‖) of the update taken at each recorded step (Wan
-        et al.
-        Def. 3), shape ``(runs, n)``; NaN after divergence.
+        et al. Def. 3), shape ``(runs, n)``; NaN after divergence.
     cos_to_start:
         cos∠(w_t, w_0), shape ``(runs, n)``.
     sq_norm:
