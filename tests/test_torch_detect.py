@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch not installed: pip install torch (CPU build, see docs/pytorch.md)"
@@ -181,3 +183,38 @@ def test_verify_returns_large_change_for_wrong_group():
     rep = find_scale_invariant_groups(model, _x(), auto=False, include=["10.bias"], verify=False)
     (change,) = verify_scale_invariance(model, rep.groups, _x())
     assert change > 1e-2
+
+
+_NORM_KINDS = ("batch", "group", "layer", "instance")
+
+
+@settings(max_examples=12)
+@given(
+    kind=st.sampled_from(_NORM_KINDS),
+    bias=st.booleans(),
+    relu_between=st.booleans(),
+    channels=st.sampled_from([4, 6, 8]),
+    seed=st.integers(0, 2**16),
+)
+def test_detection_rule_on_random_blocks(kind, bias, relu_between, channels, seed):
+    """Conv → [ReLU] → Norm blocks: the detector finds exactly the group the rule of the module docstring
+    names, and the group passes the rescaling check; the classifier head never does."""
+    torch.manual_seed(seed)
+    c = channels
+    norm = {
+        "batch": nn.BatchNorm2d(c),
+        "group": nn.GroupNorm(2, c),
+        "layer": nn.LayerNorm([c, 5, 5]),
+        "instance": nn.InstanceNorm2d(c, affine=True),
+    }[kind]
+    layers = [nn.Conv2d(2, c, 3, bias=bias)] + ([nn.ReLU()] if relu_between else []) + [norm]
+    model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * 25, 3))
+    x = torch.randn(8, 2, 7, 7, generator=torch.Generator().manual_seed(seed))
+    rep = find_scale_invariant_groups(model, x)
+    assert not rep.not_invariant, str(rep)
+    (g,) = rep.groups
+    cancels = kind in ("batch", "instance")  # mean over the channel's own values removes its bias
+    want = ("0.weight", "0.bias") if bias and (relu_between or not cancels) else ("0.weight",)
+    assert g.param_names == want
+    per_unit = {"batch": c, "instance": c, "group": 2, "layer": 1}[kind]
+    assert g.n_units == per_unit
