@@ -163,13 +163,18 @@ def test_smd_conjectures_on_nrq():
     SE (two-sample |z| < 4); a larger angular update → a higher loss (z > 4). Runs are independent, so the
     SE of each mean is the spread over runs/√runs."""
     m = NoisyRayleighQuotient()
-    res = _smd(
-        m, [(0.1, 1e-3), (0.4, 2.5e-4), (0.025, 4e-3), (0.1, 1e-2)], steps=6000, runs=16, loss_every=50
-    )
+    pairs = [(0.1, 1e-3), (0.4, 2.5e-4), (0.025, 4e-3), (0.1, 1e-2)]
+    res = _smd(m, pairs, steps=6000, runs=16, loss_every=50)
     (l1, d1), (l2, d2), (l3, d3), (l4, d4) = res
     assert _z(l1, l2) < 4 and _z(l1, l3) < 4 and _z(l2, l3) < 4
     np.testing.assert_allclose([d1, d2, d3], np.sqrt(2e-4), rtol=0.1)  # Δ ≈ √(2ηλ) (first order)
     assert l4.mean() > l1.mean() and _z(l4, l1) > 4
+    # and each level matches the derived one: sphere stationary excess risk at the effective LR of the norm
+    # equilibrium (mean field); tolerance 4 SE + 10 % (first order in the distance to the minimum, as in
+    # test_theory_nrq)
+    for (lr, wd), (loss, _) in zip(pairs, res, strict=True):
+        pred = m.min_loss + float(m.predicted_excess_risk_free(lr, wd))
+        assert abs(loss.mean() - pred) < 4 * loss.std(ddof=1) / np.sqrt(loss.size) + 0.1 * pred
 
 
 @pytest.mark.slow

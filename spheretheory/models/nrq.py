@@ -167,6 +167,27 @@ class NoisyRayleighQuotient:
             E = 0.5 * (E + new)
         return E
 
+    def free_sgd_effective_lr(self, lr: float | np.ndarray, weight_decay: float | np.ndarray) -> np.ndarray:
+        """Effective LR of free SGD with weight decay at the norm equilibrium: the direction moves as a sphere
+        step with ELR = η/((1 − ηλ)‖w*‖²), ‖w*‖² from ``sgd.equilibrium_sq_norm`` with the unit-gradient
+        power L = σ²(d − 1) (mean field: the noise dominates ‖g̃‖² near the minimum). Then tan Δ = ELR·√L
+        reproduces cos Δ = 1 − ηλ (``sgd.angular_update``).
+        """
+        from ..theory import get
+
+        lr = np.asarray(lr, dtype=float)
+        wd = np.asarray(weight_decay, dtype=float)
+        L = self.noise_std**2 * (self.dim - 1)
+        sq = get("sgd.equilibrium_sq_norm")(lr=lr, weight_decay=wd, unit_grad_sq=L)
+        return lr / ((1 - lr * wd) * sq)
+
+    def predicted_excess_risk_free(
+        self, lr: float | np.ndarray, weight_decay: float | np.ndarray
+    ) -> np.ndarray:
+        """Stationary excess risk of free SGD with weight decay: :meth:`predicted_excess_risk` at
+        :meth:`free_sgd_effective_lr` (mean field: the norm's fluctuations around ‖w*‖ are ignored)."""
+        return self.predicted_excess_risk(self.free_sgd_effective_lr(lr, weight_decay))
+
     def predicted_rate(self, elr: float | np.ndarray) -> np.ndarray:
         """Per-step relaxation rate of the slowest direction (smallest non-zero gap): nrq.direction_rate."""
         from ..theory.toy import derivation as get
