@@ -219,3 +219,18 @@ def test_train_sphere_numba_backend_equals_numpy():
         train_sphere(BatchNormNet(), 0.1, 10, backend="numba")
     with pytest.raises(ValueError, match="backend"):
         train_sphere(m, 0.1, 10, backend="cuda")
+
+
+def test_full_batch_gd_is_periodic_on_the_network():
+    """Lobacheva et al. on the batch-norm network (separable data, head scale 20, η = 0.5, λ = 0.005): the
+    norm jumps repeatedly, each jump with a loss spike (the loss just after > 10× the loss just before)."""
+    from spheretheory.regimes.figures import gd_periodic_model
+
+    m = gd_periodic_model()
+    tr = full_batch_gd(m, 0.5, 0.005, 4000, runs=1, seed=0, record_every=2)
+    starts = periods(tr, jump=1.2)[0]
+    assert len(starts) >= 3
+    idx = np.searchsorted(tr.steps, starts)
+    loss = tr.loss[0]
+    spikes = [loss[i - 1 : i + 3].max() > 10 * loss[i - 2] for i in idx]
+    assert all(spikes)
