@@ -118,7 +118,7 @@ def broadcast(**arrays: np.ndarray) -> dict[str, np.ndarray]:
     except ValueError as exc:
         shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in arrays.items())
         raise ValueError(f"parameters cannot be broadcast together: {shapes}") from exc
-    return dict(zip(arrays.keys(), out))
+    return dict(zip(arrays.keys(), out, strict=True))
 
 
 def scalar_or_array(arr: np.ndarray) -> float | np.ndarray:

@@ -24,6 +24,9 @@ __all__ = ["Derivation", "DerivationResult", "Step", "register", "get", "names",
 _MODULES: tuple[str, ...] = (
     "spheretheory.theory.sgd",
     "spheretheory.theory.sgdm",
+    "spheretheory.theory.nrq",
+    "spheretheory.theory.toy",
+    "spheretheory.theory.adam",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

@@ -1,0 +1,372 @@
+"""Predictions from hyperparameters alone: equilibrium norm, angular update, effective LR, relaxation time.
+
+>>> import spheretheory as st
+>>> p = st.predict(optimizer="sgdm", lr=0.1, weight_decay=5e-4, momentum=0.9)
+>>> round(p.angular_update_first_order, 6)        # Wan et al. Thm 3: sqrt(2 λ η / (1 + α))
+0.007255
+
+Every number comes from a registered derivation of :mod:`spheretheory.theory` (its numpy twin, generated from the
+sympy expression). Optimizers are entries of a registry: an :class:`OptimizerSpec` names its hyperparameters
+(validated here) and a ``compute`` function; modules listed in ``_OPTIMIZER_MODULES`` register more (the Adam
+family). All functions broadcast over array arguments (hyperparameter grids).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._validation import broadcast, check_choice, check_int, check_real, scalar_or_array
+
+#: Keys every optimizer's ``compute`` must return.
+STANDARD_KEYS: tuple[str, ...] = (
+    "angular_update",
+    "angular_update_first_order",
+    "equilibrium_sq_norm",
+    "equilibrium_norm",
+    "equilibrium_norm_first_order",
+    "effective_lr",
+    "relaxation_steps",
+)
+
+DESCRIPTIONS: dict[str, str] = {
+    "angular_update": "equilibrium angular update Δ* per step (rad), exact discrete",
+    "angular_update_first_order": "paper's first-order Δ* (Wan et al. Thm 3 for SGD/SGDM)",
+    "equilibrium_sq_norm": "equilibrium ‖w*‖² (exact fixed point)",
+    "equilibrium_sq_norm_first_order": "first-order ‖w*‖² (Wan et al. Thm 1/2 to first order)",
+    "equilibrium_norm": "equilibrium ‖w*‖",
+    "equilibrium_norm_first_order": "first-order ‖w*‖",
+    "effective_lr": "equilibrium effective learning rate η/‖w*‖²",
+    "effective_lr_first_order": "first-order effective learning rate",
+    "relaxation_steps": "e-folding time (steps) of the deviation of ‖w‖² from equilibrium",
+    "contraction": "per-step linearised contraction μ of that deviation",
+    "contraction_paper": "the paper's printed rate (for E[(‖w‖²−w*²)²])",
+}
+
+
+@dataclass(frozen=True)
+class HyperParameter:
+    """An optimizer-specific hyperparameter: default and allowed interval (validated by :func:`predict`)."""
+
+    default: float | None
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A registry entry.
+
+    ``compute(lr, weight_decay, unit_grad_sq, dim, **hyperparameters) -> dict`` receives validated, broadcast
+    float arrays (``dim`` may be None) and returns at least :data:`STANDARD_KEYS` (NaN where no
+    hyperparameter-only value exists, with an explanatory key).
+    """
+
+    name: str
+    description: str
+    compute: Callable[..., dict[str, Any]]
+    hyperparameters: Mapping[str, HyperParameter] = field(default_factory=dict)
+    needs_dim: bool = False
+
+
+_OPTIMIZERS: dict[str, OptimizerSpec] = {}
+#: Modules that register further optimizers (imported on first use of the registry).
+_OPTIMIZER_MODULES: tuple[str, ...] = ()
+_loaded = False
+
+
+def register_optimizer(spec: OptimizerSpec) -> OptimizerSpec:
+    """Add an optimizer to the prediction registry."""
+    if spec.name in _OPTIMIZERS:
+        raise ValueError(f"optimizer {spec.name!r} is already registered")
+    _OPTIMIZERS[spec.name] = spec
+    return spec
+
+
+def optimizers() -> dict[str, OptimizerSpec]:
+    """All registered optimizers, by name."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _OPTIMIZER_MODULES:
+            importlib.import_module(module)
+    return dict(_OPTIMIZERS)
+
+
+class Prediction:
+    """Result of :func:`predict`: attribute access to every value, plus :meth:`to_dict`.
+
+    Values are floats for scalar inputs and arrays (broadcast shape) for array inputs.
+    """
+
+    def __init__(self, optimizer: str, inputs: dict[str, Any], values: dict[str, Any]):
+        self.optimizer = optimizer
+        self.inputs = inputs
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(f"Prediction has no value {name!r}; available: {', '.join(values)}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.values))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"optimizer": ..., "inputs": {...}, <value keys>: ...}``."""
+        return {"optimizer": self.optimizer, "inputs": dict(self.inputs), **self.values}
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"Prediction(optimizer={self.optimizer!r}, {body})"
+
+
+def _validate_common(lr, weight_decay, unit_grad_sq, dim) -> dict[str, Any]:
+    lr = check_real("lr", lr, low=0.0, low_inclusive=False)
+    weight_decay = check_real("weight_decay", weight_decay, low=0.0)
+    unit_grad_sq = check_real("unit_grad_sq", unit_grad_sq, low=0.0, low_inclusive=False)
+    if dim is not None:
+        dim = check_int("dim", dim, low=2)
+    return {"lr": lr, "weight_decay": weight_decay, "unit_grad_sq": unit_grad_sq, "dim": dim}
+
+
+def _check_decay_product(lr: np.ndarray, weight_decay: np.ndarray, interval: str) -> None:
+    bad = lr * weight_decay >= 1.0
+    if np.any(bad):
+        i = tuple(int(j) for j in np.argwhere(np.atleast_1d(bad))[0]) if bad.ndim else ()
+        wd, eta = np.atleast_1d(weight_decay)[i] if bad.ndim else weight_decay, np.atleast_1d(lr)[i] if bad.ndim else lr
+        raise ValueError(
+            f"weight_decay must be in {interval} so that 1 - lr*weight_decay > 0; got weight_decay={float(wd)!r} "
+            f"with lr={float(eta)!r}"
+        )
+
+
+def _validate_hyper(spec: OptimizerSpec, given: dict[str, Any]) -> dict[str, np.ndarray]:
+    unknown = [k for k, v in given.items() if v is not None and k not in spec.hyperparameters]
+    if unknown:
+        takes = ", ".join(spec.hyperparameters) or "no optimizer-specific hyperparameters"
+        raise ValueError(f"optimizer {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
+    out = {}
+    for name, hp in spec.hyperparameters.items():
+        value = given.get(name)
+        if value is None:
+            if hp.default is None:
+                raise ValueError(f"optimizer {spec.name!r} needs {name}")
+            value = hp.default
+        out[name] = check_real(
+            name, value, low=hp.low, high=hp.high, low_inclusive=hp.low_inclusive, high_inclusive=hp.high_inclusive
+        )
+    return out
+
+
+def predict(
+    optimizer: str = "sgd",
+    lr: Any = 0.1,
+    weight_decay: Any = 5e-4,
+    momentum: Any = None,
+    unit_grad_sq: Any = 1.0,
+    dim: int | None = None,
+    **hyperparameters: Any,
+) -> Prediction:
+    """Predicted equilibrium of a scale-invariant weight from hyperparameters alone.
+
+    Parameters
+    ----------
+    optimizer:
+        A registered optimizer: ``"sgd"``, ``"sgdm"`` (heavy ball, PyTorch convention), and the Adam family when
+        registered (see :func:`optimizers`).
+    lr, weight_decay:
+        Learning rate η > 0 and coupled weight decay λ ∈ [0, 1/η). Scalars or arrays (broadcast together).
+    momentum:
+        Heavy-ball α ∈ [0, 1) for ``sgdm`` (default 0); ``sgd`` accepts only 0; other optimizers reject it.
+    unit_grad_sq:
+        L = E‖g̃‖², the mean squared unit-gradient norm (Wan et al. Def. 2); it sets the norm, not the angle.
+    dim:
+        Dimension of the weight (needed by optimizers whose equilibrium depends on it, e.g. AdamW).
+    **hyperparameters:
+        Optimizer-specific values (``beta1``, ``beta2``, ``eps``...).
+
+    Returns
+    -------
+    Prediction
+        With at least ``angular_update`` (exact Δ* = arccos(1 − ηλ/(1+α)) for SGD/SGDM),
+        ``angular_update_first_order`` (√(2ηλ/(1+α)), Wan et al. Thm 3), ``equilibrium_sq_norm`` (exact fixed
+        point; Thm 1/2), ``equilibrium_norm``, ``equilibrium_norm_first_order``, ``effective_lr`` (η/‖w*‖²) and
+        ``relaxation_steps`` (−1/ln μ, μ the linearised contraction). With λ = 0 there is no equilibrium: the
+        norm is inf, Δ* = 0 and the relaxation time is inf.
+    """
+    specs = optimizers()
+    name = check_choice("optimizer", optimizer, specs)
+    spec = specs[name]
+    common = _validate_common(lr, weight_decay, unit_grad_sq, dim)
+    if spec.needs_dim and common["dim"] is None:
+        raise ValueError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
+    hyper = _validate_hyper(spec, {"momentum": momentum, **hyperparameters})
+    arrays = broadcast(lr=common["lr"], weight_decay=common["weight_decay"], unit_grad_sq=common["unit_grad_sq"],
+                       **hyper)
+    _check_decay_product(arrays["lr"], arrays["weight_decay"], "[0, 1/lr)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = spec.compute(dim=common["dim"], **arrays)
+    missing = [k for k in STANDARD_KEYS if k not in values]
+    if missing:  # pragma: no cover - a registry bug, not user input
+        raise RuntimeError(f"optimizer {name!r} did not compute {missing}")
+    inputs = {k: scalar_or_array(v) for k, v in arrays.items()}
+    if common["dim"] is not None:
+        inputs["dim"] = common["dim"]
+    out = {k: (v if isinstance(v, (str, bool)) else scalar_or_array(v)) for k, v in values.items()}
+    return Prediction(name, inputs, out)
+
+
+# --------------------------------------------------------------------------------------------- SGD and SGDM
+def _sgd_family(prefix: str, with_momentum: bool) -> Callable[..., dict[str, Any]]:
+    def compute(lr, weight_decay, unit_grad_sq, dim=None, momentum=None):
+        from . import theory
+
+        kw = {"lr": lr, "weight_decay": weight_decay}
+        if with_momentum:
+            kw["momentum"] = momentum
+
+        def ev(key, **extra):
+            return np.asarray(theory.get(f"{prefix}.{key}")(**kw, **extra), dtype=float)
+
+        x = ev("equilibrium_sq_norm", unit_grad_sq=unit_grad_sq)
+        x1 = ev("equilibrium_sq_norm_first_order", unit_grad_sq=unit_grad_sq)
+        no_eq = weight_decay == 0  # no equilibrium without weight decay: the norm grows forever
+        relax = np.where(no_eq, np.inf, ev("relaxation_steps"))
+        return {
+            "angular_update": ev("angular_update", unit_grad_sq=unit_grad_sq),
+            "angular_update_first_order": ev("angular_update_first_order", unit_grad_sq=unit_grad_sq),
+            "equilibrium_sq_norm": x,
+            "equilibrium_sq_norm_first_order": x1,
+            "equilibrium_norm": np.sqrt(x),
+            "equilibrium_norm_first_order": np.sqrt(x1),
+            "effective_lr": ev("effective_lr", unit_grad_sq=unit_grad_sq),
+            "effective_lr_first_order": ev("effective_lr_first_order", unit_grad_sq=unit_grad_sq),
+            "relaxation_steps": relax,
+            "contraction": ev("contraction"),
+            "contraction_paper": ev("contraction_paper"),
+        }
+
+    return compute
+
+
+register_optimizer(
+    OptimizerSpec(
+        name="sgd",
+        description="SGD with coupled weight decay (Wan et al. 2021, eq. 7)",
+        compute=_sgd_family("sgd", with_momentum=False),
+        hyperparameters={"momentum": HyperParameter(0.0, 0.0, 0.0, True, True, "must be 0 for plain SGD")},
+    )
+)
+register_optimizer(
+    OptimizerSpec(
+        name="sgdm",
+        description="heavy-ball SGD with momentum and coupled weight decay (Wan et al. eq. 10-11 = PyTorch)",
+        compute=_sgd_family("sgdm", with_momentum=True),
+        hyperparameters={"momentum": HyperParameter(0.0, 0.0, 1.0, True, False, "heavy-ball coefficient α")},
+    )
+)
+
+
+# ------------------------------------------------------------------------------------------------ LR drop
+@dataclass
+class LrDrop:
+    """Result of :func:`lr_drop` (values broadcast over array inputs)."""
+
+    optimizer: str
+    inputs: dict[str, Any]
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer, "inputs": dict(self.inputs), **self.values}
+
+
+def lr_drop(
+    optimizer: str = "sgd",
+    lr: Any = 0.1,
+    weight_decay: Any = 1e-3,
+    factor: Any = 10.0,
+    rtol: Any = 0.01,
+    momentum: Any = None,
+    max_steps: int = 1_000_000_000,
+) -> LrDrop:
+    """Steps to the new equilibrium after dividing the learning rate by ``factor`` (Wan et al. Corollary 3.1).
+
+    Starting at the old equilibrium (rate η), the recursion runs at η/k until |‖w‖²/x*_new − 1| ≤ rtol.
+
+    Returns an :class:`LrDrop` with
+
+    * ``steps`` — exact iteration of the derived recursion (``sgd.norm_recursion`` / ``sgdm.moment_recursion``);
+    * ``steps_continuous`` — closed form ln((ρ−1)/((1+r)²−1)) / (1 − μ(η/k)), ``*.lr_drop_steps_continuous``;
+    * ``paper_bound`` — the printed ⌈ln(k)(1−α)/(2λη)⌉ with η = the new rate η/k, and ``paper_bound_old_lr``
+      with η = the old rate; ``paper_bound_valid`` / ``paper_bound_old_lr_valid`` say whether each is ≤ steps;
+    * ``critical_rtol`` — first-order tolerance below which the new-rate reading is a valid lower bound;
+    * ``rescale_factor`` = k^(−1/4) (Wan et al. Sec. 4.2) and ``rescale_factor_exact`` = √(x*_new/x*_old), the
+      factor on w that puts ‖w‖² exactly at the new fixed point, so that the transition vanishes.
+
+    The unit-gradient power L cancels out of all of these (assumed unchanged by the drop).
+    """
+    from . import theory
+    from .theory.iterate import steps_to_equilibrium
+
+    name = check_choice("optimizer", optimizer, ("sgd", "sgdm"))
+    lr_a = check_real("lr", lr, low=0.0, low_inclusive=False)
+    wd = check_real("weight_decay", weight_decay, low=0.0, low_inclusive=False)
+    k = check_real("factor", factor, low=1.0, low_inclusive=False)
+    r = check_real("rtol", rtol, low=0.0, low_inclusive=False)
+    max_steps = check_int("max_steps", max_steps, low=1)
+    if name == "sgd":
+        if momentum not in (None, 0, 0.0):
+            raise ValueError("optimizer 'sgd' does not take momentum (use optimizer='sgdm')")
+        mom = np.asarray(0.0)
+    else:
+        mom = check_real("momentum", 0.0 if momentum is None else momentum, low=0.0, high=1.0, high_inclusive=False)
+    arr = broadcast(lr=lr_a, weight_decay=wd, factor=k, rtol=r, momentum=mom)
+    _check_decay_product(arr["lr"], arr["weight_decay"], "(0, 1/lr)")
+    kw = {"lr": arr["lr"], "weight_decay": arr["weight_decay"]}
+    if name == "sgdm":
+        kw["momentum"] = arr["momentum"]
+    steps = steps_to_equilibrium(name, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"], arr["momentum"],
+                                 max_steps=max_steps)
+    cont = theory.get(f"{name}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"])
+    bound_new = theory.get(f"{name}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+                                                         factor=arr["factor"])
+    bound_old = theory.get(f"{name}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
+    x_old = theory.get(f"{name}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
+    x_new = theory.get(f"{name}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]}, unit_grad_sq=1.0)
+    # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in the tests)
+    critical = np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0
+    values = {
+        "steps": steps,
+        "steps_continuous": np.asarray(cont, dtype=float),
+        "paper_bound": np.asarray(bound_new, dtype=float),
+        "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
+        "paper_bound_valid": np.asarray(bound_new <= steps),
+        "paper_bound_old_lr_valid": np.asarray(bound_old <= steps),
+        "critical_rtol": critical,
+        "rescale_factor": arr["factor"] ** -0.25,
+        "rescale_factor_exact": (x_new / x_old) ** 0.5,
+        "new_lr": arr["lr"] / arr["factor"],
+        "old_equilibrium_sq_norm_per_L": x_old,
+        "new_equilibrium_sq_norm_per_L": x_new,
+    }
+    out = {}
+    for key, v in values.items():
+        v = np.asarray(v)
+        out[key] = (bool(v) if v.dtype == bool else float(v)) if v.ndim == 0 else v
+    inputs = {key: scalar_or_array(v) for key, v in arr.items() if name == "sgdm" or key != "momentum"}
+    return LrDrop(name, inputs, out)
