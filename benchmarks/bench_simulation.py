@@ -44,6 +44,22 @@ def best_time(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
+def paired_best(fa: Callable[[], object], fb: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Best times of ``fa`` and ``fb`` measured alternately (a, b, a, b, ...), so that a burst of load from
+    other processes on a shared machine hits both rather than one side of the ratio."""
+    fa()
+    fb()
+    ta, tb = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fa()
+        ta.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        fb()
+        tb.append(time.perf_counter() - t)
+    return min(ta), min(tb)
+
+
 def _floor_kernel():
     from numba import njit, prange
 
@@ -73,18 +89,24 @@ def bench_numba_vs_floor_and_numpy(args: argparse.Namespace, out: dict) -> None:
     np_steps = steps if not args.quick else 100
     common = dict(lr=0.1, weight_decay=1e-3, momentum=0.9, dim=d, trajectories=n, seed=0, record="summary")
 
-    t_numba = best_time(lambda: simulate("sgdm", steps=steps, backend="numba", **common), args.repeat)
-    # numpy reference: fewer steps in --quick mode; its cost is linear in steps, so compare per-step times
-    t_numpy = best_time(lambda: simulate("sgdm", steps=np_steps, backend="numpy", **common), 1)
-    per_step_numba = t_numba / steps
-    per_step_numpy = t_numpy / np_steps
-
     floor = _floor_kernel()
     gens = List()
     for child in np.random.SeedSequence(1).spawn(n_streams(n)):
         gens.append(np.random.Generator(np.random.PCG64(child)))
     sink = np.zeros(len(gens))
-    t_floor = best_time(lambda: floor(gens, chunk_size(n), n, d, steps, sink), args.repeat)
+    t_numba, t_floor = paired_best(
+        lambda: simulate("sgdm", steps=steps, backend="numba", **common),
+        lambda: floor(gens, chunk_size(n), n, d, steps, sink),
+        args.repeat,
+    )
+    # numpy reference (warm-up on 5 steps, one timed run): fewer steps in --quick mode; its cost is linear in
+    # steps, so per-step times are compared
+    simulate("sgdm", steps=5, backend="numpy", **common)
+    t = time.perf_counter()
+    simulate("sgdm", steps=np_steps, backend="numpy", **common)
+    t_numpy = time.perf_counter() - t
+    per_step_numba = t_numba / steps
+    per_step_numpy = t_numpy / np_steps
     draws = n * d * steps
     out["numba_vs_numpy"] = {
         "sizes": f"SGDM, {n} trajectories x d={d}; numba {steps} steps, numpy {np_steps} steps",
