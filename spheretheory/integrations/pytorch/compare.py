@@ -144,21 +144,42 @@ def predict_for(
     extra: dict[str, float],
     unit_grad_sq: float | None,
     reason: str = "",
+    dim: int | None = None,
 ) -> tuple[Any, str]:
-    """Call :func:`spheretheory.predict` for these hyperparameters; ``(prediction or None, note)``."""
+    """Call :func:`spheretheory.predict` for these hyperparameters; ``(prediction or None, note)``.
+
+    Only the optimizer-specific hyperparameters that ``predict`` registers for ``family`` are passed, and
+    ``dim`` (the number of weights in the group) when it is ≥ 2. Without a finite positive ``unit_grad_sq``
+    the norm values of the prediction are meaningless (``predict``'s default L = 1): callers read only the
+    angle then. No weight decay means no equilibrium (Thms 1–2): reported as unavailable rather than as Δ* =
+    0.
+    """
     if family is None:
         return None, f"prediction unavailable: {reason}"
-    import spheretheory
+    if weight_decay == 0:
+        return (
+            None,
+            "prediction unavailable: no weight decay, so no equilibrium (the norm grows without bound)",
+        )
+    try:
+        import spheretheory
+        from spheretheory.predict import optimizers
 
+        spec = optimizers().get(family)
+    except (ImportError, AttributeError) as exc:
+        return None, f"prediction unavailable: spheretheory.predict cannot be used ({exc})"
+    if spec is None:
+        return None, f"prediction unavailable: spheretheory.predict does not cover {family!r} yet"
     kw: dict[str, Any] = {"optimizer": family, "lr": lr, "weight_decay": weight_decay}
-    if family == "sgdm":
-        kw["momentum"] = momentum
-    kw.update({k: v for k, v in extra.items() if k != "momentum"})
+    hyper = {"momentum": momentum, **extra}
+    kw.update({k: v for k, v in hyper.items() if k in spec.hyperparameters})
     if unit_grad_sq is not None and math.isfinite(unit_grad_sq) and unit_grad_sq > 0:
         kw["unit_grad_sq"] = unit_grad_sq
+    if dim is not None and dim >= 2:
+        kw["dim"] = int(dim)
     try:
         return spheretheory.predict(**kw), ""
-    except (ValueError, TypeError, NotImplementedError, ImportError, AttributeError) as exc:
+    except (ValueError, TypeError, NotImplementedError) as exc:
         msg = " ".join(str(exc).split())
         return None, f"prediction unavailable for {family}: {msg}"
 
@@ -244,8 +265,11 @@ def compare(
             lser = rec[lkey][sel, gi]
             lst = equilibrium_stats(lser, fraction) if np.all(np.isfinite(lser)) else None
             L = float(lst.mean) if lst is not None else math.nan
-            pred, note = predict_for(family, lr, wd, mom, extra, L, reason)
+            dim = int(monitor.group_size(gi))
+            pred, note = predict_for(family, lr, wd, mom, extra, L, reason, dim)
             d_pred = _getf(pred, "angular_update")
+            if not (d_pred > 0):
+                d_pred = math.nan
             smooth = moving_average(delta, window_records)
             if math.isfinite(d_pred):
                 target, reference = d_pred, "prediction"
@@ -276,7 +300,7 @@ def compare(
                     measured_unit_grad_power=L,
                     measured_unit_grad_power_se=float(lst.se) if lst is not None else math.nan,
                     measured_norm=float(np.mean(norms)),
-                    predicted_norm=_getf(pred, "equilibrium_norm"),
+                    predicted_norm=_getf(pred, "equilibrium_norm") if math.isfinite(L) and L > 0 else math.nan,
                     time_to_equilibrium=t_eq,
                     at_equilibrium=bool(at_eq),
                     reference=reference,

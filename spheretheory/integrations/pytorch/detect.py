@@ -162,11 +162,7 @@ class DetectionReport:
         return (
             "no scale-invariant parameter groups found: the model has no convolution/linear layer feeding a "
             "BatchNorm/InstanceNorm/GroupNorm/LayerNorm and no weight-normalized layer"
-            + (
-                f"; {len(self.not_invariant)} candidate(s) failed the rescaling check"
-                if self.not_invariant
-                else ""
-            )
+            + (f"; {len(self.not_invariant)} candidate(s) failed the rescaling check" if self.not_invariant else "")
             + ". Pass include=[...] to name the groups by hand."
         )
 
@@ -176,9 +172,7 @@ class DetectionReport:
             chg = "" if g.max_rel_change is None else f"  (max rel. output change {g.max_rel_change:.1e})"
             lines.append(f"  + {g.describe()}{chg}")
         for g in self.not_invariant:
-            lines.append(
-                f"  x NOT invariant: {g.describe()}  (max rel. output change {g.max_rel_change:.2g})"
-            )
+            lines.append(f"  x NOT invariant: {g.describe()}  (max rel. output change {g.max_rel_change:.2g})")
         for name, reason in self.skipped:
             lines.append(f"  - skipped {name}: {reason}")
         return "\n".join(lines)
@@ -215,9 +209,7 @@ def _call(model: nn.Module, example_input: Any) -> Any:
     return model(*_as_tuple(example_input))
 
 
-def _trace_candidates(
-    model: nn.Module, example_input: Any
-) -> list[tuple[str, str, nn.Module, nn.Module, bool]]:
+def _trace_candidates(model: nn.Module, example_input: Any) -> list[tuple[str, str, nn.Module, nn.Module, bool]]:
     """Run one forward pass with hooks; return (layer_name, norm_name, layer, norm, through_homogeneous)."""
     names = {m: n for n, m in model.named_modules()}
     producer: dict[int, tuple[str, bool]] = {}  # tensor id -> (weight layer, passed a homogeneous module)
@@ -271,9 +263,7 @@ def _weight_norm_groups(model: nn.Module) -> list[ScaleInvariantGroup]:
                         v = plist[pname].original1
                         dim = par.dim
                         groups.append(
-                            _wn_group(
-                                f"{prefix}{pname}", f"{prefix}parametrizations.{pname}.original1", v, dim
-                            )
+                            _wn_group(f"{prefix}{pname}", f"{prefix}parametrizations.{pname}.original1", v, dim)
                         )
         # old-style: torch.nn.utils.weight_norm (forward pre-hook holding a WeightNorm object)
         for hook in getattr(module, "_forward_pre_hooks", {}).values():
@@ -376,9 +366,7 @@ def find_scale_invariant_groups(
             if weight is None:
                 continue
             n_rows = weight.shape[0]
-            if isinstance(
-                layer, _TRANSPOSED
-            ):  # output channels live on dim 1: keep the whole-tensor invariance
+            if isinstance(layer, _TRANSPOSED):  # output channels live on dim 1: keep the whole-tensor invariance
                 out_ch = weight.shape[1] * layer.groups
                 spec = _norm_units(norm, out_ch)
                 if spec is None:

@@ -99,9 +99,7 @@ def make_model(cfg: ExampleConfig) -> nn.Module:
     )
 
 
-def run_example(
-    cfg: ExampleConfig | None = None, *, rescale: bool = False, progress: bool | None = None
-) -> dict:
+def run_example(cfg: ExampleConfig | None = None, *, rescale: bool = False, progress: bool | None = None) -> dict:
     """Train the example network and return the monitor, its comparison with theory and the losses.
 
     Parameters

@@ -255,9 +255,7 @@ class SphereMonitor:
                 self.skipped.append((g.name, f"frozen parameter(s) {', '.join(frozen)}"))
                 continue
             self.groups.append(g)
-            self._tracked.append(
-                [_Tracked(params[n], n, g.n_rows, pg_of[id(params[n])]) for n in g.param_names]
-            )
+            self._tracked.append([_Tracked(params[n], n, g.n_rows, pg_of[id(params[n])]) for n in g.param_names])
         if not self.groups:
             msg = (
                 self.detection.message
@@ -291,10 +289,7 @@ class SphereMonitor:
         per_row = [t.param.numel() // t.rows if t.param.dim() else 1 for t in flat]
         self._n_elements = self._reduce_rows(
             torch.cat(
-                [
-                    torch.full((t.rows,), float(n), dtype=torch.float64)
-                    for t, n in zip(flat, per_row, strict=True)
-                ]
+                [torch.full((t.rows,), float(n), dtype=torch.float64) for t, n in zip(flat, per_row, strict=True)]
             )
         ).numpy()
         self._pg_of_group = [ts[0].pg_index for ts in self._tracked]
@@ -506,6 +501,11 @@ class SphereMonitor:
             return [g.name for g in self.groups]
         return [f"{g.name}[{u}]" for g in self.groups for u in range(g.n_units)]
 
+    def group_size(self, index: int) -> int:
+        """Number of weights (elements) in group ``index``: the d of the theory for that group."""
+        params = dict(self.model.named_parameters())
+        return sum(params[n].numel() for n in self.groups[index].param_names)
+
     @property
     def n_records(self) -> int:
         return len(self._records)
@@ -535,15 +535,10 @@ class SphereMonitor:
         ncol = getattr(self, "n_columns", 0)
         out: dict[str, np.ndarray] = {"step": np.array([r["step"] for r in self._records], dtype=np.int64)}
         raw = {
-            k: (np.stack([r[k].cpu().numpy() for r in self._records]) if n else np.zeros((0, ncol)))
-            for k in RAW_KEYS
+            k: (np.stack([r[k].cpu().numpy() for r in self._records]) if n else np.zeros((0, ncol))) for k in RAW_KEYS
         }
         hyp = {
-            k: (
-                np.array([r[k] for r in self._records], dtype=np.float64)
-                if n
-                else np.zeros((0, len(self.groups)))
-            )
+            k: (np.array([r[k] for r in self._records], dtype=np.float64) if n else np.zeros((0, len(self.groups))))
             for k in HYPER
         }
         if not self.groups:

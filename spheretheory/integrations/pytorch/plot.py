@@ -22,9 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .monitor import SphereMonitor
 
 
-def _predicted_series(
-    monitor: SphereMonitor, rec: dict, gi: int, power: np.ndarray
-) -> tuple[np.ndarray, ...]:
+def _predicted_series(monitor: SphereMonitor, rec: dict, gi: int, power: np.ndarray) -> tuple[np.ndarray, ...]:
     """Predicted Δ* (per record) and norm from the averaged power (per record), NaN where unavailable."""
     from .compare import _getf, phases, predict_for
     from .monitor import HYPER, optimizer_family
@@ -37,7 +35,8 @@ def _predicted_series(
     hyper = np.stack([rec[k][:, gi] for k in HYPER], axis=1)
     for a, b in phases(hyper):
         lr, wd, mom = (float(hyper[a, j]) for j in range(3))
-        pred, _ = predict_for(family, lr, wd, mom, extra, None, reason)
+        dim = int(monitor.group_size(gi))
+        pred, _ = predict_for(family, lr, wd, mom, extra, None, reason, dim)
         delta[a:b] = _getf(pred, "angular_update")
         if pred is None:
             continue
@@ -46,7 +45,10 @@ def _predicted_series(
         idx = np.unique(np.linspace(a, b - 1, num=min(b - a, 60)).astype(int))
         vals = []
         for i in idx:
-            p_i, _ = predict_for(family, lr, wd, mom, extra, float(power[i]), reason)
+            if not (np.isfinite(power[i]) and power[i] > 0):
+                vals.append(np.nan)
+                continue
+            p_i, _ = predict_for(family, lr, wd, mom, extra, float(power[i]), reason, dim)
             vals.append(_getf(p_i, "equilibrium_norm"))
         norm[a:b] = np.interp(np.arange(a, b), idx, np.asarray(vals))
     return delta, norm
