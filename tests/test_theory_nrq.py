@@ -3,7 +3,7 @@ checked in simulation (stationary excess risk, relaxation, Lyapunov stability, G
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spheretheory.models import NoisyRayleighQuotient, WellsOnSphere
@@ -82,6 +82,15 @@ def test_multiplier_and_stability_limits():
     np.testing.assert_allclose(lyapunov_exponent(x, 1.0, 0.0), np.log(np.abs(1 - x)))
 
 
+@given(elr=st.floats(0.01, 3.0), curvature=st.floats(0.1, 5.0), mult_noise=st.floats(0.0, 1.5))
+@settings(max_examples=10)
+def test_lyapunov_numeric_equals_symbolic_integral(elr, curvature, mult_noise):
+    d = derivation("toy.lyapunov_exponent")
+    sym = d.evaluate_symbolic(elr=elr, curvature=curvature, mult_noise=mult_noise)
+    num = d(elr=elr, curvature=curvature, mult_noise=mult_noise)
+    assert num == pytest.approx(sym, rel=1e-7, abs=1e-9)
+
+
 def test_lyapunov_against_monte_carlo():
     rng = np.random.default_rng(0)
     eps = rng.standard_normal(400_000)
@@ -112,9 +121,7 @@ def test_linear_multiplier_in_simulation():
     h = flat["max_curvature"]
     for elr in (0.2, 1.5):
         u0 = flat["point"] + np.array([0.0, 1e-5, 0.0])
-        tr = train_sphere(
-            m, elr, 3, runs=1, w0=u0[None] / np.linalg.norm(u0), stochastic=False, record_weights=True
-        )
+        tr = train_sphere(m, elr, 3, runs=1, w0=u0[None] / np.linalg.norm(u0), stochastic=False, record_weights=True)
         y = tr.meta["weights"][0, :, 1]
         np.testing.assert_allclose(y[1:] / y[:-1], 1 - elr * h, rtol=1e-4)  # O(displacement²) = O(1e-10)
 
@@ -204,9 +211,7 @@ def test_nrq_rate_vs_angular_update():
     target = float(m.predicted_excess_risk(elr))
 
     def fit(idx):
-        return relaxation_rate(
-            tr.steps, tr.loss[idx].mean(axis=0), target, start_fraction=0.05, stop_fraction=0.5
-        )
+        return relaxation_rate(tr.steps, tr.loss[idx].mean(axis=0), target, start_fraction=0.05, stop_fraction=0.5)
 
     rate = fit(np.arange(runs))
     rng = np.random.default_rng(0)

@@ -80,8 +80,7 @@ def _derive_multiplier() -> DerivationResult:
     stable = sp.solve(sp.Eq(mult.subs(s, 1), -1), eta)
     steps = (
         Step(
-            "Along a great circle through the minimum, θ' = θ − atan(η s f'(θ)) (toy.step_angle), "
-            "f'(θ) = hθ + O(θ²)",
+            "Along a great circle through the minimum, θ' = θ − atan(η s f'(θ)) (toy.step_angle), f'(θ) = hθ + O(θ²)",
             theta_next,
         ),
         Step("Multiplier dθ'/dθ at θ = 0", mult),
@@ -105,8 +104,7 @@ def _derive_lyapunov() -> DerivationResult:
     det = sp.log(sp.Abs(1 - eta * h))
     steps = (
         Step(
-            "Linearized displacement x_{t+1} = (1 − ηh s_t) x_t with i.i.d. s_t = 1 + σ_m ε_t "
-            "(toy.linear_multiplier)"
+            "Linearized displacement x_{t+1} = (1 − ηh s_t) x_t with i.i.d. s_t = 1 + σ_m ε_t (toy.linear_multiplier)"
         ),
         Step("log|x_t| = log|x_0| + Σ log|1 − ηh s_k|: a.s. contraction iff Λ = E log|1 − ηh s| < 0", expr),
         Step("σ_m = 0: Λ = log|1 − ηh|, zero at ηh = 2", det),
@@ -175,9 +173,7 @@ def _derive_gibbs() -> DerivationResult:
     D = eta**2 * sa**2 / 2
     expr = sp.exp(-eta * f / D)
     steps = (
-        Step(
-            "Small η: u_{t+1} − u_t = −η∇f − ησ_a P_u z + O(η²) (the O(η²) normal part keeps u on the sphere)"
-        ),
+        Step("Small η: u_{t+1} − u_t = −η∇f − ησ_a P_u z + O(η²) (the O(η²) normal part keeps u on the sphere)"),
         Step("Diffusion limit: dU = −η∇f dt + ησ_a dB_sphere; diffusion coefficient D = η²σ_a²/2", D),
         Step(
             "Stationary Fokker–Planck solution on the sphere: p ∝ exp(−η f / D) = exp(−2f/(ησ_a²))",
@@ -188,9 +184,7 @@ def _derive_gibbs() -> DerivationResult:
 
 
 def _gibbs_numeric(loss_value, elr, add_noise):
-    return np.exp(
-        -2.0 * np.asarray(loss_value, float) / (np.asarray(elr, float) * np.asarray(add_noise, float) ** 2)
-    )
+    return np.exp(-2.0 * np.asarray(loss_value, float) / (np.asarray(elr, float) * np.asarray(add_noise, float) ** 2))
 
 
 register(
@@ -231,8 +225,30 @@ register(
         notes="Deterministic stability: ELR·λ_max(tangent Hessian) < 2 (exact for the linearized map).",
     )
 )
+
+
+class _LyapunovDerivation(Derivation):
+    """The Lyapunov exponent's sympy object is an unevaluated integral: evaluate it with mpmath (30 digits),
+    splitting the range at the integrand's logarithmic singularity."""
+
+    def evaluate_symbolic(self, **values: float) -> float:
+        import mpmath
+        import sympy as sp
+
+        subs = {sym: values[name] for name, sym in self.symbols.items()}
+        integral = self.expr.subs(subs)
+        (eps,) = integral.variables
+        f = sp.lambdify(eps, integral.function, "mpmath")
+        x = values["elr"] * values["curvature"]
+        pts = [-mpmath.inf, mpmath.inf]
+        if values["mult_noise"] > 0 and x > 0:
+            pts.insert(1, mpmath.mpf(1 / x - 1) / values["mult_noise"])
+        with mpmath.workdps(30):
+            return float(mpmath.quad(f, pts))
+
+
 register(
-    Derivation(
+    _LyapunovDerivation(
         name="toy.lyapunov_exponent",
         title="Lyapunov exponent of a minimum under multiplicative gradient noise",
         source=SOURCE,
