@@ -29,12 +29,11 @@ pytestmark = pytest.mark.torch
 
 
 def _require_predict():
-    import spheretheory
-
     try:
-        spheretheory.predict(optimizer="sgdm", lr=0.1, weight_decay=1e-3, momentum=0.9)
-    except (ImportError, AttributeError) as exc:  # pragma: no cover - only before spheretheory.predict exists
+        from spheretheory.predict import predict
+    except ImportError as exc:  # pragma: no cover - only before spheretheory.predict exists
         pytest.skip(f"spheretheory.predict is not available: {exc}")
+    predict(optimizer="sgdm", lr=0.1, weight_decay=1e-3, momentum=0.9)
 
 
 def _check_equilibrium_phase(rows, tol=0.10):

@@ -162,8 +162,10 @@ def predict_for(
             "prediction unavailable: no weight decay, so no equilibrium (the norm grows without bound)",
         )
     try:
-        import spheretheory
+        # the function itself: once the submodule is imported, the attribute ``spheretheory.predict`` may be
+        # the module rather than the lazily exported function
         from spheretheory.predict import optimizers
+        from spheretheory.predict import predict as _predict
 
         spec = optimizers().get(family)
     except (ImportError, AttributeError) as exc:
@@ -178,7 +180,7 @@ def predict_for(
     if dim is not None and dim >= 2:
         kw["dim"] = int(dim)
     try:
-        return spheretheory.predict(**kw), ""
+        return _predict(**kw), ""
     except (ValueError, TypeError, NotImplementedError) as exc:
         msg = " ".join(str(exc).split())
         return None, f"prediction unavailable for {family}: {msg}"
