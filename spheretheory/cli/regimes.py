@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 "model": diagram.model,
                 "steps": diagram.steps,
                 "runs": diagram.runs,
-                "results": [{k: r.get(k) for k in keys if k in r} for r in diagram.results],
+                "results": [{k: r.get(k) for k in keys} for r in diagram.results],
                 "boundaries": diagram.boundaries,
             }
         )
