@@ -506,3 +506,25 @@ def test_no_noise_matches_full():
     np.testing.assert_allclose(red.sq_norm, full.sq_norm, rtol=1e-12)
     np.testing.assert_allclose(red.angular_update, full.angular_update, atol=1e-12)
     assert np.all(red.extra["final_state"]["P"] == 0) and np.all(red.extra["final_state"]["Q"] == 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["sgdm", "sgd"])
+def test_law_matches_full_long_run_high_d(case):
+    """A long run at d = 1024 (near the paper's regime ηλ ≪ 1): KS tests on the last record and z-tests of
+    the equilibrium means (thresholds as above)."""
+    from scipy.stats import ks_2samp
+
+    params = {
+        "sgdm": dict(optimizer="sgdm", lr=0.1, weight_decay=5e-3, momentum=0.9),
+        "sgd": dict(optimizer="sgd", lr=0.2, weight_decay=5e-3),
+    }[case]
+    kw = dict(params, dim=1024, steps=3000, record_every=100)
+    red = simulate(**kw, trajectories=4000, method="reduced", seed=21)
+    full = simulate(**kw, trajectories=400, method="full", seed=22)
+    for q in ("sq_norm", "angular_update", "cos_to_start", "h_tilde", "unit_grad_sq"):
+        assert ks_2samp(red.series(q)[-1, 0], full.series(q)[-1, 0]).pvalue > KS_P_MIN, q
+    er, ef = red.equilibrium_stats(), full.equilibrium_stats()
+    for q in ("sq_norm", "angular_update", "h_tilde", "cos_to_start"):
+        z = (er[q].mean - ef[q].mean) / np.sqrt(er[q].se ** 2 + ef[q].se ** 2)
+        assert abs(float(z[0])) < Z_MAX, (q, float(z[0]))
