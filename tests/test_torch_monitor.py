@@ -10,9 +10,7 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip(
-    "torch", reason="PyTorch not installed: pip install torch (CPU build, see docs/pytorch.md)"
-)
+torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch (CPU build, see docs/pytorch.md)")
 from torch import nn  # noqa: E402
 
 from spheretheory.integrations.pytorch import SphereMonitor, rescale_on_lr_drop  # noqa: E402
@@ -353,3 +351,34 @@ def test_cuda_records_match_cpu():
         assert len(seen) == 5
     for key in ("sq_norm", "angular_update", "unit_grad_sq", "h_tilde"):
         np.testing.assert_allclose(recs[1][key], recs[0][key], rtol=1e-3)
+
+
+def test_adamw_is_measured_and_predicted_when_predict_covers_it():
+    model = _model(0)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    mon = SphereMonitor.attach(model, opt, _data()[0])
+    _train(model, opt, 6)
+    rec = mon.records()
+    assert np.all(np.isfinite(rec["angular_update"])) and np.all(np.isfinite(rec["effective_lr"]))
+    cmp = mon.compare()
+    assert {r.optimizer for r in cmp.rows} == {"adamw"}
+    try:
+        from spheretheory.predict import optimizers
+
+        covered = "adamw" in optimizers()
+    except ImportError:
+        covered = False
+    for r in cmp.rows:
+        if covered:
+            assert math.isfinite(r.predicted_angular_update), r.prediction_note
+        else:
+            assert math.isnan(r.predicted_angular_update) and "prediction unavailable" in r.prediction_note
+
+
+def test_no_weight_decay_has_no_prediction():
+    model = _model(0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    mon = SphereMonitor.attach(model, opt, _data()[0])
+    _train(model, opt, 4)
+    for r in mon.compare().rows:
+        assert math.isnan(r.predicted_angular_update) and "no weight decay" in r.prediction_note
