@@ -396,16 +396,10 @@ def _kernel(
                 inv_an = 1.0 / a_new
                 S[0, j] = a_new
                 S[1, j] = v0 * w0_ + v1 * w1 + v2 * w2 + v3 * w3
-                S[2, j] = (
-                    mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23
-                ) * inv_an
+                S[2, j] = (mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23) * inv_an
                 S[3, j] = q0 * w0_ + be1 * w1 + be2 * w2
-                S[4, j] = (
-                    mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23
-                ) * inv_an
-                S[5, j] = (
-                    mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23
-                ) * inv_an
+                S[4, j] = (mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23) * inv_an
+                S[5, j] = (mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23) * inv_an
                 # (R7'') 3×3 minors of (v_t, w_0, w_{t+1})
                 d012 = v0 * mz12 - v1 * mz02 + v2 * mz01
                 d013 = v0 * mz13 - v1 * mz03 + v3 * mz01
@@ -468,9 +462,7 @@ def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
     if problem.noise != "isotropic":
         raise ValueError(f"noise must be 'isotropic' with method='reduced'; got {problem.noise!r}")
     if problem.backend not in ("numba", "numpy"):
-        raise ValueError(
-            f"backend must be one of numba, numpy with method='reduced'; got {problem.backend!r}"
-        )
+        raise ValueError(f"backend must be one of numba, numpy with method='reduced'; got {problem.backend!r}")
     if problem.noise_draws is not None:
         raise ValueError(
             "noise_draws (full-d draws ξ) cannot drive method='reduced'; inject the reduced draws "
@@ -490,9 +482,7 @@ def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
     if arr.shape == (T, G * n, 3):
         arr = arr.reshape(T, G, n, 3)
     if arr.shape != (T, G, n, 3):
-        raise ValueError(
-            f"draws must have shape (steps, G, trajectories, 3) = {(T, G, n, 3)}; got {arr.shape}"
-        )
+        raise ValueError(f"draws must have shape (steps, G, trajectories, 3) = {(T, G, n, 3)}; got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError("draws must be finite")
     if np.any(arr[..., 2] < 0):
@@ -520,9 +510,7 @@ def _initial_state(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 def _show_progress(problem: Problem) -> bool:
     if problem.progress is not None:
         return problem.progress
-    return bool(
-        float(problem.steps) * problem.N > 5e8 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-    )
+    return bool(float(problem.steps) * problem.N > 5e8 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
 
 
 def simulate_reduced(
@@ -530,8 +518,9 @@ def simulate_reduced(
 ) -> SimulationResult:
     """Simulate SGD/SGDM/Nesterov with isotropic noise exactly through the reduced Gram-matrix chain.
 
-    Implements eqs. R1–R9 of ``docs/reduced_state.md``: the state (‖w_t‖², ⟨w_t, v_{t−1}⟩, ‖v_{t−1}‖²,
-    ⟨w_t, w_0⟩, ⟨v_{t−1}, w_0⟩) is advanced with three scalar draws per step, so a step costs O(1) in d while
+    Implements eqs. R1–R9 of ``docs/reduced_state.md``: the Gram matrix of (w_t, v_{t−1}, w_0) (stored as
+    (a, b, P, m, R, Q, D), see the module docstring) is advanced with three scalar draws per step — z₁, z₂
+    ~ N(0, 1) and χ ~ χ²_{d−3} — so a step costs O(1) in d while
     every recorded quantity (‖w_t‖², Δ_t, ‖g̃_t‖², h̃_t, cos(w_0, w_t), η_t/‖w_t‖²) has exactly the law it has
     under the full-d simulator with ``noise="isotropic"``.
 
@@ -563,9 +552,7 @@ def simulate_reduced(
     if problem is None:
         problem = _problem_from_kwargs(kwargs)
     elif kwargs:
-        raise TypeError(
-            f"simulate_reduced takes either a Problem or keyword arguments, not both; got {sorted(kwargs)}"
-        )
+        raise TypeError(f"simulate_reduced takes either a Problem or keyword arguments, not both; got {sorted(kwargs)}")
     injected = _validate(problem, draws)
     p = per_trajectory(problem)
     N, d, T = problem.N, problem.dim, problem.steps
@@ -613,9 +600,7 @@ def simulate_reduced(
                     lo, hi = k * chunk, min(N, (k + 1) * chunk)
                     if hi > lo:
                         block_draws[:, lo:hi] = _chunk_draws(gen, hi - lo, t1 - t0, d).transpose(1, 0, 2)
-            _numpy_block(
-                problem, state, a0, p, wdc, wdd, t0, lr_mult, wd_mult, g_mult, resc, block_draws, buf
-            )
+            _numpy_block(problem, state, a0, p, wdc, wdd, t0, lr_mult, wd_mult, g_mult, resc, block_draws, buf)
         bar.update(t1 - t0)
     bar.close()
     return _assemble(problem, buf, state)
