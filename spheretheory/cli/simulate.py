@@ -25,9 +25,7 @@ def add_parser(subparsers: Any) -> None:
             "(same length, or one value)."
         ),
     )
-    p.add_argument(
-        "--optimizer", default="sgdm", help="sgd, sgdm, nesterov, adam, adamw or lion (default sgdm)"
-    )
+    p.add_argument("--optimizer", default="sgdm", help="sgd, sgdm, nesterov, adam, adamw or lion (default sgdm)")
     p.add_argument("--lr", type=float, nargs="+", default=[0.1], help="learning rate eta (default 0.1)")
     p.add_argument("--wd", type=float, nargs="+", default=[1e-3], help="weight decay lambda (default 1e-3)")
     p.add_argument("--momentum", type=float, nargs="+", default=None, help="alpha (default 0.9 for sgdm)")
@@ -46,22 +44,33 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--init-norm", type=float, default=1.0, help="initial ||w|| (default 1)")
     p.add_argument("--lr-drop", type=int, nargs="*", default=None, metavar="STEP", help="divide lr at STEPs")
     p.add_argument("--drop-factor", type=float, default=10.0, help="factor k of each lr drop (default 10)")
-    p.add_argument(
-        "--rescale-on-drop", action="store_true", help="divide w by k^(1/4) at each drop (Wan 4.2)"
-    )
+    p.add_argument("--rescale-on-drop", action="store_true", help="divide w by k^(1/4) at each drop (Wan 4.2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="PATH", help="write ||w||^2 and Delta_t against the predictions (PNG)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
-def _predictions(opt: str, params: dict[str, np.ndarray]) -> list[dict[str, float] | None]:
-    """``predict`` at each grid point (None where predict is unavailable or does not cover the case)."""
+def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict[str, float] | None]:
+    """``predict`` at each grid point (None where predict is unavailable or does not cover the case).
+
+    Passes ``dim`` and the optimizer's own hyperparameters (momentum, beta1, beta2, eps) where ``predict``'s
+    optimizer registry declares them.
+    """
+    import importlib
+
     try:
-        from ..predict import predict
+        # the module, not the package's lazy ``predict`` attribute (which is the function)
+        predict_module = importlib.import_module("spheretheory.predict")
     except ImportError:
         print("spheretheory simulate: note: spheretheory.predict is not available", file=sys.stderr)
         return [None] * len(params["lr"])
+    spec = None
+    if hasattr(predict_module, "optimizers"):
+        spec = predict_module.optimizers().get(opt)
+    declared = set(getattr(spec, "hyperparameters", {}) or {})
+    if spec is None:
+        declared = {"momentum"} if opt in ("sgdm", "nesterov") else set()
     out: list[dict[str, float] | None] = []
     for g in range(len(params["lr"])):
         kw: dict[str, Any] = dict(
@@ -70,10 +79,13 @@ def _predictions(opt: str, params: dict[str, np.ndarray]) -> list[dict[str, floa
             weight_decay=float(params["weight_decay"][g]),
             unit_grad_sq=float(params["unit_grad_sq"][g]),
         )
-        if opt in ("sgdm", "nesterov"):
-            kw["momentum"] = float(params["momentum"][g])
+        for name in ("momentum", "beta1", "beta2", "eps"):
+            if name in declared:
+                kw[name] = float(params[name][g])
+        if getattr(spec, "needs_dim", False):
+            kw["dim"] = dim
         try:
-            p = predict(**kw)
+            p = predict_module.predict(**kw)
         except (ValueError, TypeError, NotImplementedError) as exc:
             print(f"spheretheory simulate: note: no prediction for {opt}: {exc}", file=sys.stderr)
             out.append(None)
@@ -135,14 +147,12 @@ def run(args: argparse.Namespace) -> int:
     with np.errstate(invalid="ignore", divide="ignore"):
         rms = np.where(ok, rms_traj, 0).sum(axis=1) / n_ok
         rms_se = np.sqrt(np.where(ok, (rms_traj - rms[:, None]) ** 2, 0).sum(axis=1) / (n_ok - 1) / n_ok)
-    preds = _predictions(res.config["optimizer"], res.params)
+    preds = _predictions(res.config["optimizer"], res.params, res.config["dim"])
 
     G = res.grid_size
     rows: list[dict[str, Any]] = []
     for g in range(G):
-        row: dict[str, Any] = {
-            k: float(res.params[k][g]) for k in ("lr", "weight_decay", "momentum", "unit_grad_sq")
-        }
+        row: dict[str, Any] = {k: float(res.params[k][g]) for k in ("lr", "weight_decay", "momentum", "unit_grad_sq")}
         for q, s in stats.items():
             row[f"{q}_mean"] = float(s.mean[g])
             row[f"{q}_se"] = float(s.se[g])
@@ -205,10 +215,7 @@ def run(args: argparse.Namespace) -> int:
             fp = "—" if pred is None else format_value(pred)
             print(f"  {name:<18} {fm:>14} {fs:>12} {fp:>14}")
         if row["diverged"]:
-            print(
-                f"  diverged: {row['diverged']} of {c['trajectories']} trajectories "
-                "(left out of the statistics)"
-            )
+            print(f"  diverged: {row['diverged']} of {c['trajectories']} trajectories (left out of the statistics)")
     if args.plot:
         print(f"plot written to {args.plot}")
     return 0
