@@ -82,10 +82,13 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
         for name in ("momentum", "beta1", "beta2", "eps"):
             if name in declared:
                 kw[name] = float(params[name][g])
-        if getattr(spec, "needs_dim", False):
-            kw["dim"] = dim
+        kw["dim"] = dim  # some optimizers' norm needs it (AdamW, Lion); the SGD family ignores it
         try:
-            p = predict_module.predict(**kw)
+            try:
+                p = predict_module.predict(**kw)
+            except TypeError:
+                kw.pop("dim")
+                p = predict_module.predict(**kw)
         except (ValueError, TypeError, NotImplementedError) as exc:
             print(f"spheretheory simulate: note: no prediction for {opt}: {exc}", file=sys.stderr)
             out.append(None)
