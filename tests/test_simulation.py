@@ -43,9 +43,7 @@ def _compare(a, b, rtol: float) -> None:
     np.testing.assert_allclose(b.w_final, a.w_final, rtol=rtol, atol=rtol * np.abs(a.w_final).max())
     np.testing.assert_array_equal(a.diverged, b.diverged)
     for k in a.summary:
-        np.testing.assert_allclose(
-            b.summary[k], a.summary[k], rtol=rtol, atol=rtol * np.nanmax(np.abs(a.summary[k]))
-        )
+        np.testing.assert_allclose(b.summary[k], a.summary[k], rtol=rtol, atol=rtol * np.nanmax(np.abs(a.summary[k])))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -68,17 +66,35 @@ def test_numba_matches_numpy_on_injected_noise(opt, kw, dtype, seed):
     assert b.w_final.dtype == np.dtype(dtype)
 
 
+@given(
+    case=st.sampled_from(OPTIMIZERS),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    d=st.integers(2, 20),
+    n=st.integers(1, 4),
+    G=st.integers(1, 3),
+    steps=st.integers(1, 30),
+    every=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_numba_matches_numpy_over_random_configurations(case, dtype, d, n, G, steps, every, seed):
+    opt, kw = case
+    rng = np.random.default_rng(seed)
+    base = 0.1 if opt in ("sgd", "sgdm", "nesterov") else 1e-3
+    args = dict(lr=base * rng.uniform(0.1, 2.0, G), weight_decay=rng.uniform(0.0, 0.05, G), dim=d, steps=steps)
+    args.update(trajectories=n, seed=seed % 1000, noise_draws=rng.standard_normal((steps, G, n, d)), dtype=dtype)
+    args.update(record_every=every, **kw)
+    a = simulate(opt, backend="numpy", **args)
+    b = simulate(opt, backend="numba", **args)
+    _compare(a, b, rtol=1e-9 if dtype == np.float64 else 1e-4)  # tolerances as in the test above
+
+
 @pytest.mark.parametrize("noise", ["anisotropic", "drift"])
 def test_noise_models_numba_matches_numpy(noise):
     steps, n, d = 80, 4, 10
     rng = np.random.default_rng(5)
-    extra = (
-        {"spectrum": rng.uniform(0.1, 3.0, d)} if noise == "anisotropic" else {"drift": rng.normal(size=d)}
-    )
+    extra = {"spectrum": rng.uniform(0.1, 3.0, d)} if noise == "anisotropic" else {"drift": rng.normal(size=d)}
     draws = rng.standard_normal((steps, 1, n, d))
-    args = dict(
-        lr=0.05, weight_decay=1e-2, momentum=0.5, dim=d, steps=steps, trajectories=n, noise=noise, seed=1
-    )
+    args = dict(lr=0.05, weight_decay=1e-2, momentum=0.5, dim=d, steps=steps, trajectories=n, noise=noise, seed=1)
     a = simulate("sgdm", backend="numpy", noise_draws=draws, **args, **extra)
     b = simulate("sgdm", backend="numba", noise_draws=draws, **args, **extra)
     _compare(a, b, rtol=1e-9)
@@ -87,9 +103,7 @@ def test_noise_models_numba_matches_numpy(noise):
 def test_schedules_and_rescale_numba_matches_numpy():
     steps, n, d = 150, 3, 8
     draws = np.random.default_rng(2).standard_normal((steps, 1, n, d))
-    args = dict(
-        lr=0.1, weight_decay=1e-2, momentum=0.9, dim=d, steps=steps, trajectories=n, noise_draws=draws, seed=2
-    )
+    args = dict(lr=0.1, weight_decay=1e-2, momentum=0.9, dim=d, steps=steps, trajectories=n, noise_draws=draws, seed=2)
     args.update(
         lr_schedule=step_decay([50, 100], 4.0),
         rescale_on_drop=True,
@@ -105,9 +119,7 @@ def test_angle_is_accurate_when_the_step_is_along_w(dtype):
     ‖δ‖² − ⟨δ,w⟩²/‖w‖² cancels; the kernel then sums the perpendicular part directly."""
     steps, n, d = 40, 3, 10
     draws = np.random.default_rng(0).standard_normal((steps, 1, n, d))
-    args = dict(
-        lr=1.0, weight_decay=1.9, dim=d, steps=steps, trajectories=n, noise_draws=draws, seed=0, dtype=dtype
-    )
+    args = dict(lr=1.0, weight_decay=1.9, dim=d, steps=steps, trajectories=n, noise_draws=draws, seed=0, dtype=dtype)
     a = simulate("sgd", backend="numpy", **args)
     b = simulate("sgd", backend="numba", **args)
     assert np.all(a.angular_update > np.pi / 2)
@@ -217,9 +229,7 @@ def test_sgd_norm_and_angle_follow_the_exact_one_step_identities(dtype):
     np.testing.assert_allclose(r.h_tilde, ugs, rtol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "opt,kw", [("sgd", {}), ("sgdm", {"momentum": 0.9}), ("nesterov", {"momentum": 0.9})]
-)
+@pytest.mark.parametrize("opt,kw", [("sgd", {}), ("sgdm", {"momentum": 0.9}), ("nesterov", {"momentum": 0.9})])
 def test_scale_invariance_of_the_dynamics(opt, kw):
     """With g(kw) = g(w)/k, the run from k·w0 with lr·k² and wd/k² is k times the run from w0."""
     k = 3.0
@@ -227,9 +237,7 @@ def test_scale_invariance_of_the_dynamics(opt, kw):
     draws = np.random.default_rng(9).standard_normal((steps, 1, n, d))
     w0 = np.random.default_rng(8).standard_normal((n, d))
     a = simulate(opt, 0.1, 1e-2, dim=d, steps=steps, trajectories=n, noise_draws=draws, w0=w0, **kw)
-    b = simulate(
-        opt, 0.1 * k**2, 1e-2 / k**2, dim=d, steps=steps, trajectories=n, noise_draws=draws, w0=k * w0, **kw
-    )
+    b = simulate(opt, 0.1 * k**2, 1e-2 / k**2, dim=d, steps=steps, trajectories=n, noise_draws=draws, w0=k * w0, **kw)
     np.testing.assert_allclose(b.sq_norm, k**2 * a.sq_norm, rtol=1e-10)
     np.testing.assert_allclose(b.angular_update, a.angular_update, rtol=1e-8)
     np.testing.assert_allclose(b.cos_to_start, a.cos_to_start, rtol=1e-8, atol=1e-12)
@@ -281,9 +289,7 @@ def test_rescale_on_drop_starts_at_the_new_equilibrium():
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 def test_divergence_is_flagged_and_the_rest_completes(backend):
     # ηλ = 3 > 2: ‖w‖² grows by (1 − ηλ)² = 4 per step and overflows; ηλ = 1e-3 is healthy
-    r = simulate(
-        "sgd", 1.0, np.array([1e-3, 3.0]), dim=8, steps=2000, trajectories=4, seed=0, backend=backend
-    )
+    r = simulate("sgd", 1.0, np.array([1e-3, 3.0]), dim=8, steps=2000, trajectories=4, seed=0, backend=backend)
     assert not r.diverged[0].any() and r.diverged[1].all()
     assert np.all(r.diverged_step[0] == -1)
     assert np.all((r.diverged_step[1] > 0) & (r.diverged_step[1] < 2000))
