@@ -430,3 +430,16 @@ def test_reduced_method_dispatch():
         r = simulate("sgdm", 0.1, 1e-3, 0.9, method="reduced", dim=8, steps=10, trajectories=2, seed=0)
         assert r.config["method"] == "reduced"
         assert r.sq_norm.shape == (10, 1, 2)
+
+
+def test_importing_the_simulation_package_is_cheap():
+    """``import spheretheory.simulation`` (and the CuPy backend module) load neither numba nor cupy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, spheretheory.simulation, spheretheory.analysis, spheretheory.simulation._cupy;"
+        "print(sorted(m for m in ('numba', 'cupy', 'scipy', 'sympy', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
