@@ -1,8 +1,7 @@
 """Measured spherical motion dynamics of a network against the predictions of :func:`spheretheory.predict`.
 
 For every monitored group and every *phase* (a maximal run of records with constant learning rate, weight
-decay and
-momentum, so a step LR schedule gives one phase per stage):
+decay and momentum, so a step LR schedule gives one phase per stage):
 
 * the predicted equilibrium angular update Δ* (``predict(...).angular_update``; Wan et al. 2021 Thm 3 gives
   the first-order form √(2λη/(1+α)), reported as ``predicted_angular_update_first_order``) from the
@@ -15,7 +14,14 @@ momentum, so a step LR schedule gives one phase per stage):
 * the time to equilibrium: the first step, counted from the start of the phase, after which the moving
   average of Δ_t (over ``smooth_steps`` steps) stays within ``rtol`` of Δ*
   (:func:`spheretheory.analysis.time_to_equilibrium`);
-* ``at_equilibrium``: that moving average is inside the band at the end of the phase.
+* ``at_equilibrium``: that moving average is inside the band at the end of the phase;
+* ``predicted_angular_update_given_norm`` = Δ*·w*²·mean(1/‖w_t‖²) over the window, with w* the equilibrium
+  norm for the measured L: the angular update the theory gives for the norm the weights actually have. To first
+  order Δ*²·w*⁴ = η²L/(1−α²) does not depend on λ (Thms 2–3: w*⁴ ≈ ηL/(2λ(1−α)), Δ*² ≈ 2λη/(1+α)). It is
+  the tangential step of the heavy ball: Δ_t² ≈ η²E‖v_t‖²/‖w_t‖² with E‖v_t‖² ≈ L/((1−α²)‖w_t‖²) for nearly
+  uncorrelated gradients (⟨v_{t−1}, g_t⟩ ≈ 0, as Wan et al. observe), so Δ_t ≈ η√(L/(1−α²))/‖w_t‖² holds on
+  or off equilibrium. A phase whose Δ misses Δ* but matches this value is off equilibrium because its norm has
+  not caught up (after an LR drop, or when L drifts), not because the prediction is wrong.
 
 When the optimizer is not covered (``predict`` raises, e.g. Adam with coupled L2, Nesterov, no weight decay)
 the measurements are still reported and the prediction is marked unavailable with the reason; time to
@@ -62,6 +68,7 @@ class PhaseComparison:
     measured_unit_grad_power_se: float
     measured_norm: float
     predicted_norm: float
+    predicted_angular_update_given_norm: float
     time_to_equilibrium: int
     at_equilibrium: bool
     reference: str
@@ -103,7 +110,7 @@ class Comparison:
         """A plain-text table: one line per group and phase."""
         head = (
             f"{'group':<22} {'ph':>2} {'steps':>13} {'lr':>8} {'Δ meas':>9} {'± se':>8} {'Δ pred':>9} "
-            f"{'rel.err':>8} {'L':>9} {'‖w‖':>8} {'‖w‖ pred':>8} {'t_eq':>6} {'eq?':>4}"
+            f"{'rel.err':>8} {'L':>9} {'‖w‖':>8} {'‖w‖ pred':>8} {'Δ|‖w‖':>9} {'t_eq':>6} {'eq?':>4}"
         )
         lines = [self.message, head]
         for r in self.rows:
@@ -112,7 +119,8 @@ class Comparison:
                 f"{r.measured_angular_update:>9.4g} {r.measured_angular_update_se:>8.2g} "
                 f"{r.predicted_angular_update:>9.4g} {r.relative_error:>+8.3f} "
                 f"{r.measured_unit_grad_power:>9.3g} "
-                f"{r.measured_norm:>8.4g} {r.predicted_norm:>8.4g} {r.time_to_equilibrium:>6} "
+                f"{r.measured_norm:>8.4g} {r.predicted_norm:>8.4g} "
+                f"{r.predicted_angular_update_given_norm:>9.4g} {r.time_to_equilibrium:>6} "
                 f"{'yes' if r.at_equilibrium else 'no':>4}"
             )
         notes = sorted({r.prediction_note for r in self.rows if r.prediction_note})
@@ -281,7 +289,9 @@ def compare(
             at_eq = t_eq >= 0
             if t_eq >= 0:
                 t_eq -= int(steps[a])
-            norms = np.sqrt(rec["sq_norm"][sel, gi][-st.n_records :])
+            sq = rec["sq_norm"][sel, gi][-st.n_records :]
+            norms = np.sqrt(sq)
+            w_star = _getf(pred, "equilibrium_norm") if math.isfinite(L) and L > 0 else math.nan
             rows.append(
                 PhaseComparison(
                     group=g.name,
@@ -302,7 +312,8 @@ def compare(
                     measured_unit_grad_power=L,
                     measured_unit_grad_power_se=float(lst.se) if lst is not None else math.nan,
                     measured_norm=float(np.mean(norms)),
-                    predicted_norm=_getf(pred, "equilibrium_norm") if math.isfinite(L) and L > 0 else math.nan,
+                    predicted_norm=w_star,
+                    predicted_angular_update_given_norm=d_pred * w_star**2 * float(np.mean(1.0 / sq)),
                     time_to_equilibrium=t_eq,
                     at_equilibrium=bool(at_eq),
                     reference=reference,
