@@ -36,6 +36,15 @@ def _require_predict():
     predict(optimizer="sgdm", lr=0.1, weight_decay=1e-3, momentum=0.9)
 
 
+def _check_given_norm(rows, tol=0.10):
+    """Δ_t ≈ η√(L/(1−α²))/‖w_t‖² on or off equilibrium (compare's ``predicted_angular_update_given_norm``);
+    same error budget as the equilibrium check: the neglected ⟨v, g⟩ and Jensen terms, 3·se for noise."""
+    for r in rows:
+        want = r.predicted_angular_update_given_norm
+        assert math.isfinite(want), r
+        assert abs(r.measured_angular_update - want) <= tol * want + 3 * r.measured_angular_update_se, r
+
+
 def _check_equilibrium_phase(rows, tol=0.10):
     for r in rows:
         assert math.isfinite(r.predicted_angular_update), r.prediction_note
@@ -53,6 +62,7 @@ def test_fast_example_reaches_predicted_angular_update():
     cmp = out["comparison"]
     assert len(cmp.rows) == 3 and {r.phase for r in cmp.rows} == {0}
     _check_equilibrium_phase(cmp.rows)
+    _check_given_norm(cmp.rows)
     # predicted norm from the measured L: same order as the measured norm (Thm 2; not asserted tighter because
     # L_t drifts while the loss falls and ‖w‖ lags behind it by ~(1−α)/(2λη) = 100 steps)
     for r in cmp.rows:
@@ -81,6 +91,8 @@ def test_full_example_with_and_without_rescaling():
         res[rescale] = out
         first = [r for r in out["comparison"].rows if r.phase == 0]
         _check_equilibrium_phase(first)
+        # every phase, on or off equilibrium, agrees with the angular update predicted for its own norm
+        _check_given_norm(out["comparison"].rows)
     drop = cfg.drops[0]
     early = {}
     for rescale, out in res.items():
