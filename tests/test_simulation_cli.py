@@ -26,9 +26,7 @@ def run_cli(monkeypatch, capsys):
 
 
 def test_json_output_has_the_documented_keys(run_cli):
-    rc, out, _ = run_cli(
-        *SMALL, "--optimizer", "sgdm", "--lr", "0.1", "--wd", "1e-2", "--momentum", "0.9", "--json"
-    )
+    rc, out, _ = run_cli(*SMALL, "--optimizer", "sgdm", "--lr", "0.1", "--wd", "1e-2", "--momentum", "0.9", "--json")
     assert rc == 0
     d = json.loads(out)
     for key in (
@@ -59,9 +57,7 @@ def test_json_predictions_are_filled_when_predict_exists(run_cli):
 
 def test_grid_and_table_output(run_cli, tmp_path):
     png = tmp_path / "fig.png"
-    rc, out, _ = run_cli(
-        *SMALL, "--optimizer", "sgd", "--lr", "0.1", "0.2", "--wd", "1e-2", "--plot", str(png)
-    )
+    rc, out, _ = run_cli(*SMALL, "--optimizer", "sgd", "--lr", "0.1", "0.2", "--wd", "1e-2", "--plot", str(png))
     assert rc == 0
     assert "[0] lr=0.1" in out and "[1] lr=0.2" in out and "||w||^2" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -51,9 +51,7 @@ def test_cupy_matches_numpy_on_injected_noise(opt, kw, dtype):
             np.testing.assert_allclose(y, x, rtol=rtol, atol=rtol * np.nanmax(np.abs(x)), err_msg=q)
     np.testing.assert_allclose(b.w_final, a.w_final, rtol=rtol, atol=rtol * np.abs(a.w_final).max())
     for k in a.summary:
-        np.testing.assert_allclose(
-            b.summary[k], a.summary[k], rtol=rtol, atol=rtol * np.nanmax(np.abs(a.summary[k]))
-        )
+        np.testing.assert_allclose(b.summary[k], a.summary[k], rtol=rtol, atol=rtol * np.nanmax(np.abs(a.summary[k])))
 
 
 def test_cupy_seeded_runs_repeat_exactly():
@@ -73,9 +71,7 @@ def test_cupy_divergence_flagged():
 
 def test_cupy_statistics_match_numba():
     """Independent noise: equilibrium means agree within 4 combined standard errors (across trajectories)."""
-    args = dict(
-        lr=0.1, weight_decay=1e-3, momentum=0.9, dim=256, steps=6000, trajectories=256, record="summary"
-    )
+    args = dict(lr=0.1, weight_decay=1e-3, momentum=0.9, dim=256, steps=6000, trajectories=256, record="summary")
     a = simulate("sgdm", backend="cupy", seed=1, **args).equilibrium_stats()
     b = simulate("sgdm", backend="numba", seed=2, **args).equilibrium_stats()
     for q in ("sq_norm", "angular_update", "unit_grad_sq", "h_tilde"):

@@ -18,11 +18,7 @@ NQ = len(QUANTITIES)
 
 def seed_sequences(problem: Problem) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     """(initial-weight seed, noise seed): children of the user's seed, the same for every backend."""
-    ss = (
-        problem.seed
-        if isinstance(problem.seed, np.random.SeedSequence)
-        else np.random.SeedSequence(problem.seed)
-    )
+    ss = problem.seed if isinstance(problem.seed, np.random.SeedSequence) else np.random.SeedSequence(problem.seed)
     init, noise = ss.spawn(2)
     return init, noise
 
@@ -110,9 +106,7 @@ def new_buffers(problem: Problem) -> dict[str, np.ndarray]:
     }
 
 
-def assemble(
-    problem: Problem, buffers: dict[str, np.ndarray], w_final: np.ndarray, backend: str
-) -> SimulationResult:
+def assemble(problem: Problem, buffers: dict[str, np.ndarray], w_final: np.ndarray, backend: str) -> SimulationResult:
     """Build the :class:`SimulationResult` from the filled buffers (all host numpy arrays)."""
     G, n, R = problem.G, problem.trajectories, problem.n_records
     rec = buffers["rec"]

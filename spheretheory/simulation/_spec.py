@@ -119,8 +119,7 @@ def _grid_param(name: str, value: Any, **bounds: Any) -> np.ndarray:
     arr = check_real(name, value, **bounds)
     if arr.ndim > 1:
         raise ValueError(
-            f"{name} must be a scalar or a 1-D array (a hyperparameter grid of shape (G,)); "
-            f"got shape {arr.shape}"
+            f"{name} must be a scalar or a 1-D array (a hyperparameter grid of shape (G,)); got shape {arr.shape}"
         )
     return arr
 
@@ -168,9 +167,7 @@ def build_problem(
     steps = check_int("steps", steps, low=1)
     trajectories = check_int("trajectories", trajectories, low=1)
     record_every = check_int("record_every", record_every, low=1)
-    summary_fraction = float(
-        check_real("summary_fraction", summary_fraction, low=0.0, high=1.0, low_inclusive=False)
-    )
+    summary_fraction = float(check_real("summary_fraction", summary_fraction, low=0.0, high=1.0, low_inclusive=False))
     init_norm = float(check_real("init_norm", init_norm, low=0.0, low_inclusive=False))
     try:
         dtype = np.dtype(dtype)
@@ -205,13 +202,10 @@ def build_problem(
     lengths = set(sizes.values()) - {1}
     if len(lengths) > 1:
         shapes = ", ".join(f"{k}({n},)" for k, n in sizes.items())
-        raise ValueError(
-            f"hyperparameter grids must all have the same length G (or be scalars); got {shapes}"
-        )
+        raise ValueError(f"hyperparameter grids must all have the same length G (or be scalars); got {shapes}")
     G = lengths.pop() if lengths else 1
     params = {
-        k: np.ascontiguousarray(np.broadcast_to(v.reshape(-1), (G,)), dtype=np.float64)
-        for k, v in params.items()
+        k: np.ascontiguousarray(np.broadcast_to(v.reshape(-1), (G,)), dtype=np.float64) for k, v in params.items()
     }
     if optimizer in ("sgd", "adam", "adamw", "lion") and np.any(params["momentum"] != 0):
         raise ValueError(
@@ -225,14 +219,10 @@ def build_problem(
     drift_arr = None
     if noise == "anisotropic":
         if spectrum is None:
-            raise ValueError(
-                "noise='anisotropic' needs spectrum= (the d eigenvalues of the noise covariance)"
-            )
+            raise ValueError("noise='anisotropic' needs spectrum= (the d eigenvalues of the noise covariance)")
         spec_arr = check_real("spectrum", spectrum, low=0.0)
         if spec_arr.shape != (dim,) or not np.any(spec_arr > 0):
-            raise ValueError(
-                f"spectrum must have shape (dim,) = ({dim},) with a positive entry; got {spec_arr.shape}"
-            )
+            raise ValueError(f"spectrum must have shape (dim,) = ({dim},) with a positive entry; got {spec_arr.shape}")
         spec_arr = spec_arr / spec_arr.mean()
     elif spectrum is not None:
         raise ValueError("spectrum= is only used with noise='anisotropic'")
@@ -275,9 +265,7 @@ def build_problem(
         if draws.shape == (steps, N, dim):
             draws = draws.reshape(want)
         if draws.shape != want:
-            raise ValueError(
-                f"noise_draws must have shape (steps, G, trajectories, dim) = {want}; got {draws.shape}"
-            )
+            raise ValueError(f"noise_draws must have shape (steps, G, trajectories, dim) = {want}; got {draws.shape}")
         if not np.all(np.isfinite(draws)):
             raise ValueError("noise_draws must be finite")
         draws = np.ascontiguousarray(draws, dtype=dtype)

@@ -126,9 +126,7 @@ def linear_drift(t0: int, t1: int, start: float = 1.0, stop: float = 2.0) -> Sch
     t1 = check_int("t1", t1, low=t0 + 1)
     start = float(check_real("start", start, low=0.0, low_inclusive=False))
     stop = float(check_real("stop", stop, low=0.0, low_inclusive=False))
-    return Schedule(
-        (float(t0), float(t1)), (start, stop), f"linear drift {start:g}->{stop:g} over [{t0}, {t1}]"
-    )
+    return Schedule((float(t0), float(t1)), (start, stop), f"linear drift {start:g}->{stop:g} over [{t0}, {t1}]")
 
 
 def as_schedule(name: str, spec: Any) -> Schedule:
