@@ -17,9 +17,7 @@ def noise_scale_for(unit_grad_sq: float, dim: int) -> float:
     return float(np.sqrt(unit_grad_sq / (dim - 1)))
 
 
-def unit_gradient(
-    u: np.ndarray, xi: np.ndarray, *, sigma: float, spectrum: np.ndarray | None = None
-) -> np.ndarray:
+def unit_gradient(u: np.ndarray, xi: np.ndarray, *, sigma: float, spectrum: np.ndarray | None = None) -> np.ndarray:
     """g̃(u, ξ) = P_u(2Hu + σξ) for unit vectors ``u`` (shape (..., d)) and standard normal draws ``xi``."""
     q = sigma * np.asarray(xi, dtype=float)
     if spectrum is not None:
@@ -27,9 +25,7 @@ def unit_gradient(
     return q - np.sum(q * u, axis=-1, keepdims=True) * u
 
 
-def gradient(
-    x: np.ndarray, xi: np.ndarray, *, sigma: float, spectrum: np.ndarray | None = None
-) -> np.ndarray:
+def gradient(x: np.ndarray, xi: np.ndarray, *, sigma: float, spectrum: np.ndarray | None = None) -> np.ndarray:
     """∇L(x) = g̃(x/‖x‖, ξ)/‖x‖ (scale invariance)."""
     r = np.linalg.norm(x, axis=-1, keepdims=True)
     return unit_gradient(x / r, xi, sigma=sigma, spectrum=spectrum) / r

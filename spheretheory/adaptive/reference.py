@@ -137,9 +137,7 @@ def adam_step(
         r2 = np.sum(x * x, axis=-1, keepdims=True)
         r2_new = np.sum(x_new * x_new, axis=-1, keepdims=True)
         v = v * r2 / r2_new
-        m = (
-            np.sum(x * x_new, axis=-1, keepdims=True) * m - np.sum(m * x_new, axis=-1, keepdims=True) * x
-        ) / r2_new
+        m = (np.sum(x * x_new, axis=-1, keepdims=True) * m - np.sum(m * x_new, axis=-1, keepdims=True) * x) / r2_new
     return StepOut(AdamState(x=x_new, m=m, v=v, t=t), a=a, b=np.array(b), decay=decay)
 
 

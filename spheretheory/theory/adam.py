@@ -199,9 +199,7 @@ def _derive_elr_adam() -> DerivationResult:
         Step("r b_i = √ṽ_i + r ε (coordinate i)", rb),
         Step("ν² = ‖r b‖²/d = mean(ṽ) + 2 r ε mean(√ṽ) + r² ε²", nu_sq),
         Step("η_e = η/(r ν) (exact, by the identity of adam.image_step_angle)", expr),
-        Step(
-            "Equal coordinates √ṽ_i = s: η_e = η/(r (s + ε r)); ε = 0: η_e = η/(r s) ∝ 1/r, not 1/r²", uniform
-        ),
+        Step("Equal coordinates √ṽ_i = s: η_e = η/(r (s + ε r)); ε = 0: η_e = η/(r s) ∝ 1/r, not 1/r²", uniform),
         Step(
             "c = r m̂ ⊘ d with d = r b/ν: the direction is the unit-scale momentum, divided coordinatewise by "
             "the normalized second moment; ε makes d depend on r, so the effect of ε grows with the norm"
@@ -233,9 +231,7 @@ def _derive_elr_adamg() -> DerivationResult:
     eta, v = S.lr, _sym("second_moment")
     expr = eta / sp.sqrt(v)
     steps = (
-        Step(
-            "AdamG without momentum on the sphere (Cho & Lee 2017): u ← N(u − η' g/√v), v a scalar per group"
-        ),
+        Step("AdamG without momentum on the sphere (Cho & Lee 2017): u ← N(u − η' g/√v), v a scalar per group"),
         Step("Already on the sphere (r = 1): a = g, b = √v·1 ⇒ ν = √v, η_e = η'/√v, c = g", expr),
     )
     return DerivationResult(expr, steps)
@@ -258,9 +254,7 @@ for _name, _title, _params, _fn in (
             name=f"adam.effective_lr.{_name}",
             title=f"Effective learning rate η_e = η/(r ν) of {_title}",
             source=f"{ROBURIN}, Sec. 2.3 (definition) — derived here for each optimizer",
-            assumptions=(A_SCALE_INV,)
-            if _name in ("sgd", "sgdm")
-            else ("none: exact identity (definition of ṽ)",),
+            assumptions=(A_SCALE_INV,) if _name in ("sgd", "sgdm") else ("none: exact identity (definition of ṽ)",),
             parameters=_params,
             derive=_fn,
             numeric=generated(f"adam.effective_lr.{_name}"),
@@ -325,9 +319,7 @@ def _derive_sgd_adamg_error() -> DerivationResult:
         Step("Exact remainder E_k (in v_k)", core["remainder_v"]),
         Step("With the EMA normalization γ = 1 − β: E_k / ((1 − β)‖g̃_k‖²) =", rel),
         Step("In β: (1 − β) ‖g̃‖² / (4 β v)", rel_beta),
-        Step(
-            "= (η_e ‖g̃_k‖)² / 2 with η_e = η'/√v_k, the AdamG angular step: order 2; check (must be 0)", check
-        ),
+        Step("= (η_e ‖g̃_k‖)² / 2 with η_e = η'/√v_k, the AdamG angular step: order 2; check (must be 0)", check),
     )
     return DerivationResult(rel, steps, {"check": check, "core": core})
 
@@ -469,14 +461,17 @@ def _adamw_sum():
     eta, lam, b1 = S.lr, S.weight_decay, _sym("beta1", nonnegative=True)
     rho = 1 - eta * lam
     n = sp.Symbol("n", integer=True, positive=True)
-    i = sp.Symbol("i", integer=True, nonnegative=True)
     A_n = (1 - b1) * (rho**n - b1**n) / (rho - b1)
 
     def geo(q):  # Σ_{n≥1} q^n, |q| < 1
         return q / (1 - q)
 
     total = (1 - b1) ** 2 / (rho - b1) ** 2 * (geo(rho**2) - 2 * geo(rho * b1) + geo(b1**2))
-    A_check = sp.simplify(sp.summation(rho ** (n - 1 - i) * (1 - b1) * b1**i, (i, 0, n - 1)) - A_n)
+    # the closed form against the finite double sum, for n = 1..6 (symbolic ρ, β₁)
+    A_check = sum(
+        sp.simplify(sum(rho ** (k - 1 - j) * (1 - b1) * b1**j for j in range(k)) - A_n.subs(n, k)) ** 2
+        for k in range(1, 7)
+    )
     return sp.simplify(total), A_n, A_check, (eta, lam, b1, rho)
 
 
@@ -506,7 +501,7 @@ def _derive_adamw_sq_norm() -> DerivationResult:
             expr,
         ),
         Step("Same value from the per-gradient weights A_n (total weight of ĝ_s after n steps)", A_n),
-        Step("Check A_n against the double sum (must be 0)", A_check),
+        Step("Check A_n against the double sum for n = 1..6 (sum of squared residuals; must be 0)", A_check),
         Step("Check Σ A_n² against the autocorrelation form (must be 0)", same),
     )
     return DerivationResult(expr, steps, {"S": S_auto, "Q": Q})
@@ -561,12 +556,8 @@ def _derive_adamw_norm_eps() -> DerivationResult:
     kappa = 1 / (1 + eps * r / sigma) ** 2
     r0 = sp.sqrt(eta * d / (2 * lam))
     eq = sp.Eq(r**2, r0**2 * kappa)
-    expr = (
-        2 * r0 / (1 + sp.sqrt(1 + 4 * eps * r0 / sigma))
-    )  # the positive root, rationalized (finite at ε = 0)
-    residual = sp.simplify(
-        sp.expand((expr * (1 + eps * expr / sigma) - r0) * (1 + sp.sqrt(1 + 4 * eps * r0 / sigma)))
-    )
+    expr = 2 * r0 / (1 + sp.sqrt(1 + 4 * eps * r0 / sigma))  # the positive root, rationalized (finite at ε = 0)
+    residual = sp.simplify(sp.expand((expr * (1 + eps * expr / sigma) - r0) * (1 + sp.sqrt(1 + 4 * eps * r0 / sigma))))
     assert residual == 0, residual
     lim = sp.limit(expr, eps, 0)
     steps = (
@@ -733,16 +724,12 @@ def _derive_lion_sq_norm() -> DerivationResult:
     R_k = 2 / sp.pi * sp.asin(C_k)
     expr = eta**2 * d / (1 - rho**2) * (1 + 2 * sp.Sum(rho**k * R_k, (k, 1, sp.oo)))
     steps = (
-        Step(
-            "Lion: c_t = β₁ m_{t−1} + (1−β₁) g_t, U_t = sign(c_t), m_t = β₂ m_{t−1} + (1−β₂) g_t; x ← ρx − ηU"
-        ),
+        Step("Lion: c_t = β₁ m_{t−1} + (1−β₁) g_t, U_t = sign(c_t), m_t = β₂ m_{t−1} + (1−β₂) g_t; x ← ρx − ηU"),
         Step("c_t = Σ_j w_j g_{t−j}, w_0 = 1−β₁, w_j = β₁(1−β₂)β₂^{j−1}; Var c/σ² = V", V),
         Step("Cov(c_t, c_{t+k})/σ² (k ≥ 1)", cov),
         Step("Correlation C_k (geometric in k)", C_k),
         Step("Arcsine law (Gaussian c): E[U_t,i U_{t+k},i] = (2/π) arcsin C_k; ‖U‖² = d exactly", R_k),
-        Step(
-            "Symmetry: E‖x_t‖² = ρ^{2t}r_0² + η² Σ_{n,n'} ρ^{n+n'} E⟨U_{t−1−n}, U_{t−1−n'}⟩; stationary", expr
-        ),
+        Step("Symmetry: E‖x_t‖² = ρ^{2t}r_0² + η² Σ_{n,n'} ρ^{n+n'} E⟨U_{t−1−n}, U_{t−1−n'}⟩; stationary", expr),
     )
     return DerivationResult(expr, steps, {"V": V, "C_k": C_k})
 
@@ -780,9 +767,7 @@ def _lion_series(rho: np.ndarray, beta1: np.ndarray, beta2: np.ndarray) -> np.nd
             continue
         decay = max(q * p, 1e-300)
         n_terms = (
-            int(min(2_000_000, max(2, math.ceil(math.log(1e-17) / math.log(decay)) + 1)))
-            if decay < 1
-            else 2_000_000
+            int(min(2_000_000, max(2, math.ceil(math.log(1e-17) / math.log(decay)) + 1))) if decay < 1 else 2_000_000
         )
         kk = np.arange(1, n_terms + 1, dtype=float)
         out[idx] = 1.0 + 4.0 / math.pi * float(np.sum(p**kk * np.arcsin(c1 * q ** (kk - 1))))
@@ -792,9 +777,7 @@ def _lion_series(rho: np.ndarray, beta1: np.ndarray, beta2: np.ndarray) -> np.nd
 def lion_equilibrium_sq_norm(lr, weight_decay, dim, beta1, beta2):
     """Lion's stationary E‖x‖² = η² d (1 + (4/π) Σ_k ρ^k arcsin C_k)/(1 − ρ²) (lion.equilibrium_sq_norm)."""
     rho = 1 - np.asarray(lr, float) * np.asarray(weight_decay, float)
-    return (
-        np.asarray(lr, float) ** 2 * np.asarray(dim, float) * _lion_series(rho, beta1, beta2) / (1 - rho**2)
-    )
+    return np.asarray(lr, float) ** 2 * np.asarray(dim, float) * _lion_series(rho, beta1, beta2) / (1 - rho**2)
 
 
 def lion_angular_update(lr, weight_decay, beta1, beta2):
@@ -834,9 +817,7 @@ def _derive_lion_angle_first() -> DerivationResult:
     eta, lam = S.lr, S.weight_decay
     b1, b2, k, V, cov = _lion_corr()
     expr = sp.sqrt(2 * eta * lam / (1 + 4 / sp.pi * sp.Sum(sp.asin(sp.simplify(cov / V)), (k, 1, sp.oo))))
-    return DerivationResult(
-        expr, (Step("Leading term as ηλ → 0 (ρ → 1 inside the sum, 1/(1−ρ²) → 1/(2ηλ))", expr),)
-    )
+    return DerivationResult(expr, (Step("Leading term as ηλ → 0 (ρ → 1 inside the sum, 1/(1−ρ²) → 1/(2ηλ))", expr),))
 
 
 _LION_ASSUME = (A_SCALE_INV, A_SYMMETRIC, A_GAUSS, "no zero coordinates in c_t (‖sign c‖² = d)")
@@ -981,5 +962,63 @@ register(
         parameters=("lr", "weight_decay", "dim", "unit_grad_sq"),
         derive=_derive_adam_l2_contraction,
         numeric=generated("adam_l2.contraction"),
+    )
+)
+
+
+# ----------------------------------------------------------------------------------------------------
+# 7. AdamSRT: rescaled second moment, transported momentum (Roburin et al.'s code)
+# ----------------------------------------------------------------------------------------------------
+
+
+def _derive_adamsrt_sq_norm() -> DerivationResult:
+    sp, S = _syms()
+    eta, lam = S.lr, S.weight_decay
+    d, b1, s = _sym("dim"), _sym("beta1", nonnegative=True), _sym("sq_norm")
+    rho = 1 - eta * lam
+    f = (1 - b1) / (1 + b1)
+    rec = rho**2 * s + eta**2 * d * f
+    sol = sp.solve(sp.Eq(rec, s), s)[0]
+    expr = S.tidy(sol)
+    steps = (
+        Step("Transport m ← (⟨x,x'⟩m − ⟨m,x'⟩x)/‖x'‖² makes ⟨m, x'⟩ = 0; g ⟂ x too, so U_t ⟂ x_t exactly"),
+        Step("Hence r_{t+1}² = ρ² r_t² + η² ‖U_t‖², E‖U‖² = d (1−β₁)/(1+β₁): no cross term", rec),
+        Step("Fixed point r*² = η² d (1−β₁)/((1+β₁)(1 − ρ²))", expr),
+    )
+    return DerivationResult(expr, steps)
+
+
+def _derive_adamsrt_angle() -> DerivationResult:
+    sp, S = _syms()
+    eta, lam = S.lr, S.weight_decay
+    rho = 1 - eta * lam
+    expr = sp.acos(rho)
+    steps = (
+        Step("cos Δ_t = ⟨x_t, x_{t+1}⟩/(r_t r_{t+1}) = ρ r_t / r_{t+1} since U_t ⟂ x_t"),
+        Step("At r_t = r_{t+1} = r* (mean field): Δ* = arccos(1 − ηλ) ≈ √(2ηλ), independent of β₁ — as SGD", expr),
+    )
+    return DerivationResult(expr, steps)
+
+
+register(
+    Derivation(
+        name="adamsrt.equilibrium_sq_norm",
+        title="AdamSRT (decoupled decay) equilibrium E‖x‖²: the transported momentum has no radial part",
+        source="derived here, for the AdamSRT of Roburin et al.'s code (brief Sec. 3)",
+        assumptions=(A_SCALE_INV, A_SYMMETRIC, A_STATIONARY_V, "ε = 0; one second moment per group"),
+        parameters=("lr", "weight_decay", "dim", "beta1"),
+        derive=_derive_adamsrt_sq_norm,
+        numeric=generated("adamsrt.equilibrium_sq_norm"),
+    )
+)
+register(
+    Derivation(
+        name="adamsrt.angular_update",
+        title="AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence)",
+        source="derived here",
+        assumptions=(A_SCALE_INV, A_SYMMETRIC, A_STATIONARY_V, "mean field: r_t = r_{t+1} = r*"),
+        parameters=("lr", "weight_decay"),
+        derive=_derive_adamsrt_angle,
+        numeric=generated("adamsrt.angular_update"),
     )
 )

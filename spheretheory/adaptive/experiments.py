@@ -1,0 +1,533 @@
+"""The measured figures of ``docs/adam.md``: every number there is produced by a function of this module.
+
+Run all of them (writes PNGs and ``numbers.json`` into ``--out``)::
+
+    python -m spheretheory.adaptive.experiments --out docs/adam_figures
+
+Each ``exp_*`` function returns a dict of measured and predicted numbers and, given ``out``, saves a figure.
+Per-step internals (η_e, c, m, v) come from the numpy references of :mod:`.reference`; equilibrium sweeps use
+:func:`spheretheory.simulate` (numba backend). matplotlib is imported lazily, with the Agg backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .measure import decompose_step
+from .oracle import gradient, noise_scale_for, unit_gradient
+from .reference import adam_init, adam_step, adamg_step, sgd_step
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _unit(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    x = rng.standard_normal(shape)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def _get(name: str):
+    from ..theory import get
+
+    return get(name)
+
+
+# ----------------------------------------------------------------------------------------------------
+# 1. Effective learning rate over a run (and the effect of ε as the norm grows)
+# ----------------------------------------------------------------------------------------------------
+
+
+def exp_effective_lr(
+    out: Path | None = None,
+    *,
+    dim: int = 128,
+    batch: int = 16,
+    steps: int = 6000,
+    lr: float = 1e-2,
+    weight_decay: float = 0.02,
+    eps: float = 3e-2,
+    unit_grad_sq: float = 1.0,
+    init_norm: float = 0.5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """AdamW from a small norm: η_e measured per step vs (i) the exact formula from the state
+    (``adam.effective_lr.adam``) and (ii) the prediction from the hyperparameters and the current norm,
+    η/(r(σ + εr)) with σ = √(L/d) (``adam.effective_lr.adam`` with equal coordinates). As the norm grows
+    past σ/ε the scaling turns from 1/r to 1/r² — the effect of ε."""
+    from .measure import adam_effective_lr_formula
+
+    rng = np.random.default_rng(seed)
+    sig = noise_scale_for(unit_grad_sq, dim)
+    sigma_c = math.sqrt(unit_grad_sq / dim)
+    state = adam_init(init_norm * _unit(rng, (batch, dim)))
+    meas, exact, pred, norms = [], [], [], []
+    for _ in range(steps):
+        g = gradient(state.x, rng.standard_normal((batch, dim)), sigma=sig)
+        o = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.999, eps=eps, weight_decay=weight_decay)
+        dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
+        v_hat = o.state.v / (1 - 0.999**o.state.t)
+        meas.append(dec.eta_e)
+        exact.append(adam_effective_lr_formula(lr, dec.norm, v_hat, eps))
+        pred.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
+        norms.append(dec.norm)
+        state = o.state
+    meas, exact, pred, norms = (np.array(a) for a in (meas, exact, pred, norms))
+    warm = steps // 10  # v̂ needs ~1/(1−β₂) steps to track the gradient scale
+    eq = _predict("adamw", lr, weight_decay, unit_grad_sq, dim, beta1=0.9, beta2=0.999, eps=eps)
+    res = {
+        "max_rel_err_state_formula": float(np.max(np.abs(meas / exact - 1))),
+        "median_rel_err_hyperparameter_prediction": float(np.median(np.abs(meas[warm:] / pred[warm:] - 1))),
+        "p95_rel_err_hyperparameter_prediction": float(np.quantile(np.abs(meas[warm:] / pred[warm:] - 1), 0.95)),
+        "norm_start": float(norms[0].mean()),
+        "norm_end": float(norms[-1].mean()),
+        "crossover_norm_sigma_over_eps": sigma_c / eps,
+        "eta_e_last_10pct_mean": float(meas[-steps // 10 :].mean()),
+        "eta_e_equilibrium_predicted": float(eq["effective_lr"]),
+        "norm_last_10pct_rms": float(np.sqrt(np.mean(norms[-steps // 10 :] ** 2))),
+        "norm_equilibrium_predicted": float(eq["equilibrium_norm"]),
+    }
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+        t = np.arange(steps)
+        ax[0].semilogy(t, meas.mean(1), label="measured η_e = η/(rν) (per step)")
+        ax[0].semilogy(t, exact.mean(1), "--", label="formula from the state (adam.effective_lr.adam)")
+        ax[0].semilogy(t, pred.mean(1), ":", lw=2, label="η/(r(σ+εr)) from hyperparameters and r")
+        ax[0].axhline(eq["effective_lr"], color="k", lw=0.8, label="predicted equilibrium (predict adamw)")
+        ax[0].set_xlabel("step")
+        ax[0].set_ylabel("effective learning rate")
+        ax[0].legend(fontsize=7)
+        ax[0].set_title("AdamW: measured vs predicted effective LR")
+        r = norms.ravel()
+        order = np.argsort(r)
+        ax[1].loglog(r[::7], meas.ravel()[::7], ".", ms=1, alpha=0.3, label="measured")
+        ax[1].loglog(r[order], (lr / (r * (sigma_c + eps * r)))[order], "k-", label="η/(r(σ+εr))")
+        ax[1].loglog(r[order], (lr / (r * sigma_c))[order], "g--", lw=0.8, label="ε = 0: η/(rσ) ∝ 1/r")
+        ax[1].axvline(sigma_c / eps, color="r", lw=0.8, label="r = σ/ε")
+        ax[1].set_xlabel("norm r")
+        ax[1].set_ylabel("η_e")
+        ax[1].legend(fontsize=7)
+        ax[1].set_title("the effect of ε as the norm grows")
+        fig.tight_layout()
+        fig.savefig(out / "adam_effective_lr.png", dpi=120)
+        plt.close(fig)
+    return res
+
+
+def _predict(name: str, lr, wd, L, d, **hp) -> dict[str, Any]:
+    from ._predict import adam_compute, adamw_compute, lion_compute
+
+    fn = {"adam": adam_compute, "adamw": adamw_compute, "lion": lion_compute}[name]
+    return fn(lr, wd, L, d, **hp)
+
+
+# ----------------------------------------------------------------------------------------------------
+# 2. SGD + L2 vs AdamG with the mapped hyperparameters
+# ----------------------------------------------------------------------------------------------------
+
+
+def sgd_adamg_pair(
+    lr: float,
+    weight_decay: float,
+    init_norm: float,
+    steps: int,
+    *,
+    seed: int = 0,
+    exact: bool = False,
+    dim: int = 16,
+    batch: int = 8,
+    sigma: float = 0.1,
+    h: float = 0.2,
+) -> dict[str, np.ndarray]:
+    """Run SGD + L2 from r0·u0 and the mapped AdamG from u0 on the same draws; return the gap and its bound.
+
+    The bound (docs/adam.md, "SGD ≡ AdamG"), with e_k the chordal gap and δ_k ≥ |v^S_k − v^A_k|
+    (v^S = C r⁴ the second moment SGD's norm carries)::
+
+        δ_{k+1} ≤ β δ_k + (1−β)(‖g^S_k‖ + ‖g^A_k‖) L_k e_k + E_k
+        |η^S_k − η^A_k| ≤ η' δ_k / (√v^S √v^A (√v^S + √v^A))
+        e_{k+1} ≤ (1 + η^A_k L_k) e_k + |η^S_k − η^A_k| ‖g^S_k‖
+
+    L_k = 8h + 2σ‖ξ_k‖ bounds the Lipschitz constant of u ↦ P_u(2Hu + σξ_k) on the sphere; the radial
+    projection is 1-Lipschitz outside the unit ball (‖u − ηg‖ ≥ 1 as g ⟂ u).
+    """
+    from . import sgd_adamg_mapping
+
+    rng = np.random.default_rng(seed)
+    spectrum = np.linspace(0.0, h, dim)
+    u0 = _unit(rng, (batch, dim))
+    m = sgd_adamg_mapping(lr, weight_decay, init_norm)
+    beta, gamma, lrp = m["beta"], m["gamma"], m["lr"]
+    C = m["v0"] / init_norm**4
+    x = init_norm * u0
+    u, v = u0.copy(), np.full((batch, 1), m["v0"])
+    delta = np.zeros(batch)
+    bound = np.zeros(batch)
+    rec: dict[str, list] = {"gap": [], "bound": [], "eta_s": [], "eta_a": [], "deta_bound": [], "path": []}
+    path = np.zeros(batch)
+    for _ in range(steps):
+        xi = rng.standard_normal((batch, dim))
+        r = np.linalg.norm(x, axis=-1, keepdims=True)
+        gs = unit_gradient(x / r, xi, sigma=sigma, spectrum=spectrum)
+        ga = unit_gradient(u, xi, sigma=sigma, spectrum=spectrum)
+        vs = (C * r**4)[..., 0]
+        eta_s = (lr / ((1 - lr * weight_decay) * r**2))[..., 0]
+        x = sgd_step(x, gs / r, lr=lr, weight_decay=weight_decay)
+        va = v[..., 0]
+        u, v, eta_a = adamg_step(u, v, ga, lr=lrp, beta=beta, gamma=gamma, exact_sgd=exact)
+        eta_a = eta_a[..., 0]
+        ns, na = np.linalg.norm(gs, axis=-1), np.linalg.norm(ga, axis=-1)
+        L = 8 * h + 2 * sigma * np.linalg.norm(xi, axis=-1)
+        deta = lrp * delta / (np.sqrt(vs) * np.sqrt(va) * (np.sqrt(vs) + np.sqrt(va)))
+        E = gamma**2 * ns**4 / (4 * beta * vs)
+        bound_next = (1 + eta_a * L) * bound + deta * ns
+        delta = beta * delta + gamma * (ns + na) * L * bound + E
+        bound = bound_next
+        path = path + eta_a * na
+        rec["eta_s"].append(eta_s)
+        rec["eta_a"].append(eta_a)
+        rec["deta_bound"].append(deta)
+        rec["gap"].append(np.linalg.norm(x / np.linalg.norm(x, axis=-1, keepdims=True) - u, axis=-1))
+        rec["bound"].append(bound.copy())
+        rec["path"].append(path.copy())
+    return {k: np.array(val) for k, val in rec.items()}
+
+
+def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
+    """Gap between SGD + L2 and mapped AdamG vs the derived bound; exact variant; order-2 scaling."""
+    lr, wd = 0.003, 1.0
+    plain = sgd_adamg_pair(lr, wd, 1.0, 300, seed=seed)
+    exact = sgd_adamg_pair(lr, wd, 1.0, 300, seed=seed, exact=True)
+    half = sgd_adamg_pair(lr, wd, math.sqrt(2.0), 600, seed=seed)
+    res = {
+        "final_gap_median": float(np.median(plain["gap"][-1])),
+        "final_bound_median": float(np.median(plain["bound"][-1])),
+        "final_path_median": float(np.median(plain["path"][-1])),
+        "gap_within_bound": bool(np.all(plain["gap"] <= plain["bound"] + 1e-13)),
+        "exact_variant_max_gap": float(np.max(exact["gap"])),
+        "order2_ratio_gap_r0_vs_sqrt2_r0": float(np.median(plain["gap"][299] / half["gap"][599])),
+    }
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        t = np.arange(1, 301)
+        ax.semilogy(t, np.median(plain["gap"], 1), label="‖u_SGD − u_AdamG‖ (measured, median)")
+        ax.semilogy(t, np.median(plain["bound"], 1), "--", label="derived bound (same run)")
+        ax.semilogy(t, np.maximum(np.median(exact["gap"], 1), 1e-18), ":", label="AdamG + E_k (exact): rounding")
+        ax.semilogy(t, np.median(plain["path"], 1), "k-", lw=0.6, label="angular path length")
+        ax.set_xlabel("step")
+        ax.set_ylabel("chordal distance")
+        ax.set_title(f"SGD+L2 (η={lr}, λ={wd}) vs AdamG, mapped")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "sgd_adamg.png", dpi=120)
+        plt.close(fig)
+    return res
+
+
+# ----------------------------------------------------------------------------------------------------
+# 3. Equilibrium angular update of AdamW and Lion over ηλ (simulate, numba)
+# ----------------------------------------------------------------------------------------------------
+
+
+def exp_equilibria(out: Path | None = None, *, dim: int = 256, trajectories: int = 16, seed: int = 0) -> dict[str, Any]:
+    """Measured equilibrium Δ and ‖x‖² of AdamW and Lion on a grid of ηλ vs the derivations."""
+    import spheretheory as st
+
+    lr = 0.01
+    wds = np.array([0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
+    el = lr * wds
+    steps = int(max(3000, 8 / el.min()))
+    res: dict[str, Any] = {"eta_lambda": el.tolist(), "steps": steps}
+    for name, hp in (("adamw", {"beta1": 0.9, "beta2": 0.999, "eps": 0.0}), ("lion", {"beta1": 0.9, "beta2": 0.99})):
+        sim = st.simulate(
+            name,
+            lr=lr,
+            weight_decay=wds,
+            dim=dim,
+            steps=steps,
+            trajectories=trajectories,
+            record="summary",
+            seed=seed,
+            summary_fraction=0.5,
+            **hp,
+        )
+        stats = sim.equilibrium_stats(quantities=("angular_update", "sq_norm"))
+        pred = _predict(name, lr, wds, 1.0, dim, **hp)
+        res[name] = {
+            "angular_measured": stats["angular_update"].mean.tolist(),
+            "angular_se": stats["angular_update"].se.tolist(),
+            "angular_predicted": np.asarray(pred["angular_update"]).tolist(),
+            "angular_first_order": np.asarray(pred["angular_update_first_order"]).tolist(),
+            "sq_norm_measured": stats["sq_norm"].mean.tolist(),
+            "sq_norm_se": stats["sq_norm"].se.tolist(),
+            "sq_norm_predicted": np.asarray(pred["equilibrium_sq_norm"]).tolist(),
+        }
+        if name == "lion":
+            res[name]["angular_linearized"] = np.asarray(pred["angular_update_linearized"]).tolist()
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+        for i, name in enumerate(("adamw", "lion")):
+            r = res[name]
+            a = ax[i]
+            a.errorbar(el, r["angular_measured"], yerr=3 * np.array(r["angular_se"]), fmt="o", label="measured (±3 SE)")
+            a.loglog(el, r["angular_predicted"], "k-", label="derived, finite ηλ")
+            a.loglog(el, r["angular_first_order"], "b--", label="first order in ηλ")
+            if name == "lion":
+                a.loglog(el, r["angular_linearized"], "r:", label="Kosson et al. (sign linearized)")
+            a.set_xlabel("ηλ")
+            a.set_ylabel("equilibrium angular update Δ")
+            a.set_title({"adamw": "AdamW (β₁=0.9, ε=0)", "lion": "Lion (β₁=0.9, β₂=0.99)"}[name])
+            a.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "adamw_lion_equilibria.png", dpi=120)
+        plt.close(fig)
+    return res
+
+
+# ----------------------------------------------------------------------------------------------------
+# 4. Adam + coupled L2: the norm follows the gradient norm (no hyperparameter-only value)
+# ----------------------------------------------------------------------------------------------------
+
+
+def exp_adam_l2_scaling(
+    out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int = 12000, seed: int = 0
+) -> dict[str, Any]:
+    """Equilibrium norm of Adam + L2 and of AdamW for unit gradient powers L spanning 256×."""
+    import spheretheory as st
+
+    Ls = np.array([0.25, 1.0, 4.0, 16.0, 64.0])
+    lr, wd = 0.01, 0.01
+    res: dict[str, Any] = {"unit_grad_sq": Ls.tolist()}
+    for name, w in (("adam", wd), ("adamw", 0.5)):
+        sim = st.simulate(
+            name,
+            lr=lr,
+            weight_decay=w,
+            unit_grad_sq=Ls,
+            dim=dim,
+            steps=steps,
+            trajectories=trajectories,
+            beta1=0.9,
+            beta2=0.999,
+            eps=0.0,
+            record="summary",
+            seed=seed,
+            summary_fraction=0.4,
+        )
+        stats = sim.equilibrium_stats(quantities=("sq_norm", "angular_update"))
+        pred = _predict(name, lr, w, Ls, dim, beta1=0.9, beta2=0.999, eps=0.0)
+        norm = np.sqrt(stats["sq_norm"].mean)
+        slope = float(np.polyfit(np.log(np.sqrt(Ls)), np.log(norm), 1)[0])
+        res[name] = {
+            "norm_measured": norm.tolist(),
+            "norm_predicted": np.asarray(pred["equilibrium_norm"]).tolist(),
+            "angular_measured": stats["angular_update"].mean.tolist(),
+            "angular_predicted": np.asarray(pred["angular_update"]).tolist(),
+            "slope_log_norm_vs_log_grad_norm": slope,
+            "l2_to_grad_ratio": np.asarray(pred.get("l2_to_grad_ratio", np.nan)).tolist(),
+        }
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+        gn = np.sqrt(Ls)
+        for name, style in (("adam", "o"), ("adamw", "s")):
+            r = res[name]
+            slope = r["slope_log_norm_vs_log_grad_norm"]
+            ax[0].loglog(gn, r["norm_measured"], style, label=f"{name} measured (slope {slope:.3f})")
+            ax[0].loglog(gn, r["norm_predicted"], "-", label=f"{name} predicted")
+            ax[1].loglog(gn, r["angular_measured"], style, label=f"{name} measured")
+            ax[1].loglog(gn, r["angular_predicted"], "-", label=f"{name} predicted")
+        ax[0].set_xlabel("unit gradient norm ‖g̃‖")
+        ax[0].set_ylabel("equilibrium norm")
+        ax[0].set_title("Adam+L2: r* ∝ ‖g̃‖^(1/3); AdamW: flat")
+        ax[1].set_xlabel("unit gradient norm ‖g̃‖")
+        ax[1].set_ylabel("equilibrium angular update")
+        for a in ax:
+            a.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "adam_l2_scaling.png", dpi=120)
+        plt.close(fig)
+    return res
+
+
+# ----------------------------------------------------------------------------------------------------
+# 5. ε at equilibrium (AdamW): the norm shrinks, Δ does not
+# ----------------------------------------------------------------------------------------------------
+
+
+def exp_eps_equilibrium(
+    out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int = 8000, seed: int = 0
+) -> dict[str, Any]:
+    """AdamW equilibrium norm and Δ as ε grows past σ/r* (``adamw.equilibrium_norm_eps``)."""
+    import spheretheory as st
+
+    lr, wd = 0.01, 0.5
+    eps = np.array([0.0, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
+    sim = st.simulate(
+        "adamw",
+        lr=lr,
+        weight_decay=wd,
+        eps=eps,
+        dim=dim,
+        steps=steps,
+        trajectories=trajectories,
+        beta1=0.9,
+        beta2=0.999,
+        record="summary",
+        seed=seed,
+        summary_fraction=0.4,
+    )
+    stats = sim.equilibrium_stats(quantities=("sq_norm", "angular_update", "effective_lr"))
+    pred = _predict("adamw", lr, wd, 1.0, dim, beta1=0.9, beta2=0.999, eps=eps)
+    res = {
+        "eps": eps.tolist(),
+        "norm_measured": np.sqrt(stats["sq_norm"].mean).tolist(),
+        "norm_predicted": np.asarray(pred["equilibrium_norm"]).tolist(),
+        "angular_measured": stats["angular_update"].mean.tolist(),
+        "angular_predicted": np.asarray(pred["angular_update"]).tolist(),
+        "effective_lr_measured": stats["effective_lr"].mean.tolist(),
+        "effective_lr_predicted": np.asarray(pred["effective_lr"]).tolist(),
+        "eps_ratio_predicted": np.asarray(pred["eps_ratio"]).tolist(),
+    }
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
+        x = np.maximum(eps, 3e-4)
+        for a, key, lab in zip(ax, ("norm", "angular", "effective_lr"), ("equilibrium norm", "Δ", "η_e"), strict=True):
+            a.semilogx(x, res[f"{key}_measured"], "o", label="measured")
+            a.semilogx(x, res[f"{key}_predicted"], "k-", label="derived")
+            a.set_xlabel("ε (ε = 0 drawn at 3e-4)")
+            a.set_ylabel(lab)
+            a.legend(fontsize=7)
+        ax[0].set_title("AdamW: ε shrinks the norm...")
+        ax[1].set_title("...but not the angular update")
+        ax[2].set_title("effective LR η/(r(σ+εr))")
+        fig.tight_layout()
+        fig.savefig(out / "adamw_eps.png", dpi=120)
+        plt.close(fig)
+    return res
+
+
+# ----------------------------------------------------------------------------------------------------
+# 6. The radial part of the momentum; AdamS and AdamSRT
+# ----------------------------------------------------------------------------------------------------
+
+
+def exp_radial_momentum(
+    out: Path | None = None,
+    *,
+    dim: int = 128,
+    batch: int = 16,
+    steps: int = 3000,
+    lr: float = 0.01,
+    weight_decay: float = 0.5,
+    beta1: float = 0.9,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Radial fraction c_r/‖c‖ of the effective direction, Δ and ‖x‖² for AdamW, AdamS and AdamSRT.
+
+    Predictions: AdamW/AdamS c_r/‖c‖ = −Q/√(R(0) S) (``adamw.angular_update`` steps), Δ from
+    ``adamw.angular_update``; AdamSRT c_r = 0 exactly, ‖x‖² = ``adamsrt.equilibrium_sq_norm`` and
+    Δ = arccos(1 − ηλ) (``adamsrt.angular_update``), independent of β₁."""
+    rng = np.random.default_rng(seed)
+    sig = noise_scale_for(1.0, dim)
+    res: dict[str, Any] = {}
+    rho = 1 - lr * weight_decay
+    f = (1 - beta1) / (1 + beta1)
+    S = f * (1 + rho * beta1) / ((1 - rho * beta1) * (1 - rho**2))
+    Q = f * beta1 / (1 - rho * beta1)
+    series = {}
+    for variant in ("adam", "adams", "adamsrt"):
+        x0 = _unit(rng, (batch, dim))
+        state = adam_init(x0, per_group=variant != "adam")
+        frac, ang, sq = [], [], []
+        for _ in range(steps):
+            g = gradient(state.x, rng.standard_normal((batch, dim)), sigma=sig)
+            o = adam_step(
+                state, g, lr=lr, beta1=beta1, beta2=0.999, eps=0.0, weight_decay=weight_decay, variant=variant
+            )
+            dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
+            frac.append(dec.c_radial / np.linalg.norm(dec.c, axis=-1))
+            ang.append(dec.angle)
+            sq.append(np.sum(o.state.x**2, axis=-1))
+            state = o.state
+        frac, ang, sq = np.array(frac), np.array(ang), np.array(sq)
+        w = slice(steps // 2, None)
+        series[variant] = frac
+        res[variant] = {
+            "radial_fraction_measured": float(frac[w].mean()),
+            "radial_fraction_se": float(frac[w].mean(0).std(ddof=1) / math.sqrt(batch)),
+            "angular_measured": float(ang[w].mean()),
+            "sq_norm_measured": float(sq[w].mean()),
+        }
+    for v in ("adam", "adams"):
+        res[v]["radial_fraction_predicted"] = float(-Q / math.sqrt(f * S))
+        res[v]["angular_predicted"] = float(_get("adamw.angular_update")(lr=lr, weight_decay=weight_decay, beta1=beta1))
+        res[v]["sq_norm_predicted"] = float(
+            _get("adamw.equilibrium_sq_norm")(lr=lr, weight_decay=weight_decay, dim=dim, beta1=beta1)
+        )
+    res["adamsrt"]["radial_fraction_predicted"] = 0.0
+    res["adamsrt"]["angular_predicted"] = float(_get("adamsrt.angular_update")(lr=lr, weight_decay=weight_decay))
+    res["adamsrt"]["sq_norm_predicted"] = float(
+        _get("adamsrt.equilibrium_sq_norm")(lr=lr, weight_decay=weight_decay, dim=dim, beta1=beta1)
+    )
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        t = np.arange(steps)
+        for v, c in (("adam", "C0"), ("adams", "C1"), ("adamsrt", "C2")):
+            ax.plot(t, series[v].mean(1), color=c, lw=0.8, label=f"{v} measured")
+            ax.axhline(res[v]["radial_fraction_predicted"], color=c, ls="--", lw=1)
+        ax.set_xlabel("step")
+        ax.set_ylabel("⟨c, u⟩/‖c‖ (radial part of the effective direction)")
+        ax.set_title(f"Radial part of the momentum (ηλ={lr * weight_decay:g}, β₁={beta1})")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "radial_momentum.png", dpi=120)
+        plt.close(fig)
+    return res
+
+
+EXPERIMENTS = {
+    "effective_lr": exp_effective_lr,
+    "sgd_adamg": exp_sgd_adamg,
+    "equilibria": exp_equilibria,
+    "adam_l2_scaling": exp_adam_l2_scaling,
+    "eps_equilibrium": exp_eps_equilibrium,
+    "radial_momentum": exp_radial_momentum,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the Adam-family experiments of docs/adam.md.")
+    parser.add_argument("--out", type=Path, default=Path("docs/adam_figures"))
+    parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), default=None)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    numbers_path = args.out / "numbers.json"
+    numbers = json.loads(numbers_path.read_text()) if numbers_path.exists() else {}
+    for name in args.only or sorted(EXPERIMENTS):
+        print(f"running {name} ...", flush=True)
+        numbers[name] = EXPERIMENTS[name](args.out)
+        print(json.dumps(numbers[name], indent=1)[:2000], flush=True)
+    numbers_path.write_text(json.dumps(numbers, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
