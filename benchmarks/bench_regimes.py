@@ -44,9 +44,7 @@ def main() -> int:
     args = ap.parse_args()
     steps = 2000 if args.quick else 20000
     m = NoisyRayleighQuotient()
-    runs = {
-        b: (lambda b=b: train_sphere(m, 0.05, steps, runs=16, seed=1, backend=b)) for b in ("numpy", "numba")
-    }
+    runs = {b: (lambda b=b: train_sphere(m, 0.05, steps, runs=16, seed=1, backend=b)) for b in ("numpy", "numba")}
     same = float(np.max(np.abs(runs["numpy"]().loss - runs["numba"]().loss)))
     t = {b: best_time(fn, args.repeat) for b, fn in runs.items()}
     out = {

@@ -25,9 +25,7 @@ def _models(seed):
         NoisyRayleighQuotient(eigenvalues=ev, noise_std=0.7),
         NoisyRayleighQuotient(H=Q @ np.diag(ev) @ Q.T, noise_std=0.3),
         WellsOnSphere(mult_noise=0.4, add_noise=0.2),
-        WellsOnSphere(
-            centers=rng.standard_normal((3, 4)), depths=[1.0, 0.5, 0.3], concentrations=[5.0, 2.0, 9.0]
-        ),
+        WellsOnSphere(centers=rng.standard_normal((3, 4)), depths=[1.0, 0.5, 0.3], concentrations=[5.0, 2.0, 9.0]),
         NET,
     ]
 
@@ -36,9 +34,7 @@ def _rel(a, b):
     return np.max(np.abs(a - b)) / max(1e-300, np.max(np.abs(b)))
 
 
-@given(
-    seed=st.integers(0, 2**31 - 1), k=st.floats(1e-3, 1e3), dtype=st.sampled_from([np.float64, np.float32])
-)
+@given(seed=st.integers(0, 2**31 - 1), k=st.floats(1e-3, 1e3), dtype=st.sampled_from([np.float64, np.float32]))
 def test_scale_invariance_and_lemma1(seed, k, dtype):
     rng = np.random.default_rng(seed)
     for m in _models(seed % 7):
@@ -81,9 +77,7 @@ def test_stochastic_gradients_keep_lemma1(seed, k):
         else:
             z = rng.standard_normal((4, m.dim + (1 if isinstance(m, WellsOnSphere) else 0)))
             g, gk = m.grad(w, noise=z), m.grad(k * w, noise=z)
-        assert np.all(
-            np.abs(np.sum(w * g, -1)) < 1e-12 * np.linalg.norm(w, axis=-1) * np.linalg.norm(g, axis=-1)
-        )
+        assert np.all(np.abs(np.sum(w * g, -1)) < 1e-12 * np.linalg.norm(w, axis=-1) * np.linalg.norm(g, axis=-1))
         assert _rel(gk * k, g) < 1e-10
         # drawing from a generator gives a different, still orthogonal gradient
         g2 = m.grad(w, rng=rng)

@@ -3,7 +3,7 @@ checked in simulation (stationary excess risk, relaxation, Lyapunov stability, G
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spheretheory.models import NoisyRayleighQuotient, WellsOnSphere
@@ -83,7 +83,9 @@ def test_multiplier_and_stability_limits():
 
 
 @given(elr=st.floats(0.01, 3.0), curvature=st.floats(0.1, 5.0), mult_noise=st.floats(0.0, 1.5))
-@settings(max_examples=10)
+@example(elr=1.0, curvature=2.0, mult_noise=0.015625)  # singularity far in the tail (found by hypothesis)
+@example(elr=0.01275, curvature=2.1589, mult_noise=0.015625)  # singularity beyond |ε| = 2000
+@settings(max_examples=15)
 def test_lyapunov_numeric_equals_symbolic_integral(elr, curvature, mult_noise):
     d = derivation("toy.lyapunov_exponent")
     sym = d.evaluate_symbolic(elr=elr, curvature=curvature, mult_noise=mult_noise)

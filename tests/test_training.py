@@ -62,9 +62,7 @@ def test_divergent_run_is_reported_as_divergence_not_nan():
     assert res.statistics["diverged_runs"] == 1
     assert res.per_run[0] == ("divergence", 1.0)
     # the statistics of the table are computed from the finite runs: no NaN
-    assert all(
-        np.isfinite(v) for k, v in res.statistics.items() if isinstance(v, float) and not k.endswith("_se")
-    )
+    assert all(np.isfinite(v) for k, v in res.statistics.items() if isinstance(v, float) and not k.endswith("_se"))
     tr_all = train_sphere(_Exploding(after=10, rows=slice(None)), 0.05, 100, runs=2, seed=0)
     res = classify(tr_all)
     assert res.regime == "divergence" and res.confidence == 1.0 and "loss" not in res.statistics
@@ -153,9 +151,7 @@ def _smd(model, pairs, steps, runs, loss_every, seed=0):
 
 
 def _z(a, b):
-    return abs(a.mean() - b.mean()) / np.hypot(
-        a.std(ddof=1) / np.sqrt(a.size), b.std(ddof=1) / np.sqrt(b.size)
-    )
+    return abs(a.mean() - b.mean()) / np.hypot(a.std(ddof=1) / np.sqrt(a.size), b.std(ddof=1) / np.sqrt(b.size))
 
 
 def test_smd_conjectures_on_nrq():

@@ -18,9 +18,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--steps", type=int, default=4000, help="steps per run (default 4000)")
     p.add_argument("--runs", type=int, default=8, help="independent seeds per ELR (default 8)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--backend", default="numpy", help="numpy (any model) or numba (compiled kernel; nrq only)"
-    )
+    p.add_argument("--backend", default="numpy", help="numpy (any model) or numba (compiled kernel; nrq only)")
     p.add_argument("--json", action="store_true", help='print {"results": [...], "boundaries": {...}}')
     p.add_argument("--plot", metavar="PATH", help="write the phase diagram (PNG)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -72,16 +70,11 @@ def run(args: argparse.Namespace) -> int:
     cols = ("elr", "regime", "confidence", "loss", "loss_se", "loss_level", "angular_update", "loss_trend_t")
     table = [[("—" if r.get(k) is None else format_value(r.get(k))) for k in cols] for r in diagram.results]
     widths = [max(len(c), *(len(row[i]) for row in table)) for i, c in enumerate(cols)]
-    print(
-        f"Sphere training at fixed ELR: model={diagram.model}, {diagram.runs} seeds x {diagram.steps} steps"
-    )
+    print(f"Sphere training at fixed ELR: model={diagram.model}, {diagram.runs} seeds x {diagram.steps} steps")
     print("  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)))
     for row in table:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
-    print(
-        "derived boundaries (ELR): "
-        + ", ".join(f"{k}={format_value(v)}" for k, v in diagram.boundaries.items())
-    )
+    print("derived boundaries (ELR): " + ", ".join(f"{k}={format_value(v)}" for k, v in diagram.boundaries.items()))
     if args.plot:
         print(f"phase diagram written to {args.plot}")
     return 0

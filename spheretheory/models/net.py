@@ -87,9 +87,7 @@ class BatchNormNet:
         n = X.shape[0]
         self.batch_size = check_int("batch_size", self.batch_size, low=2)
         if self.batch_size > n:
-            raise ValueError(
-                f"batch_size must be in [2, n] = [2, {n}] (the data set size); got {self.batch_size}"
-            )
+            raise ValueError(f"batch_size must be in [2, n] = [2, {n}] (the data set size); got {self.batch_size}")
         self.head_scale = float(check_real("head_scale", self.head_scale, low=0.0, low_inclusive=False))
         rng = np.random.default_rng(self.seed + 1)
         self.V = rng.standard_normal((self.classes, self.hidden)) * self.head_scale / np.sqrt(self.hidden)
@@ -158,9 +156,7 @@ class BatchNormNet:
         """
         return self.loss_and_grad(w, rng=rng, batch=batch)[1]
 
-    def loss_and_grad(
-        self, w: np.ndarray, rng: np.random.Generator | None = None, batch: np.ndarray | None = None
-    ):
+    def loss_and_grad(self, w: np.ndarray, rng: np.random.Generator | None = None, batch: np.ndarray | None = None):
         """(L_B(w), ∇L_B(w)) for the batch given/drawn (the full data set when neither is given)."""
         w = as_weights(w, self.dim)
         if batch is None and rng is None:
@@ -169,9 +165,7 @@ class BatchNormNet:
             batch = self.sample_batches(rng, w.shape[:-1])
         batch = np.asarray(batch)
         if batch.shape[:-1] != w.shape[:-1] or batch.dtype.kind not in "iu":
-            raise ValueError(
-                f"batch must be integer indices of shape {w.shape[:-1]} + (B,); got {batch.shape}"
-            )
+            raise ValueError(f"batch must be integer indices of shape {w.shape[:-1]} + (B,); got {batch.shape}")
         return self._forward_backward(w, self.X[batch], self._Y[batch], need_grad=True)
 
     # --- references ----------------------------------------------------------------------------------
@@ -210,9 +204,7 @@ class BatchNormNet:
             v = Hv
         return lam
 
-    def regime_boundaries(
-        self, steps: int | None = None, w_min: np.ndarray | None = None
-    ) -> dict[str, float]:
+    def regime_boundaries(self, steps: int | None = None, w_min: np.ndarray | None = None) -> dict[str, float]:
         """Derived ELR boundaries: ``stability`` = 2/λ_max(Hessian at ``w_min``) when a trained minimum
         is given, ``random_walk`` = tan(0.8·π/2)/g_rms (toy.random_walk_elr)."""
         from ..regimes.boundaries import random_walk_elr

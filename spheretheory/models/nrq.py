@@ -57,8 +57,7 @@ class NoisyRayleighQuotient:
             tol = 1e-12 * max(1.0, float(np.abs(evals).max()))
             if evals[0] < -tol:
                 raise ValueError(
-                    "H must be positive semi-definite (all eigenvalues >= 0); "
-                    f"smallest eigenvalue {evals[0]:.6g}"
+                    f"H must be positive semi-definite (all eigenvalues >= 0); smallest eigenvalue {evals[0]:.6g}"
                 )
             self.H = H
             self.eigenvalues = np.clip(evals, 0.0, None)
@@ -181,9 +180,7 @@ class NoisyRayleighQuotient:
         sq = get("sgd.equilibrium_sq_norm")(lr=lr, weight_decay=wd, unit_grad_sq=L)
         return lr / ((1 - lr * wd) * sq)
 
-    def predicted_excess_risk_free(
-        self, lr: float | np.ndarray, weight_decay: float | np.ndarray
-    ) -> np.ndarray:
+    def predicted_excess_risk_free(self, lr: float | np.ndarray, weight_decay: float | np.ndarray) -> np.ndarray:
         """Stationary excess risk of free SGD with weight decay: :meth:`predicted_excess_risk` at
         :meth:`free_sgd_effective_lr` (mean field: the norm's fluctuations around ‖w*‖ are ignored)."""
         return self.predicted_excess_risk(self.free_sgd_effective_lr(lr, weight_decay))
@@ -194,9 +191,7 @@ class NoisyRayleighQuotient:
 
         gaps = self.gaps[self.gaps > 0]
         mu = gaps.min() if gaps.size else 0.0
-        return get("nrq.direction_rate")(
-            elr=np.asarray(elr, float), sigma=self.noise_std, gap=mu, dim=self.dim
-        )
+        return get("nrq.direction_rate")(elr=np.asarray(elr, float), sigma=self.noise_std, gap=mu, dim=self.dim)
 
     def grad_rms(self) -> float:
         """√E‖g‖² of the stochastic unit gradient far from the minimum (u uniform): √(σ²(d−1) + E‖∇R‖²).

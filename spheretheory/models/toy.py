@@ -174,9 +174,7 @@ class WellsOnSphere:
         norm = special.beta(0.5, (d - 1) / 2)
         total = 0.0
         for a, k in zip(self.depths, self.concentrations, strict=True):
-            val, _ = integrate.quad(
-                lambda c, k=k: np.exp(k * (c - 1.0)) * (1 - c * c) ** ((d - 3) / 2), -1, 1
-            )
+            val, _ = integrate.quad(lambda c, k=k: np.exp(k * (c - 1.0)) * (1 - c * c) ** ((d - 3) / 2), -1, 1)
             total -= a * val / norm
         return float(total)
 

@@ -119,9 +119,7 @@ def _run_stats(loss, angle, cos0, min_loss, random_loss) -> dict[str, float]:
 
 def _decide(s: dict[str, float]) -> tuple[str, float]:
     if s["angle_fraction"] >= DIVERGENCE_FRACTION:
-        return "divergence", _conf(
-            (s["angle_fraction"] - DIVERGENCE_FRACTION) / MARGIN_SCALES["angle_fraction"]
-        )
+        return "divergence", _conf((s["angle_fraction"] - DIVERGENCE_FRACTION) / MARGIN_SCALES["angle_fraction"])
     falling = s["loss_trend_t"] < TREND_T and s["relative_drop"] > RELATIVE_DROP
     shrinking = s["angle_shrink"] < ANGLE_SHRINK or s["angular_update_median_final"] < 1e-10
     div_margin = (DIVERGENCE_FRACTION - s["angle_fraction"]) / MARGIN_SCALES["angle_fraction"]
@@ -140,9 +138,7 @@ def _decide(s: dict[str, float]) -> tuple[str, float]:
     return "chaotic_equilibrium", _conf(min(m_trend, m_shrink, div_margin))
 
 
-def classify(
-    trajectory: Any, *, min_loss: float | None = None, random_loss: float | None = None
-) -> RegimeResult:
+def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: float | None = None) -> RegimeResult:
     """Classify a trajectory as ``convergence``, ``chaotic_equilibrium`` or ``divergence``.
 
     Parameters
@@ -196,9 +192,7 @@ def classify(
             vals = np.array([s[key] for s in stats])
             agg[key] = float(np.mean(vals))
             if key in ("loss", "angular_update", "loss_level", "cos_to_start"):
-                agg[f"{key}_se"] = (
-                    float(vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else float("nan")
-                )
+                agg[f"{key}_se"] = float(vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else float("nan")
     agg["uniform_angle"] = float(np.pi / 2)
     if dim:
         agg["uniform_cos_scale"] = float(1.0 / np.sqrt(dim))

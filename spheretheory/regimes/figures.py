@@ -115,9 +115,7 @@ def plot_gd_periodic(path: str, lr: float = 0.5, weight_decay: float = 0.005, st
     for s in starts:
         for ax in axes:
             ax.axvline(s, color="r", lw=0.4, alpha=0.5)
-    axes[0].set_title(
-        f"Full-batch GD, η={lr}, λ={weight_decay}: {len(starts)} norm jumps (red) in {steps} steps"
-    )
+    axes[0].set_title(f"Full-batch GD, η={lr}, λ={weight_decay}: {len(starts)} norm jumps (red) in {steps} steps")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -195,16 +195,12 @@ def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
     for ax_ in axes:
         for i, (k, v) in enumerate(sorted(diagram.boundaries.items())):
             if v is not None and np.isfinite(v) and v > 0:
-                ax_.axvline(
-                    v, color="k", ls=styles[i % 4], lw=0.8, alpha=0.7, label=f"derived: {k} = {v:.3g}"
-                )
+                ax_.axvline(v, color="k", ls=styles[i % 4], lw=0.8, alpha=0.7, label=f"derived: {k} = {v:.3g}")
     for reg, c in REGIME_COLORS.items():
         axes[0].plot([], [], "o", color=c, label=reg)
     axes[0].legend(fontsize=7, loc="best")
     ax2.legend(fontsize=7, loc="lower right")
-    fig.suptitle(
-        f"Sphere training at fixed ELR — {diagram.model} ({diagram.runs} seeds, {diagram.steps} steps)"
-    )
+    fig.suptitle(f"Sphere training at fixed ELR — {diagram.model} ({diagram.runs} seeds, {diagram.steps} steps)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -23,14 +23,11 @@ import numpy as np
 from . import register
 from .base import Derivation, DerivationResult, Step
 
-SOURCE = (
-    "derived here (NRQ model of the ICLR 2023 submission, reconstructed; sphere training of Kodryan et al.)"
-)
+SOURCE = "derived here (NRQ model of the ICLR 2023 submission, reconstructed; sphere training of Kodryan et al.)"
 PARAMS = ("elr", "sigma", "gap", "dim")
 ASSUME = (
     "unit sphere, u' = (u − η g)/‖u − η g‖ with g ⟂ u, so ‖u − η g‖² = 1 + η²‖g‖² exactly",
-    "first order in the distance x to the bottom eigenvector: ∇R_i = 2μ_i x_i "
-    "(the −2(R−λ_1)x_i term dropped)",
+    "first order in the distance x to the bottom eigenvector: ∇R_i = 2μ_i x_i (the −2(R−λ_1)x_i term dropped)",
     "mean field: 1/(1 + η²‖g‖²) replaced by 1/(1 + η²σ²(d−1)) (‖∇R‖² ≪ σ²(d−1), noise dominates)",
     "tangential noise σ P_u z, z ~ N(0, I): E(z_i − x_i⟨u,z⟩)² = 1 − x_i² exactly",
 )

@@ -75,9 +75,7 @@ def full_batch_gd(
                 alive &= ~bad
             v = np.where(alive[:, None], v, w)
             if t in record_at:
-                rec.record(
-                    t + 1, model.loss(v), angle_between(w, v), cosine(v, w_start), np.sum(v * v, -1), alive
-                )
+                rec.record(t + 1, model.loss(v), angle_between(w, v), cosine(v, w_start), np.sum(v * v, -1), alive)
             w = v
     return Trajectory(
         steps=rec.steps,

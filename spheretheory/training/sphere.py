@@ -141,9 +141,7 @@ def train_sphere(
             if t in record_at:
                 if kept is not None:
                     kept[:, rec.k] = np.where(alive[:, None], v, np.nan)
-                rec.record(
-                    t + 1, model.loss(v), angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive
-                )
+                rec.record(t + 1, model.loss(v), angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive)
             u = v
     return Trajectory(
         steps=rec.steps,
@@ -168,9 +166,7 @@ def train_sphere(
     )
 
 
-def _train_nrq_compiled(
-    model, u, elr, steps, runs, rng, record_every, groups, stochastic, record_weights, seed
-):
+def _train_nrq_compiled(model, u, elr, steps, runs, rng, record_every, groups, stochastic, record_weights, seed):
     from ..models.nrq import NoisyRayleighQuotient
     from ._kernels import sphere_nrq_numba
 
