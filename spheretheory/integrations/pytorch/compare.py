@@ -14,6 +14,7 @@ decay and momentum, so a step LR schedule gives one phase per stage):
 * the time to equilibrium: the first step, counted from the start of the phase, after which the moving
   average of Δ_t (over ``smooth_steps`` steps) stays within ``rtol`` of Δ*
   (:func:`spheretheory.analysis.time_to_equilibrium`);
+  (``predicted_relaxation_steps``, ``predict(...).relaxation_steps``, is the e-folding time it compares to);
 * ``at_equilibrium``: that moving average is inside the band at the end of the phase;
 * ``predicted_angular_update_given_norm`` = Δ*·w*²·mean(1/‖w_t‖²) over the window, with w* the equilibrium
   norm for the measured L: the angular update the theory gives for the norm the weights actually have. To first
@@ -70,6 +71,7 @@ class PhaseComparison:
     predicted_norm: float
     predicted_angular_update_given_norm: float
     time_to_equilibrium: int
+    predicted_relaxation_steps: float
     at_equilibrium: bool
     reference: str
     prediction_note: str
@@ -315,6 +317,7 @@ def compare(
                     predicted_norm=w_star,
                     predicted_angular_update_given_norm=d_pred * w_star**2 * float(np.mean(1.0 / sq)),
                     time_to_equilibrium=t_eq,
+                    predicted_relaxation_steps=_getf(pred, "relaxation_steps"),
                     at_equilibrium=bool(at_eq),
                     reference=reference,
                     prediction_note=note,
