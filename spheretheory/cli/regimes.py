@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         "cos_to_start",
         "diverged_runs",
         "votes",
-        "predicted_loss",
+        "predicted_stationary_loss",
     )
     if args.json:
         print_json(

@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                         "loss",
                         "loss_se",
                         "angular_update",
-                        "predicted_loss",
+                        "predicted_stationary_loss",
                     )
                 }
                 for r in d.results

@@ -33,7 +33,7 @@ class PhaseDiagram:
         One dict per ELR: ``elr``, ``regime``, ``confidence``, ``votes`` and the classifier's statistics
         (``loss``, ``loss_se``, ``loss_level``, ``angular_update``, ``angle_fraction``,
         ``loss_trend_t``, ...),
-        plus ``predicted_loss`` where the model has a derived stationary loss.
+        plus ``predicted_stationary_loss`` where the model has a derived stationary loss.
     boundaries:
         Derived ELR boundaries (name → ELR).
     model:
@@ -104,7 +104,7 @@ def sweep(
         pred = getattr(model, "predicted_excess_risk", None)
         if pred is not None:
             stab = 1.0 / model.gaps.max()
-            row["predicted_loss"] = float(model.min_loss + pred(elr)) if elr < stab else None
+            row["predicted_stationary_loss"] = float(model.min_loss + pred(elr)) if elr < stab else None
         results.append(row)
     boundaries = _boundaries(model, steps, trajectories, results)
     return PhaseDiagram(
@@ -160,7 +160,7 @@ def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
             ax.axvline(r["elr"], color=c, lw=6, alpha=0.3)
             continue
         ax.errorbar(r["elr"], y, yerr=se if se and np.isfinite(se) else None, fmt="o", color=c, capsize=3)
-    pred = [(r["elr"], r["predicted_loss"]) for r in rows if r.get("predicted_loss") is not None]
+    pred = [(r["elr"], r["predicted_stationary_loss"]) for r in rows if r.get("predicted_stationary_loss") is not None]
     model = diagram.extra.get("model")
     if model is not None and hasattr(model, "predicted_excess_risk"):
         grid = np.logspace(np.log10(elr.min()), np.log10(min(elr.max(), 0.99 / model.gaps.max())), 200)
