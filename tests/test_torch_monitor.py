@@ -382,3 +382,20 @@ def test_no_weight_decay_has_no_prediction():
     _train(model, opt, 4)
     for r in mon.compare().rows:
         assert math.isnan(r.predicted_angular_update) and "no weight decay" in r.prediction_note
+
+
+def test_records_are_the_same_across_consolidation_chunks(monkeypatch):
+    import spheretheory.integrations.pytorch.monitor as monitor_module
+
+    recs = []
+    for chunk in (3, 10_000):
+        monkeypatch.setattr(monitor_module, "_CHUNK", chunk)
+        model = _model(0)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+        mon = SphereMonitor.attach(model, opt, _data()[0], every=2)
+        _train(model, opt, 13)
+        assert mon.n_records == 7
+        recs.append(mon.records())
+    assert len(recs[0]["step"]) == 7
+    for key in ("step", "lr", "sq_norm", "angular_update", "h_tilde"):
+        np.testing.assert_array_equal(recs[0][key], recs[1][key])

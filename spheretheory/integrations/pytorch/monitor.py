@@ -54,6 +54,7 @@ __all__ = ["SphereMonitor", "rescale_on_lr_drop", "rescale_weights", "optimizer_
 _PRE = ("w2", "g2", "wg", "vg", "w0w")
 _POST = ("d2", "dw", "b2")
 RAW_KEYS: tuple[str, ...] = _PRE + _POST
+_CHUNK = 1024  # records kept as device tensors before they are moved into numpy arrays
 #: Derived series, named as in :data:`spheretheory.simulation.result.QUANTITIES` (+ ``cos_wg``).
 SERIES: tuple[str, ...] = (
     "sq_norm",
@@ -236,7 +237,9 @@ class SphereMonitor:
         candidate = list(groups.groups if isinstance(groups, DetectionReport) else groups)
         self.skipped: list[tuple[str, str]] = []
         self._handles: list[Any] = []
-        self._records: list[dict[str, Any]] = []
+        self._records: list[dict[str, Any]] = []  # recent records, tensors still on the device
+        self._chunks: list[dict[str, np.ndarray]] = []  # older records, consolidated into numpy arrays
+        self._n_done = 0
         self._step = 0
         self._pending: dict[str, Any] | None = None
         self.rescaler: _LRChangeRescaler | None = None
@@ -475,6 +478,8 @@ class SphereMonitor:
             for k, v in vals.items():
                 rec[k] = self._reduce_rows(torch.cat(v))
         self._records.append(rec)
+        if len(self._records) >= _CHUNK:  # bounded Python overhead on long runs (one device sync per chunk)
+            self._consolidate()
         if self.callback is not None:
             self.callback(rec["step"], self._callback_values(rec))
 
@@ -508,7 +513,20 @@ class SphereMonitor:
 
     @property
     def n_records(self) -> int:
-        return len(self._records)
+        return self._n_done + len(self._records)
+
+    def _consolidate(self) -> None:
+        recs, self._records = self._records, []
+        if not recs:
+            return
+        chunk = {
+            "step": np.array([r["step"] for r in recs], dtype=np.int64),
+            "missing": np.array([bool(r["missing_grad"]) for r in recs]),
+        }
+        chunk.update({k: torch.stack([r[k] for r in recs]).cpu().numpy() for k in RAW_KEYS})
+        chunk.update({k: np.array([r[k] for r in recs], dtype=np.float64) for k in HYPER})
+        self._chunks.append(chunk)
+        self._n_done += len(recs)
 
     def records(self) -> dict[str, np.ndarray]:
         """All records as numpy arrays.
@@ -531,16 +549,17 @@ class SphereMonitor:
         return self._records_as_numpy(pool=self.per_unit)
 
     def _records_as_numpy(self, pool: bool) -> dict[str, np.ndarray]:
-        n = len(self._records)
+        self._consolidate()
         ncol = getattr(self, "n_columns", 0)
-        out: dict[str, np.ndarray] = {"step": np.array([r["step"] for r in self._records], dtype=np.int64)}
-        raw = {
-            k: (np.stack([r[k].cpu().numpy() for r in self._records]) if n else np.zeros((0, ncol))) for k in RAW_KEYS
+        empty = {
+            "step": np.zeros(0, dtype=np.int64),
+            **{k: np.zeros((0, ncol)) for k in RAW_KEYS},
+            **{k: np.zeros((0, len(self.groups))) for k in HYPER},
         }
-        hyp = {
-            k: (np.array([r[k] for r in self._records], dtype=np.float64) if n else np.zeros((0, len(self.groups))))
-            for k in HYPER
-        }
+        chunks = self._chunks or [empty]
+        out: dict[str, np.ndarray] = {"step": np.concatenate([c["step"] for c in chunks])}
+        raw = {k: np.concatenate([c[k] for c in chunks]) for k in RAW_KEYS}
+        hyp = {k: np.concatenate([c[k] for c in chunks]) for k in HYPER}
         if not self.groups:
             out.update(raw)
             out.update(hyp)
@@ -578,7 +597,7 @@ class SphereMonitor:
         if not rec["step"].size:
             return -1
         bad = ~np.all(np.isfinite(rec["sq_norm"]) & np.isfinite(rec["unit_grad_sq"]), axis=1)
-        missing = np.array([bool(r["missing_grad"]) for r in self._records])
+        missing = np.concatenate([c["missing"] for c in self._chunks])
         bad &= ~missing
         return int(rec["step"][np.argmax(bad)]) if bad.any() else -1
 
