@@ -180,6 +180,20 @@ def rescale_on_lr_drop(optimizer: torch.optim.Optimizer, params: Iterable[torch.
     return handle
 
 
+class _PerDevice:
+    """A small index tensor, copied once to each device it is asked for."""
+
+    def __init__(self, value: torch.Tensor):
+        self.value = value
+        self.copies: dict[torch.device, torch.Tensor] = {}
+
+    def get(self, device: torch.device) -> torch.Tensor:
+        out = self.copies.get(device)
+        if out is None:
+            out = self.copies[device] = self.value.to(device)
+        return out
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the monitor
 # ---------------------------------------------------------------------------------------------------------
@@ -282,6 +296,8 @@ class SphereMonitor:
             cols.extend(base for _ in g.param_names)
         self._col_index = torch.as_tensor(np.concatenate(cols), dtype=torch.long)
         self._col_index_on: dict[torch.device, torch.Tensor] = {}
+        # entries of the flattened 4x4 Gram matrix of (w, g, v, w0) in _PRE order: ww, gg, wg, vg, w0w
+        self._pre_index = _PerDevice(torch.tensor([0, 5, 1, 9, 12], dtype=torch.long))
         self.n_columns = offset if per_unit else len(self.groups)
         self._column_group = (
             np.concatenate([np.full(g.n_units, i) for i, g in enumerate(self.groups)])
@@ -313,6 +329,7 @@ class SphereMonitor:
                 torch.cat([self._rowsum(w, w, t.rows) for w, t in zip(self._w0, flat, strict=True)])
             )
             self._prev = [torch.empty_like(t.param) for t in flat]
+            self._zero = [torch.zeros_like(t.param) for t in flat]
             self._diff = [torch.empty_like(t.param) for t in flat]
         if rescale_on_lr_change:
             self.rescaler = _LRChangeRescaler(optimizer, [t.param for t in flat])
@@ -389,7 +406,7 @@ class SphereMonitor:
 
     # ----------------------------------------------------------------------------------------------------
     def _reduce_rows(self, rows: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(self.n_columns, dtype=rows.dtype, device=rows.device)
+        out = torch.zeros((self.n_columns, *rows.shape[1:]), dtype=rows.dtype, device=rows.device)
         index = self._col_index_on.get(rows.device)
         if index is None:  # cache one copy per device (no host-to-device copy per step)
             index = self._col_index_on[rows.device] = self._col_index.to(rows.device)
@@ -419,32 +436,28 @@ class SphereMonitor:
         if t % self.every:
             self._pending = None
             return
-        vals: dict[str, list[torch.Tensor]] = {k: [] for k in _PRE}
+        # One batched matrix product per parameter gives every inner product of its rows at once: the per-row
+        # Gram matrix of (w_t, g_t, v_{t−1}, w_0), in the parameter's dtype, then summed in float64.
+        parts = []
         missing = []
         with torch.no_grad():
-            for t_, prev, w0 in zip(self._flat, self._prev, self._w0, strict=True):
+            for t_, prev, w0, zero in zip(self._flat, self._prev, self._w0, self._zero, strict=True):
                 p, r = t_.param, t_.rows
                 w = p.detach()
                 prev.copy_(w)
-                vals["w2"].append(self._rowsum(w, w, r))
-                vals["w0w"].append(self._rowsum(w0, w, r))
                 g = p.grad
                 if g is None:
                     missing.append(t_.name)
-                    nan = torch.full((r,), math.nan, dtype=torch.float64, device=w.device)
-                    vals["g2"].append(nan)
-                    vals["wg"].append(nan)
-                    vals["vg"].append(nan)
-                    continue
-                g = g.detach()
-                vals["g2"].append(self._rowsum(g, g, r))
-                vals["wg"].append(self._rowsum(w, g, r))
+                    g = zero
                 buf = optimizer.state.get(p, {}).get("momentum_buffer") if self._sgd else None
-                if buf is None:
-                    vals["vg"].append(torch.zeros(r, dtype=torch.float64, device=w.device))
-                else:
-                    vals["vg"].append(self._rowsum(buf, g, r))
-            rec = {k: self._reduce_rows(torch.cat(v)) for k, v in vals.items()}
+                vecs = torch.stack([w, g.detach(), zero if buf is None else buf, w0]).reshape(4, r, -1)
+                vecs = vecs.transpose(0, 1)  # (r, 4, k)
+                gram = torch.bmm(vecs, vecs.transpose(1, 2)).reshape(r, 16)
+                part = gram.index_select(1, self._pre_index.get(gram.device)).double()
+                if g is zero:
+                    part[:, 1:4] = math.nan  # g2, wg, vg unknown without a gradient
+                parts.append(part)
+            rec = {"pre": self._reduce_rows(torch.cat(parts))}
         rec.update(self._hypers())
         rec["step"] = t
         rec["missing_grad"] = missing
@@ -455,28 +468,25 @@ class SphereMonitor:
         self._step += 1
         if rec is None:
             return
-        vals: dict[str, list[torch.Tensor]] = {k: [] for k in _POST}
+        parts = []
         with torch.no_grad():
             for t_, prev, diff in zip(self._flat, self._prev, self._diff, strict=True):
                 p, r = t_.param, t_.rows
                 torch.sub(p.detach(), prev, out=diff)
-                vals["d2"].append(self._rowsum(diff, diff, r))
-                vals["dw"].append(self._rowsum(diff, prev, r))
+                vecs = torch.stack([diff, prev]).reshape(2, r, -1).transpose(0, 1)  # (r, 2, k)
+                gram = torch.bmm(vecs, vecs.transpose(1, 2)).reshape(r, 4)
+                b2 = torch.full((r, 1), math.nan, dtype=gram.dtype, device=gram.device)
                 if self._adam:
                     st = optimizer.state.get(p, {})
                     v = st.get("exp_avg_sq")
-                    if v is None:
-                        vals["b2"].append(torch.full((r,), math.nan, dtype=torch.float64, device=p.device))
-                        continue
-                    pg = optimizer.param_groups[t_.pg_index]
-                    step = _as_float(st.get("step", 1))
-                    bc2 = 1.0 - _as_float(pg["betas"][1]) ** step
-                    b = (v / bc2).sqrt_().add_(_as_float(pg["eps"]))
-                    vals["b2"].append(self._rowsum(b, b, r))
-                else:
-                    vals["b2"].append(torch.full((r,), math.nan, dtype=torch.float64, device=p.device))
-            for k, v in vals.items():
-                rec[k] = self._reduce_rows(torch.cat(v))
+                    if v is not None:
+                        pg = optimizer.param_groups[t_.pg_index]
+                        bc2 = 1.0 - _as_float(pg["betas"][1]) ** _as_float(st.get("step", 1))
+                        b = (v / bc2).sqrt_().add_(_as_float(pg["eps"]))
+                        b2 = (b * b).reshape(r, -1).sum(1, keepdim=True)
+                parts.append(torch.cat([gram[:, :2], b2], dim=1).double())  # ‖d‖², ⟨d, w_t⟩, Σb²
+            post = self._reduce_rows(torch.cat(parts))
+            rec["raw"] = torch.cat([rec.pop("pre"), post], dim=1)  # columns in RAW_KEYS order
         self._records.append(rec)
         if len(self._records) >= _CHUNK:  # bounded Python overhead on long runs (one device sync per chunk)
             self._consolidate()
@@ -485,7 +495,7 @@ class SphereMonitor:
 
     def _callback_values(self, rec: dict[str, Any]) -> dict[str, float]:
         one = _derive(
-            {k: rec[k].cpu().numpy()[None] for k in RAW_KEYS},
+            {k: rec["raw"][:, i].cpu().numpy()[None] for i, k in enumerate(RAW_KEYS)},
             {k: np.asarray(rec[k])[None] for k in HYPER},
             self._n_elements,
             self._w0_sq.cpu().numpy(),
@@ -523,7 +533,8 @@ class SphereMonitor:
             "step": np.array([r["step"] for r in recs], dtype=np.int64),
             "missing": np.array([bool(r["missing_grad"]) for r in recs]),
         }
-        chunk.update({k: torch.stack([r[k] for r in recs]).cpu().numpy() for k in RAW_KEYS})
+        raw = torch.stack([r["raw"] for r in recs]).cpu().numpy()  # (n, ncol, len(RAW_KEYS))
+        chunk.update({k: raw[..., i] for i, k in enumerate(RAW_KEYS)})
         chunk.update({k: np.array([r[k] for r in recs], dtype=np.float64) for k in HYPER})
         self._chunks.append(chunk)
         self._n_done += len(recs)
