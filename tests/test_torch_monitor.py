@@ -200,7 +200,7 @@ def test_rescale_on_lr_change_matches_standalone_hook_and_keeps_function():
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[3], gamma=0.1)
         if mode == "hook":
-            rescale_on_lr_drop(opt, [model[0].weight, model[3].weight])
+            rescale_on_lr_drop(opt, _detect(model).parameters(model))
         mon = SphereMonitor.attach(model, opt, _data()[0], rescale_on_lr_change=(mode == "monitor"))
         _train(model, opt, 3, sched=sched)
         x, _ = _data()

@@ -155,6 +155,11 @@ class DetectionReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     verified: bool = True
 
+    def parameters(self, model: nn.Module) -> list[nn.Parameter]:
+        """The parameters of the verified groups (e.g. for :func:`~.monitor.rescale_on_lr_drop`)."""
+        params = dict(model.named_parameters())
+        return [params[n] for g in self.groups for n in g.param_names]
+
     @property
     def message(self) -> str:
         if self.groups:

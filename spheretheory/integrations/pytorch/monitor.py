@@ -2,9 +2,9 @@
 
 ``SphereMonitor.attach(model, optimizer)`` registers two optimizer step hooks (``register_step_pre_hook`` /
 ``register_step_post_hook``); the training loop is not changed otherwise. Every ``every`` optimizer steps it
-records, for each scale-invariant group (or each invariant unit, ``per_unit=True``), the raw sums over the
-group's
-rows, computed in torch without leaving the device:
+records, for each scale-invariant group (or each invariant unit, ``per_unit=True``), these raw sums over the
+group's rows, computed in torch without leaving the device (one batched Gram-matrix product per parameter,
+summed in float64):
 
 =======  ==========================================  =======  ======================================
 key      quantity (step t, before the update)        key      quantity
@@ -118,11 +118,6 @@ def _adam_like(optimizer: torch.optim.Optimizer) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 # rescaling (Wan et al. Sec. 4.2)
 # ---------------------------------------------------------------------------------------------------------
-def _group_params(model: nn.Module, groups: Iterable[ScaleInvariantGroup]) -> list[nn.Parameter]:
-    params = dict(model.named_parameters())
-    return [params[n] for g in groups for n in g.param_names]
-
-
 def rescale_weights(params: Iterable[torch.Tensor], factor: float) -> None:
     """Multiply scale-invariant weights in place by ``factor`` > 0 (the network's function is unchanged).
 
