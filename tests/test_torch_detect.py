@@ -7,9 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-torch = pytest.importorskip(
-    "torch", reason="PyTorch not installed: pip install torch (CPU build, see docs/pytorch.md)"
-)
+torch = pytest.importorskip("torch", reason="PyTorch not installed (CPU build: see docs/pytorch.md)")
 from torch import nn  # noqa: E402
 
 from spheretheory.integrations.pytorch import (  # noqa: E402
@@ -128,9 +126,7 @@ def test_model_is_left_untouched():
 def test_manual_include_is_verified_and_non_invariant_reported():
     torch.manual_seed(0)
     model = _cnn()
-    rep = find_scale_invariant_groups(
-        model, _x(), auto=False, include=["10.weight", (("0.weight",), "channel")]
-    )
+    rep = find_scale_invariant_groups(model, _x(), auto=False, include=["10.weight", (("0.weight",), "channel")])
     assert [g.name for g in rep.groups] == ["0.weight"]
     assert rep.groups[0].n_units == 8
     (bad,) = rep.not_invariant
