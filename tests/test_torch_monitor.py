@@ -399,3 +399,27 @@ def test_records_are_the_same_across_consolidation_chunks(monkeypatch):
     assert len(recs[0]["step"]) == 7
     for key in ("step", "lr", "sq_norm", "angular_update", "h_tilde"):
         np.testing.assert_array_equal(recs[0][key], recs[1][key])
+
+
+def test_plot_and_table(tmp_path):
+    pytest.importorskip("matplotlib")
+    model = _model(0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[6], gamma=0.1)
+    mon = SphereMonitor.attach(model, opt, _data()[0])
+    _train(model, opt, 10, sched=sched)
+    path = tmp_path / "smd.png"
+    fig = mon.plot(str(path), smooth_steps=3)
+    assert path.stat().st_size > 10_000
+    assert len(fig.axes) == 3 * (len(mon.groups) + 1)  # Fig. 3 row per layer + Fig. 5 overview row
+    assert fig.axes[2].get_yscale() == "log"  # the LR changes: Δ on a log axis
+    with pytest.raises(ValueError, match="unknown group"):
+        mon.plot(layers=["nope"])
+    cmp = mon.compare(smooth_steps=3)
+    assert [(r.group, r.phase) for r in cmp.rows] == [("0", 0), ("0", 1), ("3", 0), ("3", 1)]
+    assert [r.lr for r in cmp.rows] == pytest.approx([0.1, 0.01, 0.1, 0.01])
+    assert [r.start_step for r in cmp.rows] == [0, 6, 0, 6]
+    text = cmp.table()
+    assert "Δ meas" in text and text.count("\n") >= 5
+    d = cmp.to_dict()
+    assert len(d["rows"]) == 4 and d["rows"][1]["weight_decay"] == pytest.approx(1e-2)
