@@ -44,26 +44,32 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
 
     Δ* (``adamw.angular_update``, finite ηλ, with the radial part of the momentum) and its first-order form
     √(2ηλ(1−β₁)/(1+β₁)) depend on the hyperparameters only. The norm: ``adamw.equilibrium_sq_norm`` (ε = 0,
-    exact in the symmetric-noise model) times the first-order ε factor (r_ε/r_0)² of
-    ``adamw.equilibrium_norm_eps``; with ε > 0 it depends on the gradient scale σ = √(unit_grad_sq/d).
-    β₂ enters only through a correction of relative size ≈ (1 − β₂) for Gaussian noise (not included).
+    exact in the symmetric-noise model) gives r₀; with ε > 0 the balance r (1 + ε r/σ) = r₀ of
+    ``adamw.equilibrium_norm_eps`` (there with the first-order r₀) gives r*, which depends on the gradient scale
+    σ = √(unit_grad_sq/d). The first-order key is ``adamw.equilibrium_norm_eps`` itself.
+    β₂ sets the relaxation time together with ηλ (``adamw.contraction_lagged_v``: the second moment lags the
+    norm); in the equilibrium values it enters only through a correction of relative size ≈ (1 − β₂) for
+    Gaussian noise (not included).
     """
     lr, wd, L, d = (np.asarray(a, dtype=float) for a in (lr, weight_decay, unit_grad_sq, _dim(dim)))
     b1, eps = np.asarray(beta1, dtype=float), np.asarray(eps, dtype=float)
     sq0 = _get("adamw.equilibrium_sq_norm")(lr=lr, weight_decay=wd, dim=d, beta1=b1)
     r_first = _get("adamw.equilibrium_norm_eps")(lr=lr, weight_decay=wd, dim=d, unit_grad_sq=L, eps=eps)
-    r_first0 = np.sqrt(_get("adamw.equilibrium_sq_norm_first_order")(lr=lr, weight_decay=wd, dim=d))
-    sq = sq0 * (r_first / r_first0) ** 2
-    r = np.sqrt(sq)
     sigma = np.sqrt(L / d)
-    mu = _get("adamw.contraction")(lr=lr, weight_decay=wd, dim=d, unit_grad_sq=L, eps=eps)
+    # ε: r (1 + ε r/σ) = r₀ (adamw.equilibrium_norm_eps), here with the finite-ηλ r₀ = √sq0 of ε = 0
+    r0 = np.sqrt(sq0)
+    r = 2 * r0 / (1 + np.sqrt(1 + 4 * eps * r0 / sigma))
+    sq = r**2
+    b2 = np.asarray(beta2, dtype=float)
+    mu = _get("adamw.contraction_lagged_v")(lr=lr, weight_decay=wd, beta2=b2, dim=d, unit_grad_sq=L, eps=eps)
     out = {
         "angular_update": _get("adamw.angular_update")(lr=lr, weight_decay=wd, beta1=b1),
         "angular_update_first_order": _get("adamw.angular_update_first_order")(lr=lr, weight_decay=wd, beta1=b1),
         "equilibrium_sq_norm": sq,
         "equilibrium_norm": r,
         "equilibrium_norm_first_order": r_first,
-        "effective_lr": lr / (r * (sigma + eps * r)),
+        # η/(r(σ + εr)) at r(1 + εr/σ) = r₀ (adamw.equilibrium_norm_eps) is η/(σ r₀): ε leaves it unchanged
+        "effective_lr": lr / (sigma * np.sqrt(sq0)),
         "relaxation_steps": _relaxation(mu),
         "eps_ratio": eps * r / sigma,
         "angular_update_hyperparameter_only": True,
@@ -111,24 +117,29 @@ def lion_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.99) 
 def adam_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999, eps=1e-8) -> dict[str, Any]:
     """Adam with coupled L2 (derivations ``adam_l2.*``): no hyperparameter-only equilibrium.
 
-    r* = (η √d ‖g̃‖/(2λ))^{1/3} — it scales as ‖g̃‖^{1/3} — and Δ* = √(2ηλ_eff(1−β₁)/(1+β₁)) with
-    λ_eff = λ r*/σ, σ = √(unit_grad_sq/d). Only first-order values exist; ``exact_available`` is False and
-    the finite-ηλ keys repeat them. ``l2_to_grad_ratio`` = λ r*²/‖g̃‖ and ``eps_ratio`` = ε r*/σ must be ≪ 1
-    for the derivation's assumptions (gradient-dominated second moment, negligible ε).
+    First order: r* = (η √d ‖g̃‖/(2λ))^{1/3} — it scales as ‖g̃‖^{1/3} — and Δ* = √(2ηλ_eff(1−β₁)/(1+β₁)) with
+    λ_eff = λ r*/σ, σ = √(unit_grad_sq/d). Only first-order values are derived (``exact_available`` False: the
+    finite-ηλ keys repeat them); the coupled decay also passes through the momentum, which changes the
+    O(ηλ_eff/(1−β₁)) terms, so AdamW's finite-ηλ forms do not carry over. ``l2_to_grad_ratio`` = λ r*²/‖g̃‖
+    and ``eps_ratio`` = ε r*/σ must be ≪ 1 for the derivation's assumptions (gradient-dominated second moment,
+    negligible ε).
     """
     lr, wd, L, d = (np.asarray(a, dtype=float) for a in (lr, weight_decay, unit_grad_sq, dim))
     b1, eps = np.asarray(beta1, dtype=float), np.asarray(eps, dtype=float)
     safe_wd = np.where(wd > 0, wd, 1.0)
-    r = _get("adam_l2.equilibrium_norm_first_order")(lr=lr, weight_decay=safe_wd, dim=d, unit_grad_sq=L)
-    ang = _get("adam_l2.angular_update_first_order")(lr=lr, weight_decay=safe_wd, dim=d, unit_grad_sq=L, beta1=b1)
-    mu = _get("adam_l2.contraction")(lr=lr, weight_decay=safe_wd, dim=d, unit_grad_sq=L)
+    r1 = _get("adam_l2.equilibrium_norm_first_order")(lr=lr, weight_decay=safe_wd, dim=d, unit_grad_sq=L)
+    ang1 = _get("adam_l2.angular_update_first_order")(lr=lr, weight_decay=safe_wd, dim=d, unit_grad_sq=L, beta1=b1)
     sigma = np.sqrt(L / d)
+    r, ang, lam_eff = r1, ang1, safe_wd * r1 / sigma
+    b2 = np.asarray(beta2, dtype=float)
+    mu = _get("adam_l2.contraction_lagged_v")(lr=lr, weight_decay=safe_wd, beta2=b2, dim=d, unit_grad_sq=L)
     out = {
         "angular_update": ang,
         "angular_update_first_order": ang,
         "equilibrium_sq_norm": r**2,
         "equilibrium_norm": r,
         "equilibrium_norm_first_order": r,
+        "effective_weight_decay": lam_eff,
         "effective_lr": lr / (r * (sigma + eps * r)),
         "relaxation_steps": _relaxation(mu),
         "norm_exponent_in_unit_grad_norm": 1.0 / 3.0,

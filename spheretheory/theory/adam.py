@@ -1022,3 +1022,101 @@ register(
         numeric=generated("adamsrt.angular_update"),
     )
 )
+
+
+# ----------------------------------------------------------------------------------------------------
+# 8. Relaxation with a lagging second moment (AdamW, Adam + L2)
+# ----------------------------------------------------------------------------------------------------
+
+
+def _slow_mode(F, Gq, s, q, K, s_star, q_star):
+    """Slowest eigenvalue of the Jacobian of (s, q) ↦ (F, Gq) at the fixed point (s*, q*) — symbolic s*, q*.
+
+    K (the per-step growth constant, linear in F) is eliminated with F(s*, q*) = s*. Returns (μ, J).
+    """
+    sp, S = _syms()
+    K_star = sp.solve(sp.Eq(F.subs({s: s_star, q: q_star}), s_star), K)[0]
+    F = F.subs(K, K_star)
+    J = sp.Matrix([[sp.diff(F, s), sp.diff(F, q)], [sp.diff(Gq, s), sp.diff(Gq, q)]]).subs({s: s_star, q: q_star})
+    J = J.applyfunc(sp.simplify)
+    tr, det = sp.simplify(J.trace()), sp.simplify(J.det())
+    return tr / 2 + sp.sqrt(tr**2 / 4 - det), J
+
+
+def _derive_adamw_contraction_v() -> DerivationResult:
+    sp, S = _syms()
+    eta, lam, G = S.lr, S.weight_decay, S.unit_grad_sq
+    d, eps, b2 = _sym("dim"), _sym("eps", nonnegative=True), _sym("beta2", nonnegative=True)
+    s, q, K, sig, r_ = _sym("sq_norm"), _sym("q"), _sym("K"), _sym("sigma"), _sym("r_star")
+    rho = 1 - eta * lam
+    F = rho**2 * s + K * (sig**2 / s) / (sp.sqrt(q) + eps) ** 2
+    Gq = b2 * q + (1 - b2) * sig**2 / s
+    mu_sym, J = _slow_mode(F, Gq, s, q, K, r_**2, sig**2 / r_**2)
+    r_star = get_adamw_norm_eps().expr
+    mu = mu_sym.subs({r_: r_star, sig: sp.sqrt(G / d)})
+    a, b, z = _sym("a"), _sym("b"), _sym("z")
+    m_z = ((2 * a + b) - sp.sqrt((2 * a + b) ** 2 - 4 * a * b * (2 - 1 / (1 + z)))) / 2
+    pt = {eta: 0.1, lam: 1 / 7, G: 3.0, d: 5.0, eps: 0.5, b2: 0.9}
+    zval = (eps * r_star / sp.sqrt(G / d)).subs(pt)
+    check = float(mu.subs(pt) - (1 - m_z.subs({a: 1 - rho**2, b: 1 - b2, z: zval}).subs(pt)))
+    assert abs(check) < 1e-12, check
+    steps = (
+        Step("Mean dynamics of s = ‖x‖² and of the second moment q (per coordinate, g² ≈ σ²/s, σ² = ‖g̃‖²/d)"),
+        Step("s ← ρ² s + K (σ²/s)/(√q + ε)²   (K: per-step norm growth, momentum memory neglected)", F),
+        Step("q ← β₂ q + (1 − β₂) σ²/s   (v lags the norm: the gradient scale it remembers is old)", Gq),
+        Step("Fixed point q* = σ²/s*, s* = r*²; K from F(s*, q*) = s*; Jacobian there", J),
+        Step("Slow eigenvalue μ = tr/2 + √(tr²/4 − det), r* from adamw.equilibrium_norm_eps", mu_sym),
+        Step(
+            "Same as μ = 1 − m with a = 1 − ρ², b = 1 − β₂, z = ε r*/σ: m = [(2a+b) − √((2a+b)² − 4ab(2 − 1/(1+z)))]/2"
+            " (checked at a sample point)",
+            m_z,
+        ),
+        Step(
+            "Limits: b ≫ a: m → a(1 + z/(1+z)) (adamw.contraction); a ≫ b, z = 0: m → b/2 — the relaxation "
+            "takes ≈ 2/(1 − β₂) steps, not 1/(2ηλ), when the second moment is slower than the norm"
+        ),
+    )
+    return DerivationResult(mu, steps, {"m_z": m_z, "check": check})
+
+
+def _derive_adam_l2_contraction_v() -> DerivationResult:
+    sp, S = _syms()
+    eta, lam, G = S.lr, S.weight_decay, S.unit_grad_sq
+    d, b2 = _sym("dim"), _sym("beta2", nonnegative=True)
+    s, q, K, sig, r_ = _sym("sq_norm"), _sym("q"), _sym("K"), _sym("sigma"), _sym("r_star")
+    F = (1 - eta * lam / sp.sqrt(q)) ** 2 * s + K * (sig**2 / s) / q
+    Gq = b2 * q + (1 - b2) * sig**2 / s
+    mu_sym, J = _slow_mode(F, Gq, s, q, K, r_**2, sig**2 / r_**2)
+    mu = mu_sym.subs({r_: _ADAM_L2_NORM.expr, sig: sp.sqrt(G / d)})
+    steps = (
+        Step("Adam + L2, ε = 0: the decay is divided by √v too — per coordinate λx/√q, λ_eff = λ/√q* = λr*/σ"),
+        Step("s ← (1 − ηλ/√q)² s + K σ²/(s q);  q ← β₂ q + (1 − β₂) σ²/s", sp.Tuple(F, Gq)),
+        Step("Fixed point q* = σ²/s*; K from F(s*, q*) = s*; Jacobian", J),
+        Step("Slow eigenvalue, s* from adam_l2.equilibrium_norm_first_order", mu_sym),
+        Step("First order with c = ηλ_eff, b = 1 − β₂: m = [(4c+b) − √((4c+b)² − 12cb)]/2 (b ≫ c: 3c; b ≪ c: 3b/4)"),
+    )
+    return DerivationResult(mu, steps)
+
+
+register(
+    Derivation(
+        name="adamw.contraction_lagged_v",
+        title="AdamW: slow eigenvalue of the (norm, second moment) mean dynamics (relaxation ≈ −1/ln μ)",
+        source="derived here",
+        assumptions=(A_SCALE_INV, A_SYMMETRIC, A_SMALL, "momentum memory neglected", "equal per-coordinate scale"),
+        parameters=("lr", "weight_decay", "beta2", "dim", "unit_grad_sq", "eps"),
+        derive=_derive_adamw_contraction_v,
+        numeric=generated("adamw.contraction_lagged_v"),
+    )
+)
+register(
+    Derivation(
+        name="adam_l2.contraction_lagged_v",
+        title="Adam + L2: slow eigenvalue of the (norm, second moment) mean dynamics",
+        source="derived here",
+        assumptions=(*_L2_ASSUME, "momentum memory neglected"),
+        parameters=("lr", "weight_decay", "beta2", "dim", "unit_grad_sq"),
+        derive=_derive_adam_l2_contraction_v,
+        numeric=generated("adam_l2.contraction_lagged_v"),
+    )
+)
