@@ -345,3 +345,94 @@ def test_variant_and_mapping_errors():
         sgd_adamg_mapping(0.1, -1.0, 1.0)
     with pytest.raises(ValueError, match="lr \\* weight_decay"):
         sgd_adamg_mapping(1.0, 2.0, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# predict entries and the CLI
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_predict_entries_have_the_standard_keys_and_flags():
+    from spheretheory.predict import STANDARD_KEYS, predict
+
+    for name, hyper in (("adamw", {"eps": 0.0}), ("lion", {}), ("adam", {"eps": 0.0})):
+        p = predict(name, lr=1e-3, weight_decay=0.05, dim=64, beta1=0.9, beta2=0.99, **hyper).to_dict()
+        assert all(k in p for k in STANDARD_KEYS)
+        assert all(np.isfinite(p[k]) for k in STANDARD_KEYS)
+    assert predict("adamw", lr=1e-3, weight_decay=0.05, dim=64, eps=0.0).norm_hyperparameter_only
+    adam = predict("adam", lr=1e-3, weight_decay=0.05, dim=64)
+    assert not adam.angular_update_hyperparameter_only and not adam.exact_available
+    # AdamW's Δ* needs no dim (hyperparameter-only); its norm does
+    p = predict("adamw", lr=1e-3, weight_decay=0.05)
+    assert np.isfinite(p.angular_update) and np.isnan(p.equilibrium_norm) and p.norm_needs_dim
+
+
+def test_predict_adamw_values_come_from_the_derivations():
+    from spheretheory.predict import predict
+
+    p = predict("adamw", lr=1e-3, weight_decay=0.05, dim=64, beta1=0.8, eps=0.0)
+    kw = {"lr": 1e-3, "weight_decay": 0.05}
+    assert p.angular_update == pytest.approx(get("adamw.angular_update").evaluate_symbolic(**kw, beta1=0.8), rel=1e-12)
+    assert p.equilibrium_sq_norm == pytest.approx(
+        get("adamw.equilibrium_sq_norm").evaluate_symbolic(**kw, dim=64, beta1=0.8), rel=1e-12
+    )
+    assert p.angular_update_first_order == pytest.approx(math.sqrt(2 * 1e-3 * 0.05 * 0.2 / 1.8), rel=1e-12)
+
+
+def test_predict_without_weight_decay_has_no_equilibrium():
+    from spheretheory.predict import predict
+
+    for name in ("adamw", "lion", "adam"):
+        p = predict(name, lr=1e-3, weight_decay=0.0, dim=64)
+        assert p.equilibrium_norm == math.inf and p.angular_update == 0.0 and not p.equilibrium_exists
+
+
+@pytest.mark.parametrize(
+    "name,kw,match",
+    [
+        ("adamw", {"beta1": 1.0}, "beta1"),
+        ("adamw", {"beta2": -0.5}, "beta2"),
+        ("adam", {"eps": -1e-8}, "eps"),
+        ("lion", {"beta1": 1.2}, "beta1"),
+        ("lion", {"momentum": 0.9}, "momentum"),
+        ("adamw", {"momentum": 0.9}, "momentum"),
+        ("lion", {"eps": 1e-8}, "eps"),
+        ("adamw", {"nesterov": 1.0}, "nesterov"),
+    ],
+)
+def test_predict_rejects_bad_adam_family_input(name, kw, match):
+    from spheretheory.predict import predict
+
+    with pytest.raises((ValueError, TypeError), match=match):
+        predict(name, lr=1e-3, weight_decay=0.05, dim=64, **kw)
+
+
+def test_cli_predict_adamw_json(capsys):
+    import json
+
+    from spheretheory.cli import main
+
+    rc = main(
+        [
+            "predict",
+            "--optimizer",
+            "adamw",
+            "--lr",
+            "1e-3",
+            "--wd",
+            "0.05",
+            "--beta1",
+            "0.9",
+            "--beta2",
+            "0.999",
+            "--dim",
+            "256",
+            "--json",
+        ]
+    )
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["angular_update"] == pytest.approx(get("adamw.angular_update")(lr=1e-3, weight_decay=0.05, beta1=0.9))
+    rc = main(["predict", "--optimizer", "lion", "--lr", "1e-3", "--wd", "0.05", "--momentum", "0.9"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "momentum" in err and len(err.strip().splitlines()) == 1

@@ -15,6 +15,7 @@ import pytest
 
 import spheretheory as st
 from spheretheory.adaptive import adam_init, adam_step, decompose_step, gradient, noise_scale_for
+from spheretheory.predict import predict
 from spheretheory.theory import get
 
 
@@ -42,7 +43,7 @@ def test_adamw_reaches_predicted_equilibrium():
     # 2(1 − β₂) for ‖x‖² and 1/d for Δ (the tangent projection removes one of d dimensions).
     wds = np.array([0.2, 0.5, 1.0])
     d, b2 = 256, 0.99
-    pred = st.predict("adamw", lr=0.01, weight_decay=wds, dim=d, beta1=0.9, beta2=b2, eps=0.0)
+    pred = predict("adamw", lr=0.01, weight_decay=wds, dim=d, beta1=0.9, beta2=b2, eps=0.0)
     m = _sim("adamw", lr=0.01, weight_decay=wds, beta1=0.9, beta2=b2, eps=0.0, steps=_steps(pred.to_dict()))
     p_ang = np.asarray(pred.angular_update)
     assert np.all(np.abs(m["angle_rms"] - p_ang) <= 4 * m["angle_rms_se"] + p_ang / d)
@@ -57,7 +58,7 @@ def test_lion_reaches_predicted_equilibrium():
     # Arcsine-law prediction; model error 2/d (tangent projection, O(1/d) in the sign correlations).
     wds = np.array([0.2, 0.5, 1.0])
     d = 256
-    pred = st.predict("lion", lr=0.01, weight_decay=wds, dim=d, beta1=0.9, beta2=0.99)
+    pred = predict("lion", lr=0.01, weight_decay=wds, dim=d, beta1=0.9, beta2=0.99)
     m = _sim("lion", lr=0.01, weight_decay=wds, beta1=0.9, beta2=0.99, steps=_steps(pred.to_dict()))
     p_ang = np.asarray(pred.angular_update)
     assert np.all(np.abs(m["angle_rms"] - p_ang) <= 4 * m["angle_rms_se"] + 2 * p_ang / d)
@@ -72,7 +73,7 @@ def test_adam_l2_norm_follows_gradient_norm():
     """No hyperparameter-only equilibrium: ‖x*‖ ∝ ‖g̃‖^{1/3} at fixed hyperparameters."""
     Ls = np.array([0.25, 4.0, 64.0])
     d, lr, wd = 256, 0.01, 0.01
-    pred = st.predict("adam", lr=lr, weight_decay=wd, unit_grad_sq=Ls, dim=d, beta1=0.9, beta2=0.999, eps=0.0)
+    pred = predict("adam", lr=lr, weight_decay=wd, unit_grad_sq=Ls, dim=d, beta1=0.9, beta2=0.999, eps=0.0)
     assert not pred.norm_hyperparameter_only
     m = _sim(
         "adam",
@@ -102,7 +103,7 @@ def test_adamw_eps_shrinks_norm_not_angle_nor_effective_lr():
     """ε > 0: r*(1 + ε r*/σ) = r₀ — the norm shrinks, Δ* and η_e* = η/(σ r₀) do not change (docs/adam.md)."""
     eps = np.array([0.0, 0.01, 0.1])
     d, lr, wd, b2 = 256, 0.01, 0.5, 0.99
-    pred = st.predict("adamw", lr=lr, weight_decay=wd, eps=eps, dim=d, beta1=0.9, beta2=b2)
+    pred = predict("adamw", lr=lr, weight_decay=wd, eps=eps, dim=d, beta1=0.9, beta2=b2)
     m = _sim("adamw", lr=lr, weight_decay=wd, eps=eps, beta1=0.9, beta2=b2, steps=_steps(pred.to_dict()))
     # ratios to ε = 0 cancel the κ = 1 − (1 − β₂) bias; remaining model error: the ε balance uses √ṽ ≈ σ
     # per coordinate, whose relative fluctuation √(2(1−β₂)/(1+β₂)) enters at second order — allowed 2(1 − β₂)
@@ -120,7 +121,7 @@ def test_adamw_relaxation_is_slowed_by_the_second_moment():
     """With 1 − β₂ ≪ ηλ the norm relaxes in ≈ 2/(1 − β₂) steps, not 1/(2ηλ) (adamw.contraction_lagged_v)."""
     d, lr, wd = 128, 0.01, 0.1
     for b2 in (0.99, 0.9995):
-        pred = st.predict("adamw", lr=lr, weight_decay=wd, dim=d, beta1=0.9, beta2=b2, eps=0.0)
+        pred = predict("adamw", lr=lr, weight_decay=wd, dim=d, beta1=0.9, beta2=b2, eps=0.0)
         tau = float(pred.relaxation_steps)
         res = st.simulate(
             "adamw",
