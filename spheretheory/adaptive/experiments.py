@@ -120,17 +120,23 @@ def exp_effective_lr(
     }
     if out is not None:
         plt = _plt()
-        fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+        fig, ax = plt.subplots(1, 3, figsize=(16, 4))
         t = np.arange(steps)
         ax[0].semilogy(t, meas.mean(1), label="measured η_e = η/(rν) (per step)")
         ax[0].semilogy(t, exact.mean(1), "--", label="formula from the state (adam.effective_lr.adam)")
         ax[0].semilogy(t, pred.mean(1), ":", lw=2, label="η/(r(σ+εr)) from hyperparameters and r")
-        ax[0].semilogy(t, meas_rt.mean(1), lw=0.8, label="AdamSRT measured (v rescaled: no lag)")
         ax[0].axhline(eq["effective_lr"], color="k", lw=0.8, label="predicted equilibrium (predict adamw)")
         ax[0].set_xlabel("step")
         ax[0].set_ylabel("effective learning rate")
         ax[0].legend(fontsize=7)
-        ax[0].set_title("AdamW: measured vs predicted effective LR")
+        ax[0].set_title("AdamW from r₀ = 0.5: measured vs predicted η_e")
+        ax[2].semilogy(t, np.median(np.abs(meas / pred - 1), 1), label="AdamW (per-coordinate v, lags the norm)")
+        ax[2].semilogy(t, np.median(np.abs(meas_rt / pred_rt - 1), 1), label="AdamSRT (v rescaled by ‖x‖²/‖x′‖²)")
+        ax[2].semilogy(t, np.median(np.abs(meas / exact - 1), 1) + 1e-17, label="state formula (exact identity)")
+        ax[2].set_xlabel("step")
+        ax[2].set_ylabel("|measured / predicted − 1| (median)")
+        ax[2].set_title("error of η/(r(σ+εr)): the lag of v")
+        ax[2].legend(fontsize=7)
         r = norms.ravel()
         order = np.argsort(r)
         ax[1].loglog(r[::7], meas.ravel()[::7], ".", ms=1, alpha=0.3, label="measured")
@@ -254,7 +260,7 @@ def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
     }
     d = 16
     eq_rows = []
-    for lr_eq, wd_eq in ((0.1, 0.05), (0.1, 0.0125), (0.1, 0.2)):
+    for lr_eq, wd_eq in ((0.1, 0.0125), (0.1, 0.05), (0.1, 0.2)):
         r0 = (lr_eq / (wd_eq * (2 - lr_eq * wd_eq))) ** 0.25
         rec = sgd_adamg_pair(lr_eq, wd_eq, r0, 4000, seed=seed + 1, sigma=1 / math.sqrt(d - 1), h=0.0, dim=d, batch=16)
         rel = rec["eta_s"][1500:] / rec["eta_a"][1500:] - 1
