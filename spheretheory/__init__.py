@@ -2,7 +2,7 @@
 
 Top-level names are loaded lazily so that ``import spheretheory`` stays cheap (no sympy, no numba):
 
-* :func:`predict` — equilibrium predictions from hyperparameters (:mod:`spheretheory.predict`);
+* :func:`predict` — equilibrium predictions from hyperparameters (:mod:`spheretheory.prediction`);
 * :func:`lr_drop` — steps to the new equilibrium after a learning-rate drop;
 * :func:`simulate` — discrete simulations of the dynamics (:mod:`spheretheory.simulation`);
 * :mod:`theory` — the sympy derivations.
@@ -16,9 +16,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY: dict[str, tuple[str, str | None]] = {
-    "predict": ("spheretheory.predict", "predict"),
-    "lr_drop": ("spheretheory.predict", "lr_drop"),
-    "Prediction": ("spheretheory.predict", "Prediction"),
+    "predict": ("spheretheory.prediction", "predict"),
+    "lr_drop": ("spheretheory.prediction", "lr_drop"),
+    "Prediction": ("spheretheory.prediction", "Prediction"),
     "simulate": ("spheretheory.simulation", "simulate"),
     "theory": ("spheretheory.theory", None),
 }

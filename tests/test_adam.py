@@ -353,7 +353,7 @@ def test_variant_and_mapping_errors():
 
 
 def test_predict_entries_have_the_standard_keys_and_flags():
-    from spheretheory.predict import STANDARD_KEYS, predict
+    from spheretheory.prediction import STANDARD_KEYS, predict
 
     for name, hyper in (("adamw", {"eps": 0.0}), ("lion", {}), ("adam", {"eps": 0.0})):
         p = predict(name, lr=1e-3, weight_decay=0.05, dim=64, beta1=0.9, beta2=0.99, **hyper).to_dict()
@@ -368,7 +368,7 @@ def test_predict_entries_have_the_standard_keys_and_flags():
 
 
 def test_predict_adamw_values_come_from_the_derivations():
-    from spheretheory.predict import predict
+    from spheretheory.prediction import predict
 
     p = predict("adamw", lr=1e-3, weight_decay=0.05, dim=64, beta1=0.8, eps=0.0)
     kw = {"lr": 1e-3, "weight_decay": 0.05}
@@ -380,7 +380,7 @@ def test_predict_adamw_values_come_from_the_derivations():
 
 
 def test_predict_without_weight_decay_has_no_equilibrium():
-    from spheretheory.predict import predict
+    from spheretheory.prediction import predict
 
     for name in ("adamw", "lion", "adam"):
         p = predict(name, lr=1e-3, weight_decay=0.0, dim=64)
@@ -401,7 +401,7 @@ def test_predict_without_weight_decay_has_no_equilibrium():
     ],
 )
 def test_predict_rejects_bad_adam_family_input(name, kw, match):
-    from spheretheory.predict import predict
+    from spheretheory.prediction import predict
 
     with pytest.raises((ValueError, TypeError), match=match):
         predict(name, lr=1e-3, weight_decay=0.05, dim=64, **kw)

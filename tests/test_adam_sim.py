@@ -15,7 +15,7 @@ import pytest
 
 import spheretheory as st
 from spheretheory.adaptive import adam_init, adam_step, decompose_step, gradient, noise_scale_for
-from spheretheory.predict import predict
+from spheretheory.prediction import predict
 from spheretheory.theory import get
 
 

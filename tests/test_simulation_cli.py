@@ -48,7 +48,7 @@ def test_json_output_has_the_documented_keys(run_cli):
     assert d["diverged"] == 0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("spheretheory.predict") is None, reason="predict is missing")
+@pytest.mark.skipif(importlib.util.find_spec("spheretheory.prediction") is None, reason="predict is missing")
 def test_json_predictions_are_filled_when_predict_exists(run_cli):
     rc, out, _ = run_cli(*SMALL, "--optimizer", "sgd", "--lr", "0.1", "--wd", "1e-2", "--json")
     d = json.loads(out)

@@ -60,7 +60,7 @@ def test_rms_angular_update_matches_wan_theorem_3(opt, lr, wd, mom):
     assert abs(rms - pred) < 4 * se + pred * lr * wd / (1 - mom), (rms, pred, se)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("spheretheory.predict") is None, reason="spheretheory.predict missing")
+@pytest.mark.skipif(importlib.util.find_spec("spheretheory.prediction") is None, reason="spheretheory.predict missing")
 @pytest.mark.parametrize("opt,lr,wd,mom", CASES)
 def test_equilibrium_matches_predict(opt, lr, wd, mom):
     import spheretheory

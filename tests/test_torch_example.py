@@ -30,7 +30,7 @@ pytestmark = pytest.mark.torch
 
 def _require_predict():
     try:
-        from spheretheory.predict import predict
+        from spheretheory.prediction import predict
     except ImportError as exc:  # pragma: no cover - only before spheretheory.predict exists
         pytest.skip(f"spheretheory.predict is not available: {exc}")
     predict(optimizer="sgdm", lr=0.1, weight_decay=1e-3, momentum=0.9)

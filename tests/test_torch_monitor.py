@@ -363,7 +363,7 @@ def test_adamw_is_measured_and_predicted_when_predict_covers_it():
     cmp = mon.compare()
     assert {r.optimizer for r in cmp.rows} == {"adamw"}
     try:
-        from spheretheory.predict import optimizers
+        from spheretheory.prediction import optimizers
 
         covered = "adamw" in optimizers()
     except ImportError:

@@ -2,9 +2,9 @@
 
 Every value comes from a registered derivation of :mod:`spheretheory.theory.adam` (generated numpy functions,
 or the hand-written Lion series); nothing is typed in. Importing this module registers the three optimizers
-with :func:`spheretheory.predict.register_optimizer` (it is listed in ``predict._OPTIMIZER_MODULES``).
+with :func:`spheretheory.prediction.register_optimizer` (it is listed in ``prediction._OPTIMIZER_MODULES``).
 
-Keys common to every optimizer (see :mod:`spheretheory.predict`): ``angular_update``,
+Keys common to every optimizer (see :mod:`spheretheory.prediction`): ``angular_update``,
 ``angular_update_first_order``, ``equilibrium_sq_norm``, ``equilibrium_norm``, ``equilibrium_norm_first_order``,
 ``effective_lr`` (η/(rν) at r = r*, Roburin et al.'s definition), ``relaxation_steps``; plus
 ``angular_update_hyperparameter_only`` and ``norm_hyperparameter_only`` (whether Δ* / the norm follow from the
@@ -153,7 +153,7 @@ def adam_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999,
 
 
 def _no_equilibrium_where(out: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
-    """λ = 0: no equilibrium — the norm grows forever. As for SGD in :func:`spheretheory.predict.predict`:
+    """λ = 0: no equilibrium — the norm grows forever. As for SGD in :func:`spheretheory.prediction.predict`:
     norm inf, Δ* = 0, η_e = 0, relaxation inf (ratios NaN); ``equilibrium_exists`` says where."""
     mask = np.asarray(mask)
     fill = {
@@ -177,8 +177,8 @@ def _no_equilibrium_where(out: dict[str, Any], mask: np.ndarray) -> dict[str, An
 
 
 def register_all() -> None:
-    """Register ``adam``, ``adamw`` and ``lion`` with :func:`spheretheory.predict.register_optimizer`."""
-    from ..predict import HyperParameter, OptimizerSpec, register_optimizer
+    """Register ``adam``, ``adamw`` and ``lion`` with :func:`spheretheory.prediction.register_optimizer`."""
+    from ..prediction import HyperParameter, OptimizerSpec, register_optimizer
 
     def betas(b2_default: float) -> dict[str, Any]:
         return {

@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split())  # one line, whatever the library wrote
         print(f"spheretheory {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - output piped into `head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print("spheretheory: interrupted", file=sys.stderr)
         return 130

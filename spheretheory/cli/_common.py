@@ -56,3 +56,19 @@ def print_table(rows: Sequence[tuple[str, Any, str]], title: str | None = None) 
     w1 = max(len(c[1]) for c in cells)
     for name, value, desc in cells:
         print(f"  {name:<{w0}}  {value:>{w1}}  {desc}".rstrip())
+
+
+#: Order in which prediction keys are shown in tables.
+DESCRIBED_ORDER: tuple[str, ...] = (
+    "angular_update",
+    "angular_update_first_order",
+    "equilibrium_sq_norm",
+    "equilibrium_sq_norm_first_order",
+    "equilibrium_norm",
+    "equilibrium_norm_first_order",
+    "effective_lr",
+    "effective_lr_first_order",
+    "relaxation_steps",
+    "contraction",
+    "contraction_paper",
+)

@@ -61,7 +61,7 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
 
     try:
         # the module, not the package's lazy ``predict`` attribute (which is the function)
-        predict_module = importlib.import_module("spheretheory.predict")
+        predict_module = importlib.import_module("spheretheory.prediction")
     except ImportError:
         print("spheretheory simulate: note: spheretheory.predict is not available", file=sys.stderr)
         return [None] * len(params["lr"])

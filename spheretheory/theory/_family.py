@@ -119,18 +119,20 @@ def register_family(
     )
 
     def derive_relax() -> DerivationResult:
-        import sympy as sp
+
+        from sympy.codegen.cfunctions import log1p
 
         from . import _sym as S
 
         mu = con.expr
-        expr = -1 / sp.log(mu)
+        gap = con.result.extra["gap"]
+        expr = -1 / log1p(-gap)
         lead = S.tidy(1 / con.result.extra["first_order_gap"])
         return DerivationResult(
             expr,
             (
                 Step(f"Linearised contraction per step of the deviation of ‖w‖² from x* ({con.name})", mu),
-                Step("Deviation ∝ μ^t = exp(−t/τ): e-folding time τ = −1/ln μ (steps)", expr),
+                Step("Deviation ∝ μ^t = exp(−t/τ): e-folding time τ = −1/ln μ = −1/log1p(−(1 − μ)) (steps)", expr),
                 Step("Leading term in ηλ", lead),
             ),
             {"first_order": lead},
@@ -196,7 +198,7 @@ def register_family(
         x_old = eq.expr
         x_new = eq.expr.subs(S.lr, S.lr / k)
         rho = S.tidy((x_old / x_new) ** 2)
-        rate = 1 - con.expr.subs(S.lr, S.lr / k)
+        rate = con.result.extra["gap"].subs(S.lr, S.lr / k)  # 1 − μ(η/k), cancellation-free form
         t = sp.Symbol("t", nonnegative=True)
         y = sp.Function("y")
         ystar = sp.Symbol("y_star", positive=True)

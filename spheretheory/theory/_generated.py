@@ -148,6 +148,16 @@ def adam_l2__contraction__scalar(lr, weight_decay, dim, unit_grad_sq):
     return -3/2*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + 1
 
 
+def adam_l2__contraction_lagged_v(lr, weight_decay, beta2, dim, unit_grad_sq):
+    """Adam + L2: slow eigenvalue of the (norm, second moment) mean dynamics"""
+    return ((1/2)*beta2 + dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq + numpy.sqrt(-2**(1/3)*beta2*dim**(4/3)*lr**(8/3)*weight_decay**(4/3)/unit_grad_sq**(2/3) + (3/2)*2**(2/3)*beta2*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) - beta2 + (1/2)*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + (1/4)*(beta2 + 2*dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq - 1)**2) - 1/2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def adam_l2__contraction_lagged_v__scalar(lr, weight_decay, beta2, dim, unit_grad_sq):
+    """Adam + L2: slow eigenvalue of the (norm, second moment) mean dynamics (scalar, numba-compilable)"""
+    return (1/2)*beta2 + dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq + numpy.sqrt(-2**(1/3)*beta2*dim**(4/3)*lr**(8/3)*weight_decay**(4/3)/unit_grad_sq**(2/3) + (3/2)*2**(2/3)*beta2*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) - beta2 + (1/2)*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + (1/4)*(beta2 + 2*dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq - 1)**2) - 1/2
+
+
 def adam_l2__equilibrium_norm_first_order(lr, weight_decay, dim, unit_grad_sq):
     """Adam + coupled L2: equilibrium norm (η √d ‖g̃‖/(2λ))^{1/3} (needs the gradient norm)"""
     return ((1/2)*2**(2/3)*dim**(1/6)*lr**(1/3)*unit_grad_sq**(1/6)/weight_decay**(1/3)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
@@ -156,6 +166,26 @@ def adam_l2__equilibrium_norm_first_order(lr, weight_decay, dim, unit_grad_sq):
 def adam_l2__equilibrium_norm_first_order__scalar(lr, weight_decay, dim, unit_grad_sq):
     """Adam + coupled L2: equilibrium norm (η √d ‖g̃‖/(2λ))^{1/3} (needs the gradient norm) (scalar, numba-compilable)"""
     return (1/2)*2**(2/3)*dim**(1/6)*lr**(1/3)*unit_grad_sq**(1/6)/weight_decay**(1/3)
+
+
+def adamsrt__angular_update(lr, weight_decay):
+    """AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence)"""
+    return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+
+
+def adamsrt__angular_update__scalar(lr, weight_decay):
+    """AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence) (scalar, numba-compilable)"""
+    return numpy.arccos(-lr*weight_decay + 1)
+
+
+def adamsrt__equilibrium_sq_norm(lr, weight_decay, dim, beta1):
+    """AdamSRT (decoupled decay) equilibrium E‖x‖²: the transported momentum has no radial part"""
+    return (dim*lr*(beta1 - 1)/(weight_decay*(beta1 + 1)*(lr*weight_decay - 2))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
+
+
+def adamsrt__equilibrium_sq_norm__scalar(lr, weight_decay, dim, beta1):
+    """AdamSRT (decoupled decay) equilibrium E‖x‖²: the transported momentum has no radial part (scalar, numba-compilable)"""
+    return dim*lr*(beta1 - 1)/(weight_decay*(beta1 + 1)*(lr*weight_decay - 2))
 
 
 def adamw__angular_update(lr, weight_decay, beta1):
@@ -186,6 +216,16 @@ def adamw__contraction(lr, weight_decay, dim, unit_grad_sq, eps):
 def adamw__contraction__scalar(lr, weight_decay, dim, unit_grad_sq, eps):
     """AdamW: linearised contraction μ of the mean norm recursion (relaxation ≈ −1/ln μ steps) (scalar, numba-compilable)"""
     return -numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)*(1 - (-lr*weight_decay + 1)**2)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*(numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + 1)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + (-lr*weight_decay + 1)**2
+
+
+def adamw__contraction_lagged_v(lr, weight_decay, beta2, dim, unit_grad_sq, eps):
+    """AdamW: slow eigenvalue of the (norm, second moment) mean dynamics (relaxation ≈ −1/ln μ)"""
+    return ((1/2)*beta2 + (lr*weight_decay - 1)**2 + numpy.sqrt((1/4)*(beta2 + 2*(lr*weight_decay - 1)**2 - 1)**2 - (2*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(5/2)*weight_decay**(3/2)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) - 4*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(3/2)*numpy.sqrt(weight_decay)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) + numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + beta2*lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*beta2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim) + beta2*numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim) + lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim))/(numpy.sqrt(2)*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))) - 1/2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(eps, dtype=float))
+
+
+def adamw__contraction_lagged_v__scalar(lr, weight_decay, beta2, dim, unit_grad_sq, eps):
+    """AdamW: slow eigenvalue of the (norm, second moment) mean dynamics (relaxation ≈ −1/ln μ) (scalar, numba-compilable)"""
+    return (1/2)*beta2 + (lr*weight_decay - 1)**2 + numpy.sqrt((1/4)*(beta2 + 2*(lr*weight_decay - 1)**2 - 1)**2 - (2*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(5/2)*weight_decay**(3/2)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) - 4*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(3/2)*numpy.sqrt(weight_decay)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) + numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + beta2*lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*beta2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim) + beta2*numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim) + lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim))/(numpy.sqrt(2)*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))) - 1/2
 
 
 def adamw__equilibrium_norm_eps(lr, weight_decay, dim, unit_grad_sq, eps):
@@ -321,7 +361,7 @@ def sgd__lr_drop_paper_bound__scalar(lr, weight_decay, factor):
 def sgd__lr_drop_steps_continuous(lr, weight_decay, factor, rtol):
     """Steps from the old to the new equilibrium after dividing the LR by k (continuous time)"""
     with numpy.errstate(invalid='ignore', divide='ignore'):
-        return (numpy.select([numpy.less(rtol*(rtol + 2), (-2*factor + lr*weight_decay)/(lr*weight_decay - 2) - 1),True], [numpy.log(((-2*factor + lr*weight_decay)/(lr*weight_decay - 2) - 1)/(rtol*(rtol + 2)))/(4*lr*weight_decay/factor - 2*lr**2*weight_decay**2/factor**2),0], default=numpy.nan)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(factor, dtype=float) + 0 * numpy.asarray(rtol, dtype=float))
+        return (numpy.select([numpy.less(rtol*(rtol + 2), (-2*factor + lr*weight_decay)/(lr*weight_decay - 2) - 1),True], [(1/2)*factor*numpy.log(((-2*factor + lr*weight_decay)/(lr*weight_decay - 2) - 1)/(rtol*(rtol + 2)))/(lr*weight_decay*(2 - lr*weight_decay/factor)),0], default=numpy.nan)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(factor, dtype=float) + 0 * numpy.asarray(rtol, dtype=float))
 
 
 def sgd__norm_recursion(sq_norm, lr, weight_decay, unit_grad_sq):
@@ -336,12 +376,12 @@ def sgd__norm_recursion__scalar(sq_norm, lr, weight_decay, unit_grad_sq):
 
 def sgd__relaxation_steps(lr, weight_decay):
     """Relaxation time τ (steps) of ‖w‖² towards equilibrium: deviation ∝ exp(−t/τ)"""
-    return (-1/numpy.log(2*lr**2*weight_decay**2 - 4*lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+    return (-1/numpy.log1p(-2*lr*weight_decay*(-lr*weight_decay + 2))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
 
 
 def sgd__relaxation_steps__scalar(lr, weight_decay):
     """Relaxation time τ (steps) of ‖w‖² towards equilibrium: deviation ∝ exp(−t/τ) (scalar, numba-compilable)"""
-    return -1/numpy.log(2*lr**2*weight_decay**2 - 4*lr*weight_decay + 1)
+    return -1/numpy.log1p(-2*lr*weight_decay*(-lr*weight_decay + 2))
 
 
 def sgdm__angular_update(lr, weight_decay, momentum, unit_grad_sq):
@@ -444,7 +484,7 @@ def sgdm__lr_drop_paper_bound__scalar(lr, weight_decay, momentum, factor):
 def sgdm__lr_drop_steps_continuous(lr, weight_decay, momentum, factor, rtol):
     """Steps from the old to the new equilibrium after dividing the LR by k (continuous time)"""
     with numpy.errstate(invalid='ignore', divide='ignore'):
-        return (numpy.select([numpy.less(rtol*(rtol + 2), (2*factor*momentum + 2*factor - lr*weight_decay)/(-lr*weight_decay + 2*momentum + 2) - 1),True], [numpy.log(((2*factor*momentum + 2*factor - lr*weight_decay)/(-lr*weight_decay + 2*momentum + 2) - 1)/(rtol*(rtol + 2)))/(1 - numpy.select([numpy.less_equal(4*momentum - (momentum**2 + 2*momentum + 1 - 4*lr*momentum*weight_decay/factor - 4*lr*weight_decay/factor + 2*lr**2*weight_decay**2/factor**2)**2/(momentum + 1)**2, 0),True], [(1/2)*numpy.sqrt(-4*momentum + (momentum**2 + 2*momentum + 1 - 4*lr*momentum*weight_decay/factor - 4*lr*weight_decay/factor + 2*lr**2*weight_decay**2/factor**2)**2/(momentum + 1)**2) + (1/2)*(momentum**2 + 2*momentum + 1 - 4*lr*momentum*weight_decay/factor - 4*lr*weight_decay/factor + 2*lr**2*weight_decay**2/factor**2)/(momentum + 1),numpy.sqrt(momentum)], default=numpy.nan)),0], default=numpy.nan)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(factor, dtype=float) + 0 * numpy.asarray(rtol, dtype=float))
+        return (numpy.select([numpy.less(rtol*(rtol + 2), (2*factor*momentum + 2*factor - lr*weight_decay)/(-lr*weight_decay + 2*momentum + 2) - 1),True], [numpy.select([numpy.less_equal(4*momentum - (momentum**2 + 2*momentum + 1 - 4*lr*momentum*weight_decay/factor - 4*lr*weight_decay/factor + 2*lr**2*weight_decay**2/factor**2)**2/(momentum + 1)**2, 0),True], [(1/4)*factor*(momentum + 1)*(numpy.sqrt(-4*momentum + (momentum**2 + 2*momentum + 1 - 4*lr*momentum*weight_decay/factor - 4*lr*weight_decay/factor + 2*lr**2*weight_decay**2/factor**2)**2/(momentum + 1)**2) + 2 - (momentum**2 + 2*momentum + 1 - 4*lr*momentum*weight_decay/factor - 4*lr*weight_decay/factor + 2*lr**2*weight_decay**2/factor**2)/(momentum + 1))/(lr*weight_decay*(2*momentum + 2 - lr*weight_decay/factor)),(1 - numpy.sqrt(momentum))**(-1.0)], default=numpy.nan)*numpy.log(((2*factor*momentum + 2*factor - lr*weight_decay)/(-lr*weight_decay + 2*momentum + 2) - 1)/(rtol*(rtol + 2))),0], default=numpy.nan)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(factor, dtype=float) + 0 * numpy.asarray(rtol, dtype=float))
 
 
 def sgdm__moment_recursion(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
@@ -461,4 +501,4 @@ def sgdm__moment_recursion__scalar(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay
 def sgdm__relaxation_steps(lr, weight_decay, momentum):
     """Relaxation time τ (steps) of ‖w‖² towards equilibrium: deviation ∝ exp(−t/τ)"""
     with numpy.errstate(invalid='ignore', divide='ignore'):
-        return (-1/numpy.log(numpy.select([numpy.less_equal(4*momentum - (2*lr**2*weight_decay**2 - 4*lr*momentum*weight_decay - 4*lr*weight_decay + momentum**2 + 2*momentum + 1)**2/(momentum + 1)**2, 0),True], [(1/2)*numpy.sqrt(-4*momentum + (2*lr**2*weight_decay**2 - 4*lr*momentum*weight_decay - 4*lr*weight_decay + momentum**2 + 2*momentum + 1)**2/(momentum + 1)**2) + (1/2)*(2*lr**2*weight_decay**2 - 4*lr*momentum*weight_decay - 4*lr*weight_decay + momentum**2 + 2*momentum + 1)/(momentum + 1),numpy.sqrt(momentum)], default=numpy.nan))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
+        return (-1/numpy.log1p(-numpy.select([numpy.less_equal(4*momentum - (2*lr**2*weight_decay**2 - 4*lr*momentum*weight_decay - 4*lr*weight_decay + momentum**2 + 2*momentum + 1)**2/(momentum + 1)**2, 0),True], [4*lr*weight_decay*(-lr*weight_decay + 2*momentum + 2)/((momentum + 1)*(numpy.sqrt(-4*momentum + (2*lr**2*weight_decay**2 - 4*lr*momentum*weight_decay - 4*lr*weight_decay + momentum**2 + 2*momentum + 1)**2/(momentum + 1)**2) + 2 - (2*lr**2*weight_decay**2 - 4*lr*momentum*weight_decay - 4*lr*weight_decay + momentum**2 + 2*momentum + 1)/(momentum + 1))),1 - numpy.sqrt(momentum)], default=numpy.nan))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))

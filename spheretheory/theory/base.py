@@ -20,6 +20,23 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+#: LaTeX for the canonical parameter names (the symbols' names are the numeric functions' argument names).
+LATEX_NAMES: dict[str, str] = {
+    "lr": r"\eta",
+    "weight_decay": r"\lambda",
+    "momentum": r"\alpha",
+    "unit_grad_sq": "L",
+    "sq_norm": r"\|w\|^2",
+    "w_dot_v": r"\langle w, v\rangle",
+    "v_sq_norm": r"\|v\|^2",
+    "factor": "k",
+    "rtol": "r",
+    "beta1": r"\beta_1",
+    "beta2": r"\beta_2",
+    "eps": r"\epsilon",
+    "dim": "d",
+}
+
 
 @dataclass(frozen=True)
 class Step:
@@ -105,9 +122,11 @@ class Derivation:
 
     @property
     def latex(self) -> str:
+        """LaTeX of :attr:`expr`, with the paper's symbols (η, λ, α, L, ...)."""
         import sympy
 
-        return sympy.latex(self.expr)
+        names = {s: LATEX_NAMES[s.name] for s in getattr(self.expr, "free_symbols", ()) if s.name in LATEX_NAMES}
+        return sympy.latex(self.expr, symbol_names=names)
 
     @property
     def symbols(self) -> dict[str, Any]:
@@ -120,8 +139,10 @@ class Derivation:
 
     def evaluate_symbolic(self, **values: float) -> float:
         """Evaluate the sympy expression at the given parameter values (high precision, slow)."""
-        subs = {sym: values[name] for name, sym in self.symbols.items()}
-        return float(self.expr.evalf(30, subs=subs))
+        import sympy
+
+        subs = {sym: sympy.Float(values[name], 30) for name, sym in self.symbols.items()}
+        return float(sympy.N(self.expr.subs(subs), 30))
 
     def describe(self) -> str:
         """A readable, multi-line account: statement, source, assumptions, steps, LaTeX, notes."""

@@ -97,8 +97,9 @@ def _derive_contraction() -> DerivationResult:
         Step("Linearise x_{t+1} = f(x_t) at x*: x_{t+1} − x* ≈ f′(x*) (x_t − x*)", slope),
         Step("μ = f′(x*) = 1 − 4ηλ + 2(ηλ)² = (1 − ηλ)² − ηλ(2 − ηλ)", mu),
     )
-    lead, _ = S.leading_and_next(1 - mu)
-    return DerivationResult(mu, steps, {"first_order_gap": lead})
+    gap = S.tidy(sp.expand(1 - mu))  # 4ηλ − 2(ηλ)²: no cancellation in the numeric twin
+    lead, _ = S.leading_and_next(gap)
+    return DerivationResult(mu, steps, {"first_order_gap": lead, "gap": gap})
 
 
 def get_recursion() -> Derivation:

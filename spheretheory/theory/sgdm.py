@@ -150,6 +150,11 @@ def _derive_contraction() -> DerivationResult:
     disc = B**2 - 4 * coeffs[2]
     real_root = (B + sp.sqrt(disc)) / 2
     expr = sp.Piecewise((real_root, disc >= 0), (sp.sqrt(coeffs[2]), True))
+    # Gap 1 − μ without cancellation (μ → 1 as ηλ → 0): rationalise 1 − (B + √D)/2 and simplify 1 + α − B
+    # symbolically, so the numeric twin never subtracts two numbers close to 1.
+    one_minus_b = sp.simplify(sp.expand((1 + al) - B))
+    stable_gap = 2 * one_minus_b / (2 - B + sp.sqrt(disc))
+    gap = sp.Piecewise((stable_gap, disc >= 0), (1 - sp.sqrt(coeffs[2]), True))
     # First-order gap: put μ = 1 − κε into the quadratic (λ = ε/η) and cancel the O(ε) term.
     kappa = sp.Symbol("kappa")
     on_slow = sp.expand(quad.as_expr().subs({mu: 1 - kappa * eps, S.weight_decay: eps / S.lr}))
@@ -164,7 +169,8 @@ def _derive_contraction() -> DerivationResult:
         Step("Real slow root ⇔ B² ≥ 4α, i.e. about 4ηλ ≤ (1 − √α)² — cf. Thm 2's assumption ηλ < (1 − √α)²",
              S.tidy(disc.subs(S.weight_decay, eps / S.lr))),
     )
-    return DerivationResult(expr, steps, {"first_order_gap": lead, "discriminant": disc})
+    steps = (*steps, Step("Gap 1 − μ in a cancellation-free form (used by the numeric functions)", gap))
+    return DerivationResult(expr, steps, {"first_order_gap": lead, "gap": gap, "discriminant": disc})
 
 
 RECURSION = register(

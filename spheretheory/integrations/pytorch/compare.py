@@ -174,8 +174,8 @@ def predict_for(
     try:
         # the function itself: once the submodule is imported, the attribute ``spheretheory.predict`` may be
         # the module rather than the lazily exported function
-        from spheretheory.predict import optimizers
-        from spheretheory.predict import predict as _predict
+        from spheretheory.prediction import optimizers
+        from spheretheory.prediction import predict as _predict
 
         spec = optimizers().get(family)
     except (ImportError, AttributeError) as exc:

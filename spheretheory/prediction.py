@@ -78,7 +78,7 @@ class OptimizerSpec:
 
 _OPTIMIZERS: dict[str, OptimizerSpec] = {}
 #: Modules that register further optimizers (imported on first use of the registry).
-_OPTIMIZER_MODULES: tuple[str, ...] = ()
+_OPTIMIZER_MODULES: tuple[str, ...] = ("spheretheory.adaptive._predict",)
 _loaded = False
 
 
@@ -209,6 +209,13 @@ def predict(
     common = _validate_common(lr, weight_decay, unit_grad_sq, dim)
     if spec.needs_dim and common["dim"] is None:
         raise ValueError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
+    if "momentum" not in spec.hyperparameters and momentum is not None:
+        if np.any(check_real("momentum", momentum) != 0):
+            raise ValueError(
+                f"optimizer {name!r} does not take momentum"
+                + (" (use optimizer='sgdm')" if name == "sgd" else " (use beta1 for the Adam family and Lion)")
+            )
+        momentum = None  # an explicit 0 means "no momentum": accepted
     hyper = _validate_hyper(spec, {"momentum": momentum, **hyperparameters})
     arrays = broadcast(lr=common["lr"], weight_decay=common["weight_decay"], unit_grad_sq=common["unit_grad_sq"],
                        **hyper)
@@ -263,7 +270,6 @@ register_optimizer(
         name="sgd",
         description="SGD with coupled weight decay (Wan et al. 2021, eq. 7)",
         compute=_sgd_family("sgd", with_momentum=False),
-        hyperparameters={"momentum": HyperParameter(0.0, 0.0, 0.0, True, True, "must be 0 for plain SGD")},
     )
 )
 register_optimizer(
