@@ -576,6 +576,66 @@ def exp_radial_momentum(
     return res
 
 
+# ----------------------------------------------------------------------------------------------------
+# 7. Relaxation of the norm with a lagging second moment (AdamW)
+# ----------------------------------------------------------------------------------------------------
+
+
+def exp_relaxation(out: Path | None = None, *, dim: int = 128, trajectories: int = 16, seed: int = 0) -> dict[str, Any]:
+    """E-folding time of |E‖x_t‖² − x*| for AdamW vs ``adamw.contraction_lagged_v`` and vs 1/(2ηλ)."""
+    import spheretheory as st
+
+    lr, wd = 0.01, 0.05
+    rows = []
+    curves = {}
+    for b2 in (0.99, 0.999, 0.9999):
+        pred = _predict("adamw", lr, wd, 1.0, dim, beta1=0.9, beta2=b2, eps=0.0)
+        tau = float(pred["relaxation_steps"])
+        x_star = float(pred["equilibrium_sq_norm"])
+        res = st.simulate(
+            "adamw",
+            lr=lr,
+            weight_decay=wd,
+            beta1=0.9,
+            beta2=b2,
+            eps=0.0,
+            dim=dim,
+            steps=int(3 * tau),
+            trajectories=trajectories,
+            record_every=max(1, int(tau // 200)),
+            seed=seed,
+            init_norm=0.3 * math.sqrt(x_star),
+        )
+        sq = np.nanmean(res.sq_norm, axis=(1, 2))
+        gap = np.abs(sq - x_star)
+        t = res.steps
+        sel = (t >= tau) & (t <= 2 * tau)
+        slope = np.polyfit(t[sel], np.log(gap[sel]), 1)[0]
+        rows.append(
+            {
+                "beta2": b2,
+                "relaxation_measured": float(-1 / slope),
+                "relaxation_predicted": tau,
+                "relaxation_instant_v": float(-1 / math.log((1 - lr * wd) ** 2)),
+            }
+        )
+        curves[b2] = (t, gap / x_star, tau)
+    if out is not None:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for b2, (t, g, tau) in curves.items():
+            (line,) = ax.semilogy(t, g, label=f"β₂={b2} measured")
+            ax.semilogy(t, g[np.searchsorted(t, tau)] * np.exp(-(t - tau) / tau), "--", color=line.get_color(), lw=0.8)
+        ax.set_xlabel("step")
+        ax.set_ylabel("|E‖x‖² − x*| / x*")
+        ax.set_title(f"AdamW relaxation (ηλ={lr * wd:g}); dashed: derived slope (lagged v)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "adamw_relaxation.png", dpi=120)
+        plt.close(fig)
+    return {"eta_lambda": lr * wd, "rows": rows}
+
+
 EXPERIMENTS = {
     "effective_lr": exp_effective_lr,
     "sgd_adamg": exp_sgd_adamg,
@@ -583,6 +643,7 @@ EXPERIMENTS = {
     "adam_l2_scaling": exp_adam_l2_scaling,
     "eps_equilibrium": exp_eps_equilibrium,
     "radial_momentum": exp_radial_momentum,
+    "relaxation": exp_relaxation,
 }
 
 
