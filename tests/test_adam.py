@@ -436,3 +436,28 @@ def test_cli_predict_adamw_json(capsys):
     rc = main(["predict", "--optimizer", "lion", "--lr", "1e-3", "--wd", "0.05", "--momentum", "0.9"])
     err = capsys.readouterr().err
     assert rc == 2 and "momentum" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("model_name", ["nrq", "wells"])
+@pytest.mark.parametrize("decoupled", [True, False])
+def test_effective_lr_identity_on_toy_models(model_name, decoupled):
+    """The same exact identities with the project's toy models' stochastic gradients (spheretheory.models)."""
+    from spheretheory.models import NoisyRayleighQuotient, WellsOnSphere
+
+    model = (
+        NoisyRayleighQuotient(eigenvalues=np.linspace(0, 1, 10), noise_std=0.5)
+        if model_name == "nrq"
+        else (WellsOnSphere(add_noise=0.2))
+    )
+    rng = np.random.default_rng(4)
+    x = 2.0 * _unit(rng, (6, model.dim))
+    state = adam_init(x)
+    lr = 0.02
+    for _ in range(30):
+        g = model.grad(state.x, rng)
+        np.testing.assert_allclose(np.sum(g * state.x, axis=-1), 0, atol=1e-10)  # scale invariance (Lemma 1)
+        out = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1, decoupled=decoupled)
+        dec = decompose_step(state.x, out.state.x, out.a, out.b, lr, out.decay)
+        assert dec.identity_residual < 1e-13
+        np.testing.assert_allclose(dec.angle, dec.angle_exact, rtol=1e-9, atol=1e-14)
+        state = out.state
