@@ -73,6 +73,8 @@ def test_generated_file_is_in_sync():
     from spheretheory.theory import codegen
 
     assert codegen.render() == codegen.GENERATED.read_text(), "run: python -m spheretheory.theory.codegen"
+    if codegen.DOCS.parent.is_dir():
+        assert codegen.render_docs() == codegen.DOCS.read_text(), "run: python -m spheretheory.theory.codegen"
 
 
 def test_generated_functions_vectorize_over_grids():
@@ -123,14 +125,18 @@ def test_paper_rates_are_half_the_linearised_gap():
 
 def test_sgdm_with_zero_momentum_is_sgd():
     kw = {"lr": 0.3, "weight_decay": 2e-3, "unit_grad_sq": 2.5}
-    for key in ("equilibrium_sq_norm", "angular_update", "effective_lr", "equilibrium_sq_norm_first_order",
-                "angular_update_first_order", "effective_lr_first_order"):
-        assert theory.get(f"sgdm.{key}")(momentum=0.0, **kw) == pytest.approx(theory.get(f"sgd.{key}")(**kw),
-                                                                             rel=1e-13)
+    for key in (
+        "equilibrium_sq_norm",
+        "angular_update",
+        "effective_lr",
+        "equilibrium_sq_norm_first_order",
+        "angular_update_first_order",
+        "effective_lr_first_order",
+    ):
+        assert theory.get(f"sgdm.{key}")(momentum=0.0, **kw) == pytest.approx(theory.get(f"sgd.{key}")(**kw), rel=1e-13)
     kw.pop("unit_grad_sq")
     for key in ("contraction", "relaxation_steps"):
-        assert theory.get(f"sgdm.{key}")(momentum=0.0, **kw) == pytest.approx(theory.get(f"sgd.{key}")(**kw),
-                                                                             rel=1e-12)
+        assert theory.get(f"sgdm.{key}")(momentum=0.0, **kw) == pytest.approx(theory.get(f"sgd.{key}")(**kw), rel=1e-12)
 
 
 @pytest.mark.parametrize("fam", FAMILIES)
@@ -229,8 +235,13 @@ def test_angle_depends_on_lr_and_decay_only_through_their_product(params, c):
 def test_lr_drop_numba_matches_numpy_reference(fam):
     lr = np.array([0.05, 0.1, 0.5])[:, None]
     rtol = np.array([1e-3, 1e-2, 0.1])[None, :]
-    kw = {"lr": lr, "weight_decay": 4e-3, "factor": np.array([[2.0], [10.0], [5.0]]), "rtol": rtol,
-          "momentum": 0.9 if fam == "sgdm" else 0.0}
+    kw = {
+        "lr": lr,
+        "weight_decay": 4e-3,
+        "factor": np.array([[2.0], [10.0], [5.0]]),
+        "rtol": rtol,
+        "momentum": 0.9 if fam == "sgdm" else 0.0,
+    }
     a = steps_to_equilibrium(fam, **kw)
     b = steps_to_equilibrium_numpy(fam, **kw)
     assert a.shape == (3, 3)
@@ -258,7 +269,8 @@ def test_lr_drop_critical_tolerance_is_the_derivation_s():
     crit = theory.get("sgd.lr_drop_paper_bound").result.extra["critical_rtol"]
     for k in (2.0, 10.0, 100.0):
         assert lr_drop("sgd", lr=0.1, weight_decay=1e-3, factor=k).critical_rtol == pytest.approx(
-            float(crit.subs(sp.Symbol("factor", positive=True), k)), rel=1e-12)
+            float(crit.subs(sp.Symbol("factor", positive=True), k)), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("fam", FAMILIES)
