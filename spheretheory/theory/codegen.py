@@ -93,7 +93,9 @@ def render_docs() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when _generated.py or docs/derivations.md is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when _generated.py or docs/derivations.md is out of date"
+    )
     args = parser.parse_args(argv)
     outputs = {GENERATED: render()}
     if DOCS.parent.is_dir():
