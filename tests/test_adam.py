@@ -65,6 +65,7 @@ def test_adamw_sum_forms_agree():
         ("adam.image_step_norm_ratio", {"eta_e": 0.03, "c_radial": 0.4, "c_tangential": 2.0}),
         ("adam.effective_lr.adam", {"lr": 1e-3, "norm": 3.0, "unit_v_mean": 0.2, "unit_sqrt_v_mean": 0.4, "eps": 1e-3}),
         ("adam.sgd_adamg.lr", {"lr": 0.1, "weight_decay": 0.05}),
+        ("adam.second_moment_kappa", {"beta2": 0.99, "kurtosis": 3.0}),
         ("adam.sgd_adamg.v0", {"lr": 0.1, "weight_decay": 0.05, "norm": 2.0}),
         ("adamw.equilibrium_sq_norm", {"lr": 0.01, "weight_decay": 0.5, "dim": 64, "beta1": 0.9}),
         ("adamw.angular_update", {"lr": 0.01, "weight_decay": 0.5, "beta1": 0.9}),

@@ -72,6 +72,8 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
         "effective_lr": lr / (sigma * np.sqrt(sq0)),
         "relaxation_steps": _relaxation(mu),
         "eps_ratio": eps * r / sigma,
+        # E‖ĝ‖²/d for Gaussian noise (adam.second_moment_kappa, K = 3): multiply equilibrium_sq_norm by it
+        "kappa_gaussian": _get("adam.second_moment_kappa")(beta2=b2, kurtosis=3.0),
         "angular_update_hyperparameter_only": True,
         "norm_hyperparameter_only": bool(np.all(eps == 0)),
         "exact_available": True,

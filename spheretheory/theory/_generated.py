@@ -78,6 +78,16 @@ def adam__image_step_norm_ratio__scalar(eta_e, c_radial, c_tangential):
     return numpy.sqrt(c_tangential**2*eta_e**2 + (-c_radial*eta_e + 1)**2)
 
 
+def adam__second_moment_kappa(beta2, kurtosis):
+    """κ = E‖ĝ‖²/d for a finite β₂ (first order in 1 − β₂): the factor on Adam/AdamW's E‖x‖²"""
+    return ((1/2)*beta2*kurtosis - 1/2*beta2 - 1/2*kurtosis + 3/2) + (0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(kurtosis, dtype=float))
+
+
+def adam__second_moment_kappa__scalar(beta2, kurtosis):
+    """κ = E‖ĝ‖²/d for a finite β₂ (first order in 1 − β₂): the factor on Adam/AdamW's E‖x‖² (scalar, numba-compilable)"""
+    return (1/2)*beta2*kurtosis - 1/2*beta2 - 1/2*kurtosis + 3/2
+
+
 def adam__sgd_adamg__beta(lr, weight_decay):
     """AdamG second-moment decay β equivalent to SGD + L2"""
     return ((-lr*weight_decay + 1)**4) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))

@@ -1120,3 +1120,45 @@ register(
         numeric=generated("adam_l2.contraction_lagged_v"),
     )
 )
+
+
+# ----------------------------------------------------------------------------------------------------
+# 9. Finite β₂: E‖ĝ‖²/d = κ < 1
+# ----------------------------------------------------------------------------------------------------
+
+
+def _derive_kappa() -> DerivationResult:
+    sp, S = _syms()
+    b2, K = _sym("beta2", nonnegative=True), _sym("kurtosis")
+    h, b, dl, y = sp.symbols("h b delta y", real=True)
+    # v_{t−1} = σ²(1 + hδ) with E δ = 0; 1 − β₂ = h² b; y = g_t²/σ² independent of v_{t−1}
+    ratio = y / ((1 - h**2 * b) * (1 + h * dl) + h**2 * b * y)
+    ser = sp.expand(sp.series(ratio, h, 0, 3).removeO())
+    moments_d = {0: 1, 1: 0, 2: b * (K - 1) / 2}  # Var v/σ⁴ = (1−β₂)(K−1)/(1+β₂) → h² b (K−1)/2
+    moments_y = {0: 1, 1: 1, 2: K}
+    poly = sp.Poly(ser, dl, y)
+    expect = sum(c * moments_d[pd] * moments_y[py] for (pd, py), c in poly.terms())
+    expr = sp.expand(sp.simplify(expect.subs(h, 1)).subs(b, 1 - b2))
+    steps = (
+        Step("ĝ² = g_t²/v_t with v_t = β₂ v_{t−1} + (1 − β₂) g_t²; write v_{t−1} = σ²(1 + δ), y = g_t²/σ²", ratio),
+        Step("Expand to order (1 − β₂) (δ = O(√(1 − β₂)), bookkeeping h)", ser),
+        Step("E y = 1, E y² = K (kurtosis; 3 for Gaussian noise), E δ = 0, E δ² = (1 − β₂)(K − 1)/2, δ ⟂ y"),
+        Step("κ = E[g²/v] = 1 − (1 − β₂)(K − 1)/2: E‖x‖² of AdamW/Adam scales by κ (Gaussian: 1 − (1 − β₂))", expr),
+    )
+    return DerivationResult(expr, steps)
+
+
+register(
+    Derivation(
+        name="adam.second_moment_kappa",
+        title="κ = E‖ĝ‖²/d for a finite β₂ (first order in 1 − β₂): the factor on Adam/AdamW's E‖x‖²",
+        source="derived here",
+        assumptions=(
+            "stationary gradient noise, independent in time, kurtosis K = E g⁴/(E g²)²",
+            "first order in 1 − β₂; the second moment includes the current gradient (PyTorch convention)",
+        ),
+        parameters=("beta2", "kurtosis"),
+        derive=_derive_kappa,
+        numeric=generated("adam.second_moment_kappa"),
+    )
+)
