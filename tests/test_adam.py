@@ -462,3 +462,38 @@ def test_effective_lr_identity_on_toy_models(model_name, decoupled):
         assert dec.identity_residual < 1e-13
         np.testing.assert_allclose(dec.angle, dec.angle_exact, rtol=1e-9, atol=1e-14)
         state = out.state
+
+
+@given(
+    el=st.floats(1e-5, 0.05),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.5, 0.9999),
+    eps=st.floats(0.0, 1.0),
+    L=st.floats(0.01, 100.0),
+)
+def test_adam_family_numerics_match_sympy_over_the_domain(el, beta1, beta2, eps, L):
+    """Generated numpy functions against the sympy expressions at random points of the allowed domain."""
+    lr = 0.01
+    wd = el / lr
+    cases = [
+        ("adamw.angular_update", {"lr": lr, "weight_decay": wd, "beta1": beta1}),
+        ("adamw.equilibrium_sq_norm", {"lr": lr, "weight_decay": wd, "dim": 100, "beta1": beta1}),
+        ("adamw.equilibrium_norm_eps", {"lr": lr, "weight_decay": wd, "dim": 100, "unit_grad_sq": L, "eps": eps}),
+        (
+            "adamw.contraction_lagged_v",
+            {"lr": lr, "weight_decay": wd, "beta2": beta2, "dim": 100, "unit_grad_sq": L, "eps": eps},
+        ),
+        ("adam_l2.contraction_lagged_v", {"lr": lr, "weight_decay": wd, "beta2": beta2, "dim": 100, "unit_grad_sq": L}),
+        ("lion.angular_update_linearized", {"lr": lr, "weight_decay": wd, "beta1": beta1, "beta2": beta2}),
+    ]
+    for name, kw in cases:
+        d = get(name)
+        assert float(d(**kw)) == pytest.approx(d.evaluate_symbolic(**kw), rel=1e-9), name
+    # the finite-ηλ Δ* tends to the first-order form with a relative gap O(ηλ/(1−β₁))
+    exact = float(get("adamw.angular_update")(lr=lr, weight_decay=wd, beta1=beta1))
+    first = float(get("adamw.angular_update_first_order")(lr=lr, weight_decay=wd, beta1=beta1))
+    assert abs(exact / first - 1) <= 2 * el / (1 - beta1)
+    # the slow mode is a contraction, slower than both the instantaneous-v mode and the v mode alone
+    mu = float(get("adamw.contraction_lagged_v")(**cases[3][1]))
+    mu_inst = float(get("adamw.contraction")(lr=lr, weight_decay=wd, dim=100, unit_grad_sq=L, eps=eps))
+    assert mu_inst <= mu < 1 and beta2 <= mu + 1e-12
