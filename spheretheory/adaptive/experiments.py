@@ -636,6 +636,34 @@ def exp_relaxation(out: Path | None = None, *, dim: int = 128, trajectories: int
     return {"eta_lambda": lr * wd, "rows": rows}
 
 
+def exp_lion_dim(out: Path | None = None, *, trajectories: int = 32, seed: int = 1) -> dict[str, Any]:
+    """Lion's ‖x‖² offset from the arcsine-law prediction against d: it scales as 1/d (mean-field error)."""
+    import spheretheory as st
+
+    rows = []
+    for d in (64, 256, 1024):
+        pred = _predict("lion", 0.01, 0.5, 1.0, d, beta1=0.9, beta2=0.99)
+        p = float(pred["equilibrium_sq_norm"])
+        sim = st.simulate(
+            "lion",
+            lr=0.01,
+            weight_decay=0.5,
+            beta1=0.9,
+            beta2=0.99,
+            dim=d,
+            steps=8000,
+            trajectories=trajectories,
+            record="summary",
+            seed=seed,
+            summary_fraction=0.5,
+        )
+        s = sim.summary["sq_norm_mean"]
+        rel = float(s.mean() / p - 1)
+        se = float(s.std(ddof=1) / math.sqrt(s.size) / p)
+        rows.append({"dim": d, "rel_offset": rel, "rel_se": se, "rel_offset_times_d": rel * d})
+    return {"rows": rows}
+
+
 EXPERIMENTS = {
     "effective_lr": exp_effective_lr,
     "sgd_adamg": exp_sgd_adamg,
@@ -644,6 +672,7 @@ EXPERIMENTS = {
     "eps_equilibrium": exp_eps_equilibrium,
     "radial_momentum": exp_radial_momentum,
     "relaxation": exp_relaxation,
+    "lion_dim": exp_lion_dim,
 }
 
 
