@@ -85,18 +85,23 @@ def exp_effective_lr(
         norms.append(dec.norm)
         state = o.state
     meas, exact, pred, norms = (np.array(a) for a in (meas, exact, pred, norms))
-    # the same run with AdamSRT (group second moment rescaled by ‖x‖²/‖x'‖²): no lag of v behind the norm
-    rng = np.random.default_rng(seed)
-    state = adam_init(init_norm * _unit(rng, (batch, dim)), per_group=True)
-    meas_rt, pred_rt = [], []
-    for _ in range(steps):
-        g = gradient(state.x, rng.standard_normal((batch, dim)), sigma=sig)
-        o = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.999, eps=eps, weight_decay=weight_decay, variant="adamsrt")
-        dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
-        meas_rt.append(dec.eta_e)
-        pred_rt.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
-        state = o.state
-    meas_rt, pred_rt = np.array(meas_rt), np.array(pred_rt)
+    # the same run with AdamS (group second moment: isolates the per-coordinate effects) and AdamSRT (group
+    # second moment rescaled by ‖x‖²/‖x'‖² at every step: no lag of v behind the norm)
+    group = {}
+    for variant in ("adams", "adamsrt"):
+        rng = np.random.default_rng(seed)
+        state = adam_init(init_norm * _unit(rng, (batch, dim)), per_group=True)
+        m_v, p_v = [], []
+        for _ in range(steps):
+            g = gradient(state.x, rng.standard_normal((batch, dim)), sigma=sig)
+            o = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.999, eps=eps, weight_decay=weight_decay, variant=variant)
+            dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
+            m_v.append(dec.eta_e)
+            p_v.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
+            state = o.state
+        group[variant] = (np.array(m_v), np.array(p_v))
+    meas_rt, pred_rt = group["adamsrt"]
+    meas_s, pred_s = group["adams"]
     warm = steps // 10  # v̂ needs ~1/(1−β₂) steps to track the gradient scale
     eq = _predict("adamw", lr, weight_decay, unit_grad_sq, dim, beta1=0.9, beta2=0.999, eps=eps)
     res = {
@@ -106,6 +111,7 @@ def exp_effective_lr(
         "norm_start": float(norms[0].mean()),
         "norm_end": float(norms[-1].mean()),
         "crossover_norm_sigma_over_eps": sigma_c / eps,
+        "adams_median_rel_err_hyperparameter_prediction": float(np.median(np.abs(meas_s[warm:] / pred_s[warm:] - 1))),
         "adamsrt_median_rel_err_hyperparameter_prediction": float(
             np.median(np.abs(meas_rt[warm:] / pred_rt[warm:] - 1))
         ),
@@ -131,6 +137,7 @@ def exp_effective_lr(
         ax[0].legend(fontsize=7)
         ax[0].set_title("AdamW from r₀ = 0.5: measured vs predicted η_e")
         ax[2].semilogy(t, np.median(np.abs(meas / pred - 1), 1), label="AdamW (per-coordinate v, lags the norm)")
+        ax[2].semilogy(t, np.median(np.abs(meas_s / pred_s - 1), 1), label="AdamS (group v, not rescaled)")
         ax[2].semilogy(t, np.median(np.abs(meas_rt / pred_rt - 1), 1), label="AdamSRT (v rescaled by ‖x‖²/‖x′‖²)")
         ax[2].semilogy(t, np.median(np.abs(meas / exact - 1), 1) + 1e-17, label="state formula (exact identity)")
         ax[2].set_xlabel("step")
