@@ -1,0 +1,66 @@
+"""Measurement helpers shared by the claims: thin wrappers around :func:`spheretheory.simulate` and
+:mod:`spheretheory.analysis` (no simulator of its own)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def reduced(optimizer: str, *, lr: float, weight_decay: float, momentum: float = 0.0, dim: int, steps: int,
+            trajectories: int, seed: int, **kw: Any):
+    """The exact reduced-state simulator (isotropic noise) — ``simulate(..., method="reduced")``."""
+    from .. import simulate
+
+    return simulate(optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, dim=dim, steps=steps,
+                    trajectories=trajectories, seed=seed, method="reduced", progress=False, **kw)
+
+
+def predict(optimizer: str, **kw: Any) -> dict[str, Any]:
+    from ..prediction import predict as _predict
+
+    return _predict(optimizer, **kw).to_dict()
+
+
+def stay_time(gap: np.ndarray, level: float) -> int:
+    """First index after which |gap| stays ≤ ``level`` to the end (len(gap) if the last value is above)."""
+    above = np.abs(gap) > level
+    if not above.any():
+        return 0
+    return int(np.nonzero(above)[0][-1] + 1)
+
+
+def decay_rate(steps: np.ndarray, x: np.ndarray, target: float, *, hi: float = 0.5, lo: float = 0.05) -> float:
+    """Per-step exponential rate of |x_t − target| from the times its envelope stays below ``hi``·gap₀ and
+    ``lo``·gap₀: r = ln(hi/lo)/(t_lo − t_hi). Robust to the oscillation of a complex slow mode (SGDM)."""
+    gap = np.asarray(x, float) - float(target)
+    g0 = abs(gap[0])
+    i_hi, i_lo = stay_time(gap, hi * g0), stay_time(gap, lo * g0)
+    if i_lo >= len(gap) or i_lo <= i_hi:
+        return float("nan")
+    t_hi = steps[i_hi] if i_hi < len(steps) else steps[-1]
+    return math.log(hi / lo) / max(float(steps[i_lo] - t_hi), 1.0)
+
+
+def batched(fn, series: np.ndarray, batches: int = 8) -> tuple[float, float]:
+    """``fn`` on the mean over all trajectories, and its standard error from ``batches`` disjoint batches of
+    trajectories (batch-means SE: sd of the batch values / √batches; batches are independent)."""
+    n = series.shape[-1]
+    full = fn(series.mean(axis=-1))
+    idx = np.array_split(np.arange(n), batches)
+    vals = np.array([fn(series[..., i].mean(axis=-1)) for i in idx])
+    vals = vals[np.isfinite(vals)]
+    se = float(np.std(vals, ddof=1) / math.sqrt(len(vals))) if len(vals) > 1 else float("nan")
+    return float(full), se
+
+
+def pooled_variance(res: Any, q: str = "sq_norm") -> tuple[float, float]:
+    """Stationary variance of a quantity (pooled over the window and the trajectories of grid point 0) and its
+    SE across trajectories: per trajectory v_i = within-window variance + (mean_i − grand mean)²."""
+    s = res.summary
+    ok = ~res.diverged[0]
+    m = s[f"{q}_mean"][0][ok]
+    v = s[f"{q}_var"][0][ok] + (m - m.mean()) ** 2
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))

@@ -1,0 +1,110 @@
+"""Claims of Kodryan et al. (2022), three regimes of training on the sphere (theory brief Sec. 5).
+
+Measured with :func:`spheretheory.regimes.sweep` on the Noisy Rayleigh Quotient (the model whose boundaries
+are derived, docs/regimes.md), trained directly on the sphere at a fixed ELR.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._core import FAILS, HOLDS, NOT_CHECKABLE, Claim, Outcome, Param, Z, register
+
+PAPER = "Kodryan et al. (2022), three regimes"
+STEPS = Param(4000, 400, 200_000, integer=True, quick=2000, doc="steps per run")
+RUNS = Param(8, 2, 256, integer=True, doc="independent runs per ELR")
+
+
+def _sweep(elrs, p, seed):
+    from ..regimes import sweep
+
+    return sweep("nrq", elrs, steps=p["steps"], runs=p["runs"], seed=seed, backend="numba", progress_bar=False)
+
+
+def _regimes(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
+    elrs = [p["elr_small"], p["elr_mid"], p["elr_large"]]
+    if not elrs[0] < elrs[1] < elrs[2]:
+        raise ValueError(f"elr_small < elr_mid < elr_large required; got {elrs}")
+    d = _sweep(elrs, p, seed)
+    got = d.regimes()
+    want = ["convergence", "chaotic_equilibrium", "divergence"]
+    b = d.boundaries
+    ok = got == want
+    detail = (
+        f"Classified regimes at ELR {elrs}: {got} (confidences "
+        f"{[round(r['confidence'], 2) for r in d.results]}). Derived boundaries for the NRQ at T = {p['steps']}: "
+        + ", ".join(f"{k} {v:.4g}" for k, v in b.items()) + "."
+    )
+    return Outcome(HOLDS if ok else FAILS, predicted=want, measured=got, detail=detail,
+                   counterexample=None if ok else {**p, "regimes": got},
+                   numbers={"boundaries": b, "results": [{k: r.get(k) for k in ("elr", "regime", "confidence",
+                            "loss", "loss_se", "angular_update")} for r in d.results]})
+
+
+register(Claim(
+    id="kodryan2022.regimes", paper=PAPER, where="Sec. 3 / Fig. 1 (summary)",
+    statement="Training on the sphere at a fixed ELR shows three regimes: convergence at small ELR, a chaotic "
+              "equilibrium at intermediate ELR, divergence (random walk) at large ELR.",
+    domain={"elr_small": Param(1e-3, 0.0, None, False, quick=1e-3, doc="an ELR of regime 1"),
+            "elr_mid": Param(0.03, 0.0, None, False, doc="an ELR of regime 2"),
+            "elr_large": Param(3.0, 0.0, None, False, doc="an ELR of regime 3"),
+            "steps": STEPS, "runs": RUNS},
+    derivations=("nrq.direction_rate", "nrq.direction_variance", "toy.random_walk_elr"),
+    method="regimes.sweep on the default NRQ (d = 10, σ = 1) with the numba kernel; regimes.classify per ELR "
+           "(majority over runs).",
+    tolerance="holds: the three ELRs are classified convergence, chaotic equilibrium, divergence, in order.",
+    check=_regimes,
+))
+
+
+def _monotone(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
+    lo, hi, n = p["elr_min"], p["elr_max"], int(p["points"])
+    if not lo < hi:
+        raise ValueError(f"elr_min < elr_max required; got {lo}, {hi}")
+    elrs = np.geomspace(lo, hi, n).tolist()
+    d = _sweep(elrs, p, seed)
+    rows = [r for r in d.results if r["regime"] == "chaotic_equilibrium"]
+    if len(rows) < 2:
+        return Outcome(NOT_CHECKABLE, detail=f"fewer than two ELRs in regime 2 among {elrs} ({d.regimes()})")
+    loss = np.array([r["loss"] for r in rows])
+    se = np.array([r["loss_se"] for r in rows])
+    z = np.diff(loss) / np.hypot(se[1:], se[:-1])
+    pred = [r.get("predicted_stationary_loss") for r in rows]
+    if np.all(z > Z):
+        verdict = HOLDS
+    elif np.any(z < -Z):
+        verdict = FAILS
+    else:
+        verdict = NOT_CHECKABLE
+    detail = (
+        f"Stationary loss in regime 2 at ELR {[round(r['elr'], 4) for r in rows]}: "
+        f"{[round(float(x), 4) for x in loss]} (± {[round(float(x), 4) for x in se]}); increments are "
+        f"z = {[round(float(x), 1) for x in z]} SE" + ("" if verdict != NOT_CHECKABLE else
+                                                     " — not resolved at 4 SE; use more runs")
+        + ". Derived stationary loss (NRQ, self-consistent mean field): "
+        + f"{[None if x is None else round(x, 4) for x in pred]}."
+    )
+    return Outcome(verdict, predicted="increasing", measured=loss.tolist(), se=se.tolist(), tolerance=Z,
+                   deviation=float(np.min(z)), detail=detail,
+                   counterexample=None if verdict != FAILS else {**p, "elrs": [r["elr"] for r in rows],
+                                                                 "loss": loss.tolist()},
+                   numbers={"z": z.tolist(), "predicted": pred, "elrs": [r["elr"] for r in rows]})
+
+
+register(Claim(
+    id="kodryan2022.monotone_loss", paper=PAPER, where="Sec. 3 (regime 2)",
+    statement="Within the chaotic-equilibrium regime the stationary loss increases with the ELR.",
+    domain={"elr_min": Param(0.01, 0.0, None, False), "elr_max": Param(0.3, 0.0, None, False),
+            "points": Param(4, 2, 20, integer=True), "steps": STEPS, "runs": Param(16, 2, 256, integer=True,
+                                                                                    quick=8)},
+    derivations=("nrq.direction_variance",),
+    method="regimes.sweep at log-spaced ELRs; stationary loss = mean over the second half, SE across runs; "
+           "only ELRs classified chaotic_equilibrium are compared.",
+    tolerance="holds: every increment > 4 SE; fails: some decrement > 4 SE; otherwise not checkable.",
+    check=_monotone,
+))
+
+_ = math
