@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "derive",
     "regimes",
     "simulate",
+    "check",
 )
 
 EXIT_USAGE = 2
