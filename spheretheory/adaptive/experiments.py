@@ -385,7 +385,7 @@ def exp_equilibria(out: Path | None = None, *, dim: int = 256, trajectories: int
 
 
 def exp_adam_l2_scaling(
-    out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int = 12000, seed: int = 0
+    out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int | None = None, seed: int = 0
 ) -> dict[str, Any]:
     """Equilibrium norm of Adam + L2 and of AdamW for unit gradient powers L spanning 256×."""
     import spheretheory as st
@@ -393,6 +393,13 @@ def exp_adam_l2_scaling(
     Ls = np.array([0.25, 1.0, 4.0, 16.0, 64.0])
     lr, wd = 0.01, 0.01
     res: dict[str, Any] = {"unit_grad_sq": Ls.tolist()}
+    if steps is None:  # 16 predicted relaxation times of the slowest grid point
+        relax = [
+            _predict(n, lr, w, Ls, dim, beta1=0.9, beta2=0.999, eps=0.0)["relaxation_steps"]
+            for n, w in (("adam", wd), ("adamw", 0.5))
+        ]
+        steps = int(16 * float(np.max(relax)))
+    res["steps"] = steps
     for name, w in (("adam", wd), ("adamw", 0.5)):
         sim = st.simulate(
             name,
@@ -451,13 +458,16 @@ def exp_adam_l2_scaling(
 
 
 def exp_eps_equilibrium(
-    out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int = 8000, seed: int = 0
+    out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int | None = None, seed: int = 0
 ) -> dict[str, Any]:
     """AdamW equilibrium norm and Δ as ε grows past σ/r* (``adamw.equilibrium_norm_eps``)."""
     import spheretheory as st
 
     lr, wd = 0.01, 0.5
     eps = np.array([0.0, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
+    if steps is None:  # 16 predicted relaxation times (second-moment lag included); average over the last 40%
+        relax = _predict("adamw", lr, wd, 1.0, dim, beta1=0.9, beta2=0.999, eps=eps)["relaxation_steps"]
+        steps = int(16 * float(np.max(relax)))
     sim = st.simulate(
         "adamw",
         lr=lr,
