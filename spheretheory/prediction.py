@@ -34,13 +34,13 @@ STANDARD_KEYS: tuple[str, ...] = (
 )
 
 DESCRIPTIONS: dict[str, str] = {
-    "angular_update": "equilibrium angular update Δ* per step (rad), exact discrete",
-    "angular_update_first_order": "paper's first-order Δ* (Wan et al. Thm 3 for SGD/SGDM)",
-    "equilibrium_sq_norm": "equilibrium ‖w*‖² (exact fixed point)",
+    "angular_update": "equilibrium angular update Δ* per step (rad), exact for the discrete map",
+    "angular_update_first_order": "first-order Δ* (SGD/SGDM: Wan et al. Thm 3; AdamW/Lion: Kosson et al.)",
+    "equilibrium_sq_norm": "equilibrium ‖w*‖² (fixed point of the norm recursion)",
     "equilibrium_sq_norm_first_order": "first-order ‖w*‖² (Wan et al. Thm 1/2 to first order)",
     "equilibrium_norm": "equilibrium ‖w*‖",
     "equilibrium_norm_first_order": "first-order ‖w*‖",
-    "effective_lr": "equilibrium effective learning rate η/‖w*‖²",
+    "effective_lr": "equilibrium effective learning rate (η/‖w*‖² for SGD/SGDM, η/(r ν) for Adam)",
     "effective_lr_first_order": "first-order effective learning rate",
     "relaxation_steps": "e-folding time (steps) of the deviation of ‖w‖² from equilibrium",
     "contraction": "per-step linearised contraction μ of that deviation",

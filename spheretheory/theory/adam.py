@@ -776,15 +776,17 @@ def _lion_series(rho: np.ndarray, beta1: np.ndarray, beta2: np.ndarray) -> np.nd
 
 def lion_equilibrium_sq_norm(lr, weight_decay, dim, beta1, beta2):
     """Lion's stationary E‖x‖² = η² d (1 + (4/π) Σ_k ρ^k arcsin C_k)/(1 − ρ²) (lion.equilibrium_sq_norm)."""
-    rho = 1 - np.asarray(lr, float) * np.asarray(weight_decay, float)
-    return np.asarray(lr, float) ** 2 * np.asarray(dim, float) * _lion_series(rho, beta1, beta2) / (1 - rho**2)
+    el = np.asarray(lr, float) * np.asarray(weight_decay, float)
+    # 1 − ρ² = ηλ(2 − ηλ), written without cancellation (ρ = 1 − ηλ rounds to 1 for ηλ < 1e-16)
+    return np.asarray(lr, float) ** 2 * np.asarray(dim, float) * _lion_series(1 - el, beta1, beta2) / (el * (2 - el))
 
 
 def lion_angular_update(lr, weight_decay, beta1, beta2):
     """Lion's Δ* = atan(√(S − Q²)/(ρS + Q)), S = E‖x‖²/(η²d), Q = Σ_k ρ^{k−1} R(k) (lion.angular_update)."""
-    rho = 1 - np.asarray(lr, float) * np.asarray(weight_decay, float)
+    el = np.asarray(lr, float) * np.asarray(weight_decay, float)
+    rho = 1 - el
     series = _lion_series(rho, beta1, beta2)  # 1 + 2 T, T = Σ_k ρ^k R(k)
-    S_ = series / (1 - rho**2)
+    S_ = series / (el * (2 - el))  # 1 − ρ², without cancellation
     Q = (series - 1) / (2 * rho)
     return np.arctan(np.sqrt(S_ - Q**2) / (rho * S_ + Q))
 
