@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         ax.plot(1 / el, np.array([r["linearised"] for r in sel]) / el, "k--", lw=0.7)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.minorticks_off()
     ax.set_xlabel("1/(ηλ)")
     ax.set_ylabel("steps to within 5 % of w*²")
     ax.set_title("time to equilibrium ∝ 1/(ηλ) (dashed: linearised)")

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ax[0].plot(d, [r["predicted"] for r in rows], "k-", label="σ√(d−1)·Δ/4 (nrq.excess_risk_first_order)")
     ax[0].set_xscale("log")
     ax[0].set_yscale("log")
+    ax[0].minorticks_off()
     ax[0].set_xlabel("measured angular update Δ")
     ax[0].set_ylabel("excess risk")
     ax[0].set_title("limiting risk set by the angular update (σ = 0.5, d = 10)")
