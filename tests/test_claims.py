@@ -74,7 +74,7 @@ def test_a_broken_check_is_an_error_not_a_verdict():
 
 
 # --------------------------------------------------------------------------------- property-based tests
-small = settings(max_examples=6)
+small = settings(max_examples=15)
 ETA_LAMBDA = st.floats(1e-3, 1e-2)
 
 
