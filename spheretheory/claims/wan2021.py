@@ -387,10 +387,10 @@ def _cor31(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
                    numbers={"exact_steps": d.steps, "paper_bound_old_lr": d.paper_bound_old_lr,
                             "critical_rtol": d.critical_rtol, "steps_continuous": d.steps_continuous,
                             "record_every": every},
-                   figure=lambda path: _plot_drop(path, p, seed, x_new, post))
+                   figure=lambda path: _plot_drop(path, p, seed, x_new, post, bound, measured))
 
 
-def _plot_drop(path, p, seed, x_new, post):
+def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
     from ._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
@@ -398,7 +398,12 @@ def _plot_drop(path, p, seed, x_new, post):
         res, warm = _lr_drop_run({**p, "trajectories": min(p["trajectories"], 256)}, seed, rescale, post)
         ax.plot(res.steps - warm, res.sq_norm[:, 0, :].mean(-1) / x_new, label=lab)
     ax.axhline(1.0, color="k", lw=0.7)
-    ax.axhspan(1 - p["rtol"], 1 + p["rtol"], color="0.9")
+    ax.axhspan(1 - p["rtol"], 1 + p["rtol"], color="0.9", label=f"rtol = {p['rtol']:g}")
+    if bound is not None:
+        ax.axvline(bound, color="r", ls="--", lw=0.8, label="Cor. 3.1 bound (new η)")
+    if measured is not None and np.isfinite(measured):
+        ax.axvline(measured, color="k", ls=":", lw=0.8, label="measured first entry")
+    ax.set_yscale("log")
     ax.set_xlabel("steps after the drop")
     ax.set_ylabel("E‖w‖² / new w*²")
     ax.legend(fontsize=7)
