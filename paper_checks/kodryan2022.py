@@ -23,13 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     from spheretheory.regimes import plot_phase_diagram, sweep
 
     nums = {}
-    for model, elrs in (("nrq", np.geomspace(1e-3, 10, 13 if not args.quick else 9)),
-                        ("toy", np.geomspace(0.05, 50, 13 if not args.quick else 9))):
-        d = sweep(model, elrs, steps=2000 if args.quick else 4000, runs=8, seed=args.seed,
-                  backend="numba" if model == "nrq" else "numpy", progress_bar=False)
+    for model, elrs in (
+        ("nrq", np.geomspace(1e-3, 10, 13 if not args.quick else 9)),
+        ("toy", np.geomspace(0.05, 50, 13 if not args.quick else 9)),
+    ):
+        d = sweep(
+            model,
+            elrs,
+            steps=2000 if args.quick else 4000,
+            runs=8,
+            seed=args.seed,
+            backend="numba" if model == "nrq" else "numpy",
+            progress_bar=False,
+        )
         plot_phase_diagram(d, str(args.out / f"kodryan2022_regimes_{model}.png"))
-        nums[model] = {"elr": [r["elr"] for r in d.results], "regime": d.regimes(),
-                       "loss": [r["loss"] for r in d.results], "boundaries": d.boundaries}
+        nums[model] = {
+            "elr": [r["elr"] for r in d.results],
+            "regime": d.regimes(),
+            "loss": [r["loss"] for r in d.results],
+            "boundaries": d.boundaries,
+        }
     print(C.save_numbers(args.out, "kodryan2022", nums))
     return 0
 

@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     C.plt()
     from spheretheory.adaptive.experiments import exp_equilibria
 
-    nums = exp_equilibria(args.out, dim=128 if args.quick else 256, trajectories=8 if args.quick else 16,
-                          seed=args.seed)
+    nums = exp_equilibria(
+        args.out, dim=128 if args.quick else 256, trajectories=8 if args.quick else 16, seed=args.seed
+    )
     print(C.save_numbers(args.out, "kosson2024", nums))
     return 0
 

@@ -25,18 +25,34 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for wd in (5e-4, 1e-3, 2e-3, 4e-3, 8e-3):
         for start in (0.25, 4.0):
-            r = claims.run("li2020.time_to_equilibrium", {"weight_decay": wd, "ratio": 2.0, "start": start},
-                           quick=args.quick, seed=args.seed)
+            r = claims.run(
+                "li2020.time_to_equilibrium",
+                {"weight_decay": wd, "ratio": 2.0, "start": start},
+                quick=args.quick,
+                seed=args.seed,
+            )
             o = r.outcome
-            rows.append({"eta_lambda": 0.1 * wd, "start": start, "product": o.numbers["products"][0],
-                         "se": o.numbers["product_se"][0], "linearised": o.numbers["linearised"][0]})
+            rows.append(
+                {
+                    "eta_lambda": 0.1 * wd,
+                    "start": start,
+                    "product": o.numbers["products"][0],
+                    "se": o.numbers["product_se"][0],
+                    "linearised": o.numbers["linearised"][0],
+                }
+            )
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for start, mk in ((0.25, "o"), (4.0, "s")):
         sel = [r for r in rows if r["start"] == start]
         el = np.array([r["eta_lambda"] for r in sel])
         steps = np.array([r["product"] for r in sel]) / el
-        ax.errorbar(1 / el, steps, yerr=[4 * r["se"] / r["eta_lambda"] for r in sel], fmt=mk,
-                    label=f"measured, ‖w₀‖² = {start:g}·w*²")
+        ax.errorbar(
+            1 / el,
+            steps,
+            yerr=[4 * r["se"] / r["eta_lambda"] for r in sel],
+            fmt=mk,
+            label=f"measured, ‖w₀‖² = {start:g}·w*²",
+        )
         ax.plot(1 / el, np.array([r["linearised"] for r in sel]) / el, "k--", lw=0.7)
     ax.set_xscale("log")
     ax.set_yscale("log")

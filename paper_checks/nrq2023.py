@@ -26,12 +26,25 @@ def main(argv: list[str] | None = None) -> int:
     for elr in (0.001, 0.002, 0.004, 0.008, 0.016, 0.032):
         r = claims.run("nrq2023.limiting_risk", {"elr": elr}, quick=args.quick, seed=args.seed)
         o = r.outcome
-        rows.append({"elr": elr, "delta": o.numbers["angular_update"], "excess": o.measured, "se": o.se,
-                     "predicted": o.predicted, "verdict": r.verdict})
+        rows.append(
+            {
+                "elr": elr,
+                "delta": o.numbers["angular_update"],
+                "excess": o.measured,
+                "se": o.se,
+                "predicted": o.predicted,
+                "verdict": r.verdict,
+            }
+        )
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
     d = np.array([r["delta"] for r in rows])
-    ax[0].errorbar(d, [r["excess"] for r in rows], yerr=[4 * r["se"] for r in rows], fmt="o",
-                   label="measured stationary excess risk (±4 SE)")
+    ax[0].errorbar(
+        d,
+        [r["excess"] for r in rows],
+        yerr=[4 * r["se"] for r in rows],
+        fmt="o",
+        label="measured stationary excess risk (±4 SE)",
+    )
     ax[0].plot(d, [r["predicted"] for r in rows], "k-", label="σ√(d−1)·Δ/4 (nrq.excess_risk_first_order)")
     ax[0].set_xscale("log")
     ax[0].set_yscale("log")

@@ -20,8 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     C.plt()
     from spheretheory.adaptive.experiments import exp_effective_lr, exp_sgd_adamg
 
-    nums = {"effective_lr": exp_effective_lr(args.out, steps=1500 if args.quick else 6000, seed=args.seed),
-            "sgd_adamg": exp_sgd_adamg(args.out, seed=args.seed)}
+    nums = {
+        "effective_lr": exp_effective_lr(args.out, steps=1500 if args.quick else 6000, seed=args.seed),
+        "sgd_adamg": exp_sgd_adamg(args.out, seed=args.seed),
+    }
     print(C.save_numbers(args.out, "roburin2020", nums))
     return 0
 

@@ -30,25 +30,45 @@ def fig3(out, quick: bool, seed: int) -> dict:
     for opt, mom, col in (("sgd", 0.0, "tab:blue"), ("sgdm", 0.9, "tab:orange")):
         p = st.predict(opt, lr=lr, weight_decay=wd, **({"momentum": mom} if mom else {}))
         steps = 6000  # 12 relaxation times of SGD (1/(4ηλ) = 500 steps), 50 of SGDM
-        r = st.simulate(opt, lr=lr, weight_decay=wd, momentum=mom, dim=256, steps=steps, trajectories=n,
-                        method="reduced", seed=seed, init_norm=2.0, record_every=5)
+        r = st.simulate(
+            opt,
+            lr=lr,
+            weight_decay=wd,
+            momentum=mom,
+            dim=256,
+            steps=steps,
+            trajectories=n,
+            method="reduced",
+            seed=seed,
+            init_norm=2.0,
+            record_every=5,
+        )
         t = r.steps
         ax[0].plot(t, r.trajectory_mean("sq_norm")[:, 0], color=col, label=f"{opt} E‖w‖²")
         ax[0].axhline(p.equilibrium_sq_norm_first_order, color=col, ls="--", lw=0.8)
         ax[1].plot(t, r.trajectory_mean("angular_update")[:, 0], color=col, label=f"{opt} Δ_t")
         ax[1].axhline(p.angular_update_first_order, color=col, ls="--", lw=0.8)
         box = np.ones(40) / 40  # running mean over 40 records (200 steps) to show the level, not the noise
-        ax[2].plot(t[39:], np.convolve(r.trajectory_mean("h_tilde")[:, 0], box, "valid"), color=col,
-                   label=f"{opt} h̃ (mean)")
-        ax[2].plot(t[39:], np.convolve(r.trajectory_mean("unit_grad_sq")[:, 0], box, "valid"), color=col, ls=":",
-                   label=f"{opt} ‖g̃‖² (mean)")
+        ax[2].plot(
+            t[39:], np.convolve(r.trajectory_mean("h_tilde")[:, 0], box, "valid"), color=col, label=f"{opt} h̃ (mean)"
+        )
+        ax[2].plot(
+            t[39:],
+            np.convolve(r.trajectory_mean("unit_grad_sq")[:, 0], box, "valid"),
+            color=col,
+            ls=":",
+            label=f"{opt} ‖g̃‖² (mean)",
+        )
         s = r.equilibrium_stats()
-        res[opt] = {"sq_norm": float(s["sq_norm"].mean[0]), "sq_norm_se": float(s["sq_norm"].se[0]),
-                    "printed_sq_norm": float(p.equilibrium_sq_norm_first_order),
-                    "exact_sq_norm": float(p.equilibrium_sq_norm),
-                    "angular_update": float(s["angular_update"].mean[0]),
-                    "angular_update_se": float(s["angular_update"].se[0]),
-                    "printed_angular_update": float(p.angular_update_first_order)}
+        res[opt] = {
+            "sq_norm": float(s["sq_norm"].mean[0]),
+            "sq_norm_se": float(s["sq_norm"].se[0]),
+            "printed_sq_norm": float(p.equilibrium_sq_norm_first_order),
+            "exact_sq_norm": float(p.equilibrium_sq_norm),
+            "angular_update": float(s["angular_update"].mean[0]),
+            "angular_update_se": float(s["angular_update"].se[0]),
+            "printed_angular_update": float(p.angular_update_first_order),
+        }
     ax[0].set_title("weight norm vs Thm 1/2 (dashed)")
     ax[1].set_title("angular update vs Thm 3 (dashed)")
     ax[2].set_title("h̃ = ‖g̃‖² + 2α⟨v,g⟩‖w‖² vs ‖g̃‖² (Fig. 3(d))")
@@ -97,10 +117,21 @@ def fig5(out, quick: bool, seed: int) -> dict:
     fig, ax = plt.subplots(1, 2, figsize=(12, 3.8))
     res = {"milestones": milestones}
     for rescale, lab in ((False, "plain"), (True, "rescaled (w / k^(1/4) at each drop)")):
-        r = st.simulate("sgdm", lr=lr, weight_decay=wd, momentum=mom, dim=256, steps=steps, trajectories=n,
-                        method="reduced", seed=seed, init_norm=math.sqrt(p.equilibrium_sq_norm),
-                        lr_schedule=step_decay(milestones, k), rescale_on_drop=rescale,
-                        record_every=max(1, steps // 2000))
+        r = st.simulate(
+            "sgdm",
+            lr=lr,
+            weight_decay=wd,
+            momentum=mom,
+            dim=256,
+            steps=steps,
+            trajectories=n,
+            method="reduced",
+            seed=seed,
+            init_norm=math.sqrt(p.equilibrium_sq_norm),
+            lr_schedule=step_decay(milestones, k),
+            rescale_on_drop=rescale,
+            record_every=max(1, steps // 2000),
+        )
         ax[0].semilogy(r.steps, r.trajectory_mean("angular_update")[:, 0], label=lab)
         ax[1].plot(r.steps, np.sqrt(r.trajectory_mean("sq_norm")[:, 0]), label=lab)
         # angular update at the end of each stage vs its theoretical value
@@ -132,21 +163,39 @@ def cor31_table(out, quick: bool, seed: int) -> dict:
         for rtol in (0.01, 0.03, 0.05, 0.1):
             r = claims.run("wan2021.cor31", {"momentum": mom, "rtol": rtol}, quick=quick, seed=seed)
             o = r.outcome
-            rows.append({"momentum": mom, "rtol": rtol, "measured": o.measured, "se": o.se,
-                         "exact": o.numbers["exact_steps"], "paper_bound": o.predicted,
-                         "critical_rtol": o.numbers["critical_rtol"], "verdict": r.verdict})
-    lines = ["| α | rtol | measured steps | exact iteration | printed bound (new η) | verdict |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r['momentum']:g} | {r['rtol']:g} | {r['measured']:.0f} ± {r['se']:.1f} | {r['exact']:.0f} | "
-              f"{r['paper_bound']:.0f} | {r['verdict']} |" for r in rows]
+            rows.append(
+                {
+                    "momentum": mom,
+                    "rtol": rtol,
+                    "measured": o.measured,
+                    "se": o.se,
+                    "exact": o.numbers["exact_steps"],
+                    "paper_bound": o.predicted,
+                    "critical_rtol": o.numbers["critical_rtol"],
+                    "verdict": r.verdict,
+                }
+            )
+    lines = [
+        "| α | rtol | measured steps | exact iteration | printed bound (new η) | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['momentum']:g} | {r['rtol']:g} | {r['measured']:.0f} ± {r['se']:.1f} | {r['exact']:.0f} | "
+        f"{r['paper_bound']:.0f} | {r['verdict']} |"
+        for r in rows
+    ]
     (out / "wan2021_cor31.md").write_text("\n".join(lines) + "\n")
     return {"rows": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = C.parse(__doc__.splitlines()[0], argv)
-    nums = {"fig3": fig3(args.out, args.quick, args.seed), "fig4": fig4(args.out, args.quick, args.seed),
-            "fig5": fig5(args.out, args.quick, args.seed), "cor31": cor31_table(args.out, args.quick, args.seed)}
+    nums = {
+        "fig3": fig3(args.out, args.quick, args.seed),
+        "fig4": fig4(args.out, args.quick, args.seed),
+        "fig5": fig5(args.out, args.quick, args.seed),
+        "cor31": cor31_table(args.out, args.quick, args.seed),
+    }
     print(C.save_numbers(args.out, "wan2021", nums))
     return 0
 

@@ -20,11 +20,29 @@ from spheretheory.claims import FAILS, FIRST_ORDER, HOLDS, NOT_CHECKABLE, VERDIC
 
 def test_registry_covers_the_issue():
     ids = {c.id for c in C.claims()}
-    for need in ("wan2021.thm1.equilibrium", "wan2021.thm1.rate", "wan2021.thm1.variance", "wan2021.thm2.equilibrium",
-                 "wan2021.thm2.rate", "wan2021.thm2.variance", "wan2021.thm3", "wan2021.cor31", "wan2021.rescaling",
-                 "wan2021.conjecture1", "wan2021.conjecture2", "kodryan2022.regimes", "kodryan2022.monotone_loss",
-                 "nrq2023.limiting_risk", "nrq2023.rate", "nrq2023.escape", "roburin2020.effective_lr",
-                 "roburin2020.sgd_adamg", "kosson2024.adamw", "kosson2024.lion", "li2020.time_to_equilibrium"):
+    for need in (
+        "wan2021.thm1.equilibrium",
+        "wan2021.thm1.rate",
+        "wan2021.thm1.variance",
+        "wan2021.thm2.equilibrium",
+        "wan2021.thm2.rate",
+        "wan2021.thm2.variance",
+        "wan2021.thm3",
+        "wan2021.cor31",
+        "wan2021.rescaling",
+        "wan2021.conjecture1",
+        "wan2021.conjecture2",
+        "kodryan2022.regimes",
+        "kodryan2022.monotone_loss",
+        "nrq2023.limiting_risk",
+        "nrq2023.rate",
+        "nrq2023.escape",
+        "roburin2020.effective_lr",
+        "roburin2020.sgd_adamg",
+        "kosson2024.adamw",
+        "kosson2024.lion",
+        "li2020.time_to_equilibrium",
+    ):
         assert need in ids
 
 
@@ -84,8 +102,10 @@ def test_thm2_printed_norm_is_the_exact_fixed_point(el, lr, alpha, dim):
     """Thm 2's w* is the exact mean-field fixed point: measured E‖w‖² agrees with it up to the fluctuation term
     the mean field neglects (Var(‖w‖²)/w*⁴, which matters only at small d); at d ≥ 256 within 4 SE."""
     el = _inside(el, alpha)
-    r = C.run("wan2021.thm2.equilibrium", {"lr": lr, "weight_decay": el / lr, "momentum": alpha, "dim": dim,
-                                             "trajectories": 256})
+    r = C.run(
+        "wan2021.thm2.equilibrium",
+        {"lr": lr, "weight_decay": el / lr, "momentum": alpha, "dim": dim, "trajectories": 256},
+    )
     assert r.verdict in (HOLDS, FIRST_ORDER), r.outcome.detail
     if dim >= 256:
         assert r.verdict == HOLDS, r.outcome.detail
@@ -96,8 +116,12 @@ def _inside(el, alpha):
 
 
 @small
-@given(el=ETA_LAMBDA, lr=st.floats(0.1, 0.5), alpha=st.sampled_from([0.0, 0.6, 0.9]),
-       start=st.one_of(st.floats(0.3, 0.8), st.floats(1.3, 3.0)))
+@given(
+    el=ETA_LAMBDA,
+    lr=st.floats(0.1, 0.5),
+    alpha=st.sampled_from([0.0, 0.6, 0.9]),
+    start=st.one_of(st.floats(0.3, 0.8), st.floats(1.3, 3.0)),
+)
 def test_printed_rates_are_valid_but_loose_bounds(el, lr, alpha, start):
     """Thm 1/2: the squared deviation decays at least at the printed rate; the derived contraction is the
     measured rate within 25 % (the stay-time estimator sees a little of the nonlinear start)."""
@@ -116,16 +140,23 @@ def test_printed_rates_are_valid_but_loose_bounds(el, lr, alpha, start):
 
 
 @small
-@given(lr=st.floats(0.1, 0.9), el=st.floats(5e-4, 4e-3), k=st.sampled_from([2.0, 10.0, 100.0]),
-       alpha=st.sampled_from([0.0, 0.9]), side=st.sampled_from(["below", "above"]))
+@given(
+    lr=st.floats(0.1, 0.9),
+    el=st.floats(5e-4, 4e-3),
+    k=st.sampled_from([2.0, 10.0, 100.0]),
+    alpha=st.sampled_from([0.0, 0.9]),
+    side=st.sampled_from(["below", "above"]),
+)
 def test_cor31_valid_only_below_the_critical_tolerance(lr, el, k, alpha, side):
     """Cor. 3.1 (new-rate reading) is a valid lower bound for rtol below ≈ (k−1)/(2k²) and fails above it (the
     failure the derivation predicts when 'reach' is read loosely)."""
     crit = math.sqrt(1 + (k - 1) / k**2) - 1
     rtol = crit / 3 if side == "below" else min(3 * crit, 0.4)
     el = _inside(el, alpha)
-    r = C.run("wan2021.cor31", {"lr": lr, "weight_decay": el / lr, "factor": k, "rtol": rtol, "momentum": alpha,
-                                "trajectories": 64})
+    r = C.run(
+        "wan2021.cor31",
+        {"lr": lr, "weight_decay": el / lr, "factor": k, "rtol": rtol, "momentum": alpha, "trajectories": 64},
+    )
     o = r.outcome
     assert r.verdict == (HOLDS if side == "below" else FAILS), o.detail
     # the measured first entry is the exact iteration of the recursion (record spacing + 4 SE + 1 %)
@@ -137,8 +168,7 @@ def test_cor31_valid_only_below_the_critical_tolerance(lr, el, k, alpha, side):
 def test_thm3_angular_update(el, alpha, dim):
     """Thm 3 holds within the paper's stated error order; the measured Δ is below √(2ηλ/(1+α)) by O(1/d)."""
     el = _inside(el, alpha)
-    r = C.run("wan2021.thm3", {"lr": 0.1, "weight_decay": el / 0.1, "momentum": alpha, "dim": dim,
-                               "trajectories": 256})
+    r = C.run("wan2021.thm3", {"lr": 0.1, "weight_decay": el / 0.1, "momentum": alpha, "dim": dim, "trajectories": 256})
     assert r.verdict in (HOLDS, FIRST_ORDER), r.outcome.detail
     assert abs(r.outcome.deviation) < 4.0 / dim + 4 * r.outcome.se / r.outcome.predicted + el
 
@@ -178,8 +208,16 @@ def test_thm3_fails_outside_small_eta_lambda():
 def test_quick_verdicts_of_the_known_findings():
     """The findings the registry must reproduce (checked, not copied): Thm 2's w* exact, Thm 1's first order,
     printed rates loose, Cor. 3.1 at rtol = 5 % (above critical) fails, Kosson's AdamW Δ to first order."""
-    got = {cid: C.run(cid, quick=True) for cid in ("wan2021.thm1.equilibrium", "wan2021.thm2.equilibrium",
-                                                   "wan2021.cor31", "kosson2024.adamw", "li2020.time_to_equilibrium")}
+    got = {
+        cid: C.run(cid, quick=True)
+        for cid in (
+            "wan2021.thm1.equilibrium",
+            "wan2021.thm2.equilibrium",
+            "wan2021.cor31",
+            "kosson2024.adamw",
+            "li2020.time_to_equilibrium",
+        )
+    }
     assert got["wan2021.thm1.equilibrium"].verdict == FIRST_ORDER
     assert got["wan2021.thm1.equilibrium"].outcome.numbers["exact_verdict"] == HOLDS
     assert got["wan2021.thm2.equilibrium"].verdict == HOLDS

@@ -8,8 +8,20 @@ from spheretheory.cli import main
 
 
 def test_check_json_and_report(tmp_path, capsys):
-    rc = main(["check", "--quick", "--claim", "wan2021.cor31", "--claim", "wan2021.thm1.rate", "--json",
-               "--no-progress", "--report", str(tmp_path)])
+    rc = main(
+        [
+            "check",
+            "--quick",
+            "--claim",
+            "wan2021.cor31",
+            "--claim",
+            "wan2021.thm1.rate",
+            "--json",
+            "--no-progress",
+            "--report",
+            str(tmp_path),
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     ids = [c["id"] for c in out["claims"]]
@@ -23,8 +35,20 @@ def test_check_json_and_report(tmp_path, capsys):
 
 
 def test_check_set_reruns_at_other_hyperparameters(capsys):
-    rc = main(["check", "--claim", "wan2021.thm3", "--set", "lr=0.05", "--set", "weight_decay=2e-3", "--quick",
-               "--json", "--no-progress"])
+    rc = main(
+        [
+            "check",
+            "--claim",
+            "wan2021.thm3",
+            "--set",
+            "lr=0.05",
+            "--set",
+            "weight_decay=2e-3",
+            "--quick",
+            "--json",
+            "--no-progress",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)["claims"][0]
     assert rc == 0 and out["params"]["lr"] == 0.05 and out["params"]["weight_decay"] == 0.002
 

@@ -58,14 +58,19 @@ __all__ = [
 #: Paper key → (module defining its claims, citation).
 PAPERS: dict[str, tuple[str, str]] = {
     "wan2021": ("wan2021", "Wan, Zhang, Zhang, Sun (2021), Spherical Motion Dynamics (NeurIPS)"),
-    "kodryan2022": ("kodryan2022", "Kodryan, Lobacheva, Nakhodnov, Vetrov (2022), Training scale-invariant "
-                                   "neural networks on the sphere can happen in three regimes"),
+    "kodryan2022": (
+        "kodryan2022",
+        "Kodryan, Lobacheva, Nakhodnov, Vetrov (2022), Training scale-invariant "
+        "neural networks on the sphere can happen in three regimes",
+    ),
     "nrq2023": ("nrq2023", "ICLR 2023 submission, Normalization and weight decay: a simple model (NRQ)"),
-    "roburin2020": ("roburin2020", "Roburin et al. (2020/2022), A spherical analysis of Adam with batch "
-                                   "normalization"),
+    "roburin2020": ("roburin2020", "Roburin et al. (2020/2022), A spherical analysis of Adam with batch normalization"),
     "kosson2024": ("kosson2024", "Kosson, Messmer, Jaggi (2024), Rotational equilibrium"),
-    "li2020": ("li2020", "Li, Lyu, Arora (2020), Reconciling modern deep learning with traditional optimization "
-                         "analyses: the intrinsic learning rate"),
+    "li2020": (
+        "li2020",
+        "Li, Lyu, Arora (2020), Reconciling modern deep learning with traditional optimization "
+        "analyses: the intrinsic learning rate",
+    ),
 }
 _loaded: set[str] = set()
 
@@ -105,14 +110,21 @@ def get(claim_id: str) -> Claim:
     return _REGISTRY[claim_id]
 
 
-def run(claim_id: str, overrides: Mapping[str, Any] | None = None, *, quick: bool = False,
-        seed: int = 0) -> ClaimResult:
+def run(
+    claim_id: str, overrides: Mapping[str, Any] | None = None, *, quick: bool = False, seed: int = 0
+) -> ClaimResult:
     """Run one claim (``overrides``: hyperparameters validated against the claim's domain)."""
     return run_claim(get(claim_id), overrides, quick=quick, seed=seed)
 
 
-def run_many(selected: list[Claim], overrides: Mapping[str, Any] | None = None, *, quick: bool = False,
-             seed: int = 0, progress: bool | None = None) -> list[ClaimResult]:
+def run_many(
+    selected: list[Claim],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> list[ClaimResult]:
     """Run several claims with a progress bar (tqdm; off when not a TTY or ``progress=False``)."""
     import sys
 

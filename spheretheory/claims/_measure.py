@@ -9,13 +9,34 @@ from typing import Any
 import numpy as np
 
 
-def reduced(optimizer: str, *, lr: float, weight_decay: float, momentum: float = 0.0, dim: int, steps: int,
-            trajectories: int, seed: int, **kw: Any):
+def reduced(
+    optimizer: str,
+    *,
+    lr: float,
+    weight_decay: float,
+    momentum: float = 0.0,
+    dim: int,
+    steps: int,
+    trajectories: int,
+    seed: int,
+    **kw: Any,
+):
     """The exact reduced-state simulator (isotropic noise) — ``simulate(..., method="reduced")``."""
     from .. import simulate
 
-    return simulate(optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, dim=dim, steps=steps,
-                    trajectories=trajectories, seed=seed, method="reduced", progress=False, **kw)
+    return simulate(
+        optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        dim=dim,
+        steps=steps,
+        trajectories=trajectories,
+        seed=seed,
+        method="reduced",
+        progress=False,
+        **kw,
+    )
 
 
 def predict(optimizer: str, **kw: Any) -> dict[str, Any]:

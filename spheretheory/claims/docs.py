@@ -39,13 +39,25 @@ def render(paper: str) -> str:
     for r in results:
         c, o = r.claim, r.outcome
         lines += [f"## `{c.id}` — {c.where}", "", f"**Claim.** {c.statement}", ""]
-        lines += ["**Domain** (the paper's assumptions; `--set` values are validated against it):", "",
-                  "| parameter | allowed | default | quick | meaning |", "|---|---|---|---|---|"]
+        lines += [
+            "**Domain** (the paper's assumptions; `--set` values are validated against it):",
+            "",
+            "| parameter | allowed | default | quick | meaning |",
+            "|---|---|---|---|---|",
+        ]
         for k, p in c.domain.items():
-            lines.append(f"| `{k}` | {p.interval()} | {p.default:g} | {'' if p.quick is None else f'{p.quick:g}'} "
-                         f"| {p.doc} |")
-        lines += ["", "**Derivations used:** " + ", ".join(f"`{d}`" for d in c.derivations), "",
-                  f"**How we check it.** {c.method}", "", f"**Tolerance.** {c.tolerance}", ""]
+            lines.append(
+                f"| `{k}` | {p.interval()} | {p.default:g} | {'' if p.quick is None else f'{p.quick:g}'} | {p.doc} |"
+            )
+        lines += [
+            "",
+            "**Derivations used:** " + ", ".join(f"`{d}`" for d in c.derivations),
+            "",
+            f"**How we check it.** {c.method}",
+            "",
+            f"**Tolerance.** {c.tolerance}",
+            "",
+        ]
         if o is None:
             lines += [f"**Current verdict: the check broke** (`{r.error}`).", ""]
             continue

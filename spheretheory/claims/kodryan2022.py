@@ -36,28 +36,46 @@ def _regimes(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     detail = (
         f"Classified regimes at ELR {elrs}: {got} (confidences "
         f"{[round(r['confidence'], 2) for r in d.results]}). Derived boundaries for the NRQ at T = {p['steps']}: "
-        + ", ".join(f"{k} {v:.4g}" for k, v in b.items()) + "."
+        + ", ".join(f"{k} {v:.4g}" for k, v in b.items())
+        + "."
     )
-    return Outcome(HOLDS if ok else FAILS, predicted=want, measured=got, detail=detail,
-                   counterexample=None if ok else {**p, "regimes": got},
-                   numbers={"boundaries": b, "results": [{k: r.get(k) for k in ("elr", "regime", "confidence",
-                            "loss", "loss_se", "angular_update")} for r in d.results]})
+    return Outcome(
+        HOLDS if ok else FAILS,
+        predicted=want,
+        measured=got,
+        detail=detail,
+        counterexample=None if ok else {**p, "regimes": got},
+        numbers={
+            "boundaries": b,
+            "results": [
+                {k: r.get(k) for k in ("elr", "regime", "confidence", "loss", "loss_se", "angular_update")}
+                for r in d.results
+            ],
+        },
+    )
 
 
-register(Claim(
-    id="kodryan2022.regimes", paper=PAPER, where="Sec. 3 / Fig. 1 (summary)",
-    statement="Training on the sphere at a fixed ELR shows three regimes: convergence at small ELR, a chaotic "
-              "equilibrium at intermediate ELR, divergence (random walk) at large ELR.",
-    domain={"elr_small": Param(1e-3, 0.0, None, False, quick=1e-3, doc="an ELR of regime 1"),
+register(
+    Claim(
+        id="kodryan2022.regimes",
+        paper=PAPER,
+        where="Sec. 3 / Fig. 1 (summary)",
+        statement="Training on the sphere at a fixed ELR shows three regimes: convergence at small ELR, a chaotic "
+        "equilibrium at intermediate ELR, divergence (random walk) at large ELR.",
+        domain={
+            "elr_small": Param(1e-3, 0.0, None, False, quick=1e-3, doc="an ELR of regime 1"),
             "elr_mid": Param(0.03, 0.0, None, False, doc="an ELR of regime 2"),
             "elr_large": Param(3.0, 0.0, None, False, doc="an ELR of regime 3"),
-            "steps": STEPS, "runs": RUNS},
-    derivations=("nrq.direction_rate", "nrq.direction_variance", "toy.random_walk_elr"),
-    method="regimes.sweep on the default NRQ (d = 10, σ = 1) with the numba kernel; regimes.classify per ELR "
-           "(majority over runs).",
-    tolerance="holds: the three ELRs are classified convergence, chaotic equilibrium, divergence, in order.",
-    check=_regimes,
-))
+            "steps": STEPS,
+            "runs": RUNS,
+        },
+        derivations=("nrq.direction_rate", "nrq.direction_variance", "toy.random_walk_elr"),
+        method="regimes.sweep on the default NRQ (d = 10, σ = 1) with the numba kernel; regimes.classify per ELR "
+        "(majority over runs).",
+        tolerance="holds: the three ELRs are classified convergence, chaotic equilibrium, divergence, in order.",
+        check=_regimes,
+    )
+)
 
 
 def _monotone(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -82,29 +100,43 @@ def _monotone(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     detail = (
         f"Stationary loss in regime 2 at ELR {[round(r['elr'], 4) for r in rows]}: "
         f"{[round(float(x), 4) for x in loss]} (± {[round(float(x), 4) for x in se]}); increments are "
-        f"z = {[round(float(x), 1) for x in z]} SE" + ("" if verdict != NOT_CHECKABLE else
-                                                     " — not resolved at 4 SE; use more runs")
+        f"z = {[round(float(x), 1) for x in z]} SE"
+        + ("" if verdict != NOT_CHECKABLE else " — not resolved at 4 SE; use more runs")
         + ". Derived stationary loss (NRQ, self-consistent mean field): "
         + f"{[None if x is None else round(x, 4) for x in pred]}."
     )
-    return Outcome(verdict, predicted="increasing", measured=loss.tolist(), se=se.tolist(), tolerance=Z,
-                   deviation=float(np.min(z)), detail=detail,
-                   counterexample=None if verdict != FAILS else {**p, "elrs": [r["elr"] for r in rows],
-                                                                 "loss": loss.tolist()},
-                   numbers={"z": z.tolist(), "predicted": pred, "elrs": [r["elr"] for r in rows]})
+    return Outcome(
+        verdict,
+        predicted="increasing",
+        measured=loss.tolist(),
+        se=se.tolist(),
+        tolerance=Z,
+        deviation=float(np.min(z)),
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "elrs": [r["elr"] for r in rows], "loss": loss.tolist()},
+        numbers={"z": z.tolist(), "predicted": pred, "elrs": [r["elr"] for r in rows]},
+    )
 
 
-register(Claim(
-    id="kodryan2022.monotone_loss", paper=PAPER, where="Sec. 3 (regime 2)",
-    statement="Within the chaotic-equilibrium regime the stationary loss increases with the ELR.",
-    domain={"elr_min": Param(0.01, 0.0, None, False), "elr_max": Param(0.3, 0.0, None, False),
-            "points": Param(4, 2, 20, integer=True), "steps": STEPS, "runs": Param(16, 2, 256, integer=True,
-                                                                                    quick=8)},
-    derivations=("nrq.direction_variance",),
-    method="regimes.sweep at log-spaced ELRs; stationary loss = mean over the second half, SE across runs; "
-           "only ELRs classified chaotic_equilibrium are compared.",
-    tolerance="holds: every increment > 4 SE; fails: some decrement > 4 SE; otherwise not checkable.",
-    check=_monotone,
-))
+register(
+    Claim(
+        id="kodryan2022.monotone_loss",
+        paper=PAPER,
+        where="Sec. 3 (regime 2)",
+        statement="Within the chaotic-equilibrium regime the stationary loss increases with the ELR.",
+        domain={
+            "elr_min": Param(0.01, 0.0, None, False),
+            "elr_max": Param(0.3, 0.0, None, False),
+            "points": Param(4, 2, 20, integer=True),
+            "steps": STEPS,
+            "runs": Param(16, 2, 256, integer=True, quick=8),
+        },
+        derivations=("nrq.direction_variance",),
+        method="regimes.sweep at log-spaced ELRs; stationary loss = mean over the second half, SE across runs; "
+        "only ELRs classified chaotic_equilibrium are compared.",
+        tolerance="holds: every increment > 4 SE; fails: some decrement > 4 SE; otherwise not checkable.",
+        check=_monotone,
+    )
+)
 
 _ = math

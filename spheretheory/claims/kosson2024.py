@@ -27,9 +27,19 @@ def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, optimizer: str) -
         printed = math.sqrt(math.pi / 2) * math.sqrt(2 * el) * math.sqrt(V)
     pr = M.predict(optimizer, lr=p["lr"], weight_decay=p["weight_decay"], dim=p["dim"], **hp)
     steps = int(min(max(3000, 16 * pr["relaxation_steps"]), 200_000))
-    res = simulate(optimizer, lr=p["lr"], weight_decay=p["weight_decay"], dim=p["dim"], steps=steps,
-                   trajectories=p["trajectories"], seed=seed, record="summary", summary_fraction=0.5,
-                   progress=False, **hp)
+    res = simulate(
+        optimizer,
+        lr=p["lr"],
+        weight_decay=p["weight_decay"],
+        dim=p["dim"],
+        steps=steps,
+        trajectories=p["trajectories"],
+        seed=seed,
+        record="summary",
+        summary_fraction=0.5,
+        progress=False,
+        **hp,
+    )
     st = res.equilibrium_stats(quantities=("angular_update",))["angular_update"]
     m, se = float(st.mean[0]), float(st.se[0])
     # neglected orders (docs/adam.md): O(ηλ) for AdamW; for Lion O(ηλ/(1 − β₂)) — the momentum's correlation
@@ -42,9 +52,17 @@ def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, optimizer: str) -
         f"steps, last half) vs Kosson et al.'s {printed:.6g}: relative deviation {dev:+.2e}. The finite-ηλ "
         f"derivation ({optimizer}.angular_update) gives {pr['angular_update']:.6g} ({v_exact}, {dev_exact:+.2e})."
     )
-    return Outcome(verdict, predicted=printed, measured=m, se=se, tolerance=tol, deviation=dev, detail=detail,
-                   counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": printed},
-                   numbers={"derived_finite": pr["angular_update"], "derived_verdict": v_exact, "steps": steps})
+    return Outcome(
+        verdict,
+        predicted=printed,
+        measured=m,
+        se=se,
+        tolerance=tol,
+        deviation=dev,
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": printed},
+        numbers={"derived_finite": pr["angular_update"], "derived_verdict": v_exact, "steps": steps},
+    )
 
 
 DOMAIN = {
@@ -55,27 +73,38 @@ DOMAIN = {
     "trajectories": Param(16, 2, 10_000, integer=True, quick=8),
 }
 
-register(Claim(
-    id="kosson2024.adamw", paper=PAPER, where="authors' code (brief Sec. 4)",
-    statement="AdamW (decoupled decay) reaches a rotational equilibrium with Δ* = √(2ηλ(1−β₁)/(1+β₁)).",
-    domain={**DOMAIN, "beta2": Param(0.999, 0.0, 1.0, True, False)},
-    derivations=("adamw.angular_update", "adamw.angular_update_first_order", "adamw.equilibrium_sq_norm"),
-    method="Full-d numba AdamW (ε = 0, isotropic noise), 16 predicted relaxation times (≥ 3000 steps); mean "
-           "angular update over the last half.",
-    tolerance="holds: within 4 SE; to first order: within 4 SE + (ηλ + 1/d) relative (the orders the "
-              "first-order form neglects, docs/adam.md).",
-    check=lambda p, *, quick=False, seed=0: _equilibrium(p, quick=quick, seed=seed, optimizer="adamw"),
-))
+register(
+    Claim(
+        id="kosson2024.adamw",
+        paper=PAPER,
+        where="authors' code (brief Sec. 4)",
+        statement="AdamW (decoupled decay) reaches a rotational equilibrium with Δ* = √(2ηλ(1−β₁)/(1+β₁)).",
+        domain={**DOMAIN, "beta2": Param(0.999, 0.0, 1.0, True, False)},
+        derivations=("adamw.angular_update", "adamw.angular_update_first_order", "adamw.equilibrium_sq_norm"),
+        method="Full-d numba AdamW (ε = 0, isotropic noise), 16 predicted relaxation times (≥ 3000 steps); mean "
+        "angular update over the last half.",
+        tolerance="holds: within 4 SE; to first order: within 4 SE + (ηλ + 1/d) relative (the orders the "
+        "first-order form neglects, docs/adam.md).",
+        check=lambda p, *, quick=False, seed=0: _equilibrium(p, quick=quick, seed=seed, optimizer="adamw"),
+    )
+)
 
-register(Claim(
-    id="kosson2024.lion", paper=PAPER, where="authors' code (brief Sec. 4)",
-    statement="Lion reaches a rotational equilibrium with Δ* = √(π/2)·√(2ηλ)·√V, "
-              "V = (1−β₁)² + β₁²(1−β₂)/(1+β₂).",
-    domain={**DOMAIN, "lr": Param(0.001, 0.0, 1.0, False, False), "weight_decay": Param(1.0, 0.0, 100.0, False),
-            "beta2": Param(0.99, 0.0, 1.0, True, False)},
-    derivations=("lion.angular_update", "lion.angular_update_linearized", "lion.equilibrium_sq_norm"),
-    method="Full-d numba Lion (isotropic noise), as kosson2024.adamw.",
-    tolerance="holds: within 4 SE; to first order: within 4 SE + (ηλ/(1 − β₂) + 1/d) relative (Bussgang "
-              "linearisation of sign(c) needs ηλ ≪ 1 − β₂, docs/adam.md).",
-    check=lambda p, *, quick=False, seed=0: _equilibrium(p, quick=quick, seed=seed, optimizer="lion"),
-))
+register(
+    Claim(
+        id="kosson2024.lion",
+        paper=PAPER,
+        where="authors' code (brief Sec. 4)",
+        statement="Lion reaches a rotational equilibrium with Δ* = √(π/2)·√(2ηλ)·√V, V = (1−β₁)² + β₁²(1−β₂)/(1+β₂).",
+        domain={
+            **DOMAIN,
+            "lr": Param(0.001, 0.0, 1.0, False, False),
+            "weight_decay": Param(1.0, 0.0, 100.0, False),
+            "beta2": Param(0.99, 0.0, 1.0, True, False),
+        },
+        derivations=("lion.angular_update", "lion.angular_update_linearized", "lion.equilibrium_sq_norm"),
+        method="Full-d numba Lion (isotropic noise), as kosson2024.adamw.",
+        tolerance="holds: within 4 SE; to first order: within 4 SE + (ηλ/(1 − β₂) + 1/d) relative (Bussgang "
+        "linearisation of sign(c) needs ηλ ≪ 1 − β₂, docs/adam.md).",
+        check=lambda p, *, quick=False, seed=0: _equilibrium(p, quick=quick, seed=seed, optimizer="lion"),
+    )
+)

@@ -25,8 +25,17 @@ def _time(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         x_star = pr["equilibrium_sq_norm"]
         steps = int(max(3 * pr["relaxation_steps"] * math.log(abs(p["start"] - 1) / p["rtol"]), 200))
         every = max(1, steps // 3000)
-        res = M.reduced("sgd", lr=lr, weight_decay=wd, dim=p["dim"], steps=steps, trajectories=p["trajectories"],
-                        seed=seed + i, init_norm=math.sqrt(p["start"] * x_star), record_every=every)
+        res = M.reduced(
+            "sgd",
+            lr=lr,
+            weight_decay=wd,
+            dim=p["dim"],
+            steps=steps,
+            trajectories=p["trajectories"],
+            seed=seed + i,
+            init_norm=math.sqrt(p["start"] * x_star),
+            record_every=every,
+        )
         x = res.sq_norm[:, 0, :]
         t = res.steps
 
@@ -46,25 +55,41 @@ def _time(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"(η = {lr:g}): the product is constant, i.e. the time scales as 1/(ηλ){'' if verdict != FAILS else ' — NOT'}"
         f" (relative difference {dev:+.2e}). The linearised recursion predicts {preds[0]:.4g} and {preds[1]:.4g}."
     )
-    return Outcome(verdict, predicted=cs[0], measured=cs[1], se=math.hypot(*ses), tolerance=tol, deviation=dev,
-                   detail=detail, counterexample=None if verdict != FAILS else {**p, "products": cs},
-                   numbers={"products": cs, "product_se": ses, "linearised": preds})
+    return Outcome(
+        verdict,
+        predicted=cs[0],
+        measured=cs[1],
+        se=math.hypot(*ses),
+        tolerance=tol,
+        deviation=dev,
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "products": cs},
+        numbers={"products": cs, "product_se": ses, "linearised": preds},
+    )
 
 
-register(Claim(
-    id="li2020.time_to_equilibrium", paper=PAPER, where="abstract / Sec. 5",
-    statement="With normalization and weight decay, SGD reaches equilibrium in O(1/(ηλ)) steps "
-              "(intrinsic learning rate λ_e = ηλ).",
-    domain={"lr": Param(0.1, 0.0, 1.0, False, False), "weight_decay": Param(2e-3, 0.0, 0.1, False, True),
+register(
+    Claim(
+        id="li2020.time_to_equilibrium",
+        paper=PAPER,
+        where="abstract / Sec. 5",
+        statement="With normalization and weight decay, SGD reaches equilibrium in O(1/(ηλ)) steps "
+        "(intrinsic learning rate λ_e = ηλ).",
+        domain={
+            "lr": Param(0.1, 0.0, 1.0, False, False),
+            "weight_decay": Param(2e-3, 0.0, 0.1, False, True),
             "ratio": Param(4.0, 1.0, 100.0, False, True, doc="second point: λ × ratio"),
             "start": Param(4.0, 0.0, 100.0, False, True, doc="‖w_0‖²/w*²"),
-            "rtol": Param(0.05, 0.0, 0.5, False, True), "dim": Param(256, 4, 100_000, integer=True),
-            "trajectories": Param(512, 16, 100_000, integer=True, quick=256)},
-    derivations=("sgd.relaxation_steps", "sgd.norm_recursion", "sgd.equilibrium_sq_norm"),
-    method="Reduced-state SGD from ‖w_0‖² = start·w*² at two weight decays; first step at which the "
-           "trajectory-mean ‖w‖² is within rtol of w*² (SE from 8 batches plus the record spacing); the product "
-           "with ηλ must not depend on ηλ.",
-    tolerance="holds: the two products within 4 combined SE; to first order: within that + 4ηλ relative "
-              "(the O(ηλ) correction to the contraction).",
-    check=_time,
-))
+            "rtol": Param(0.05, 0.0, 0.5, False, True),
+            "dim": Param(256, 4, 100_000, integer=True),
+            "trajectories": Param(512, 16, 100_000, integer=True, quick=256),
+        },
+        derivations=("sgd.relaxation_steps", "sgd.norm_recursion", "sgd.equilibrium_sq_norm"),
+        method="Reduced-state SGD from ‖w_0‖² = start·w*² at two weight decays; first step at which the "
+        "trajectory-mean ‖w‖² is within rtol of w*² (SE from 8 batches plus the record spacing); the product "
+        "with ηλ must not depend on ηλ.",
+        tolerance="holds: the two products within 4 combined SE; to first order: within that + 4ηλ relative "
+        "(the O(ηλ) correction to the contraction).",
+        check=_time,
+    )
+)

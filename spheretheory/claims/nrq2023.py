@@ -30,8 +30,9 @@ def _limiting(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     # relaxation times of the fast directions instead of the slow escape from a random start
     u0 = np.zeros((int(p["runs"]), m.dim))
     u0[:, int(np.argmin(m.eigenvalues))] = 1.0
-    tr = train_sphere(m, p["elr"], int(p["steps"]), runs=int(p["runs"]), seed=seed, record_every=4,
-                      backend="numba", w0=u0)
+    tr = train_sphere(
+        m, p["elr"], int(p["steps"]), runs=int(p["runs"]), seed=seed, record_every=4, backend="numba", w0=u0
+    )
     half = tr.loss.shape[1] // 2
     excess = tr.loss[:, half:].mean(1) - m.min_loss
     delta = float(np.nanmean(tr.angular_update[:, half:]))
@@ -46,24 +47,39 @@ def _limiting(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"{meas:.4g} ± {se:.2g} vs σ√(d−1)·Δ/4 = {pred:.4g} with the measured Δ = {delta:.4g} (relative "
         f"deviation {dev:+.2e}; first-order allowance {fo:.2g})."
     )
-    return Outcome(verdict, predicted=pred, measured=meas, se=se, tolerance=tol, deviation=dev, detail=detail,
-                   counterexample=None if verdict != FAILS else {**p, "measured": meas, "predicted": pred},
-                   numbers={"angular_update": delta, "first_order_allowance": fo})
+    return Outcome(
+        verdict,
+        predicted=pred,
+        measured=meas,
+        se=se,
+        tolerance=tol,
+        deviation=dev,
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "measured": meas, "predicted": pred},
+        numbers={"angular_update": delta, "first_order_allowance": fo},
+    )
 
 
-register(Claim(
-    id="nrq2023.limiting_risk", paper=PAPER, where="abstract",
-    statement="At equilibrium the limiting risk of the NRQ is determined by the angular update: "
-              "excess risk ≈ σ√(d−1)·Δ/4.",
-    domain={"elr": Param(0.004, 0.0, 1.0, False, False), "sigma": Param(0.5, 0.0, None, False),
+register(
+    Claim(
+        id="nrq2023.limiting_risk",
+        paper=PAPER,
+        where="abstract",
+        statement="At equilibrium the limiting risk of the NRQ is determined by the angular update: "
+        "excess risk ≈ σ√(d−1)·Δ/4.",
+        domain={
+            "elr": Param(0.004, 0.0, 1.0, False, False),
+            "sigma": Param(0.5, 0.0, None, False),
             "steps": Param(12000, 200, 1_000_000, integer=True),
-            "runs": Param(16, 2, 4096, integer=True)},
-    derivations=("nrq.excess_risk_first_order", "nrq.direction_variance"),
-    method="training.train_sphere (numba kernel) started at the minimum; excess risk and Δ averaged over the "
-           "second half; SE across runs.",
-    tolerance="holds: within 4 SE; to first order: within 4 SE + (2E/μ_min + ELR·μ_max) relative.",
-    check=_limiting,
-))
+            "runs": Param(16, 2, 4096, integer=True),
+        },
+        derivations=("nrq.excess_risk_first_order", "nrq.direction_variance"),
+        method="training.train_sphere (numba kernel) started at the minimum; excess risk and Δ averaged over the "
+        "second half; SE across runs.",
+        tolerance="holds: within 4 SE; to first order: within 4 SE + (2E/μ_min + ELR·μ_max) relative.",
+        check=_limiting,
+    )
+)
 
 
 def _rate(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -79,11 +95,10 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     tr = train_sphere(m, elr, steps, runs=runs, seed=seed, w0=u0, backend="numba")
     target = float(m.predicted_excess_risk(elr))
     series = tr.loss.T  # (T, runs)
-    rate, se = M.batched(lambda s: relaxation_rate(tr.steps, s, target, start_fraction=0.05, stop_fraction=0.5),
-                         series)
+    rate, se = M.batched(lambda s: relaxation_rate(tr.steps, s, target, start_fraction=0.05, stop_fraction=0.5), series)
     if not math.isfinite(rate):
         return Outcome(NOT_CHECKABLE, detail="the mean excess risk did not relax through [5 %, 50 %] of its gap")
-    delta = float(np.nanmean(tr.angular_update[:, steps // 3:]))
+    delta = float(np.nanmean(tr.angular_update[:, steps // 3 :]))
     pred = float(_deriv("nrq.rate_first_order")(angular_update=delta, sigma=sigma, gap=gap, dim=5))
     verdict, dev, tol = compare(pred, rate, se, first_order=4 * elr * gap + elr * sigma**2 * 5 / (4 * gap))
     detail = (
@@ -91,23 +106,38 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"excess risk relaxes at {rate:.4g} ± {se:.2g} per step vs 4μΔ/(σ√(d−1)) = {pred:.4g} with the measured "
         f"Δ = {delta:.4g} (relative deviation {dev:+.2e})."
     )
-    return Outcome(verdict, predicted=pred, measured=rate, se=se, tolerance=tol, deviation=dev, detail=detail,
-                   counterexample=None if verdict != FAILS else {**p, "rate": rate, "predicted": pred},
-                   numbers={"angular_update": delta, "steps": steps})
+    return Outcome(
+        verdict,
+        predicted=pred,
+        measured=rate,
+        se=se,
+        tolerance=tol,
+        deviation=dev,
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "rate": rate, "predicted": pred},
+        numbers={"angular_update": delta, "steps": steps},
+    )
 
 
-register(Claim(
-    id="nrq2023.rate", paper=PAPER, where="abstract",
-    statement="At equilibrium the convergence rate of the NRQ is determined by the angular update: "
-              "rate ≈ 4μΔ/(σ√(d−1)) per direction of gap μ.",
-    domain={"elr": Param(0.05, 0.0, 1.0, False, False), "sigma": Param(0.3, 0.0, None, False),
-            "runs": Param(512, 16, 100_000, integer=True, quick=256)},
-    derivations=("nrq.rate_first_order", "nrq.direction_rate"),
-    method="training.train_sphere from x₂² = 0.2 (5-d NRQ with one small gap); analysis.relaxation_rate of the "
-           "run-mean excess risk over [5 %, 50 %] of its gap (SE from 8 batches of runs); Δ measured.",
-    tolerance="holds: within 4 SE; to first order: within 4 SE + (4·ELR·μ + ELR·σ²d/(4μ)) relative.",
-    check=_rate,
-))
+register(
+    Claim(
+        id="nrq2023.rate",
+        paper=PAPER,
+        where="abstract",
+        statement="At equilibrium the convergence rate of the NRQ is determined by the angular update: "
+        "rate ≈ 4μΔ/(σ√(d−1)) per direction of gap μ.",
+        domain={
+            "elr": Param(0.05, 0.0, 1.0, False, False),
+            "sigma": Param(0.3, 0.0, None, False),
+            "runs": Param(512, 16, 100_000, integer=True, quick=256),
+        },
+        derivations=("nrq.rate_first_order", "nrq.direction_rate"),
+        method="training.train_sphere from x₂² = 0.2 (5-d NRQ with one small gap); analysis.relaxation_rate of the "
+        "run-mean excess risk over [5 %, 50 %] of its gap (SE from 8 batches of runs); Δ measured.",
+        tolerance="holds: within 4 SE; to first order: within 4 SE + (4·ELR·μ + ELR·σ²d/(4μ)) relative.",
+        check=_rate,
+    )
+)
 
 
 def _escape(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -130,8 +160,20 @@ def _escape(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     loss, delta = [], []
     for i in range(warm + post):
         eta = lr if i < warm else lr / k
-        res = simulate("sgd", lr=eta, weight_decay=wd, dim=model.dim, steps=chunk, trajectories=runs, model=model,
-                       w0=w[None], seed=seed * 100_003 + i, record="summary", summary_fraction=1.0, progress=False)
+        res = simulate(
+            "sgd",
+            lr=eta,
+            weight_decay=wd,
+            dim=model.dim,
+            steps=chunk,
+            trajectories=runs,
+            model=model,
+            w0=w[None],
+            seed=seed * 100_003 + i,
+            record="summary",
+            summary_fraction=1.0,
+            progress=False,
+        )
         w = res.w_final[0]
         loss.append(model.loss(w))
         delta.append(float(np.nanmean(res.summary["angular_update_mean"])))
@@ -140,9 +182,9 @@ def _escape(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     se = loss.std(1, ddof=1) / math.sqrt(runs)
     after = mean[warm:]
     i_min = int(np.argmin(after))
-    end = after[-max(3, len(after) // 5):]
+    end = after[-max(3, len(after) // 5) :]
     end_m = float(end.mean())
-    end_se = float(loss[warm:][-len(end):].mean(0).std(ddof=1) / math.sqrt(runs))
+    end_se = float(loss[warm:][-len(end) :].mean(0).std(ddof=1) / math.sqrt(runs))
     dip = end_m - float(after[i_min])
     z = dip / math.hypot(end_se, float(se[warm + i_min]))
     delta_rises = delta[warm + i_min] < delta[-1]
@@ -152,25 +194,39 @@ def _escape(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"{after[i_min]:.4g} (Δ = {delta[warm + i_min]:.3g}) then rises back to {end_m:.4g} ± {end_se:.1g} as Δ "
         f"grows to {delta[-1]:.3g} (new equilibrium Δ* = {pr_new['angular_update']:.3g}): rise z = {z:.1f}."
     )
-    return Outcome(verdict, predicted="dip then rise", measured=[float(after[i_min]), end_m], se=end_se,
-                   tolerance=4.0, deviation=z, detail=detail,
-                   counterexample=None if verdict != FAILS else {**p, "loss_min": float(after[i_min]), "end": end_m},
-                   numbers={"loss_curve": mean.tolist(), "angular_update_curve": delta, "chunk": chunk,
-                            "drop_chunk": warm})
+    return Outcome(
+        verdict,
+        predicted="dip then rise",
+        measured=[float(after[i_min]), end_m],
+        se=end_se,
+        tolerance=4.0,
+        deviation=z,
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "loss_min": float(after[i_min]), "end": end_m},
+        numbers={"loss_curve": mean.tolist(), "angular_update_curve": delta, "chunk": chunk, "drop_chunk": warm},
+    )
 
 
-register(Claim(
-    id="nrq2023.escape", paper=PAPER, where="abstract",
-    statement="Away from equilibrium the evolution of the angular update causes 'escape': after an LR drop the "
-              "loss first falls, then rises again as the angular update grows back.",
-    domain={"lr": Param(0.1, 0.0, 1.0, False, False), "weight_decay": Param(0.01, 0.0, 1.0, False, True),
-            "factor": Param(10.0, 1.0, 1000.0, False, True), "runs": Param(32, 4, 4096, integer=True, quick=16),
-            "chunk": Param(100, 1, 100_000, integer=True), "warm_chunks": Param(30, 2, 10_000, integer=True,
-                                                                                 quick=20)},
-    derivations=("sgd.equilibrium_sq_norm", "sgd.angular_update", "sgd.relaxation_steps"),
-    method="spheretheory.simulate(model=NRQ) SGD in chunks (loss evaluated between chunks, exact for SGD), "
-           "started at the old equilibrium norm, η divided by k after warm_chunks chunks.",
-    tolerance="holds: the final loss exceeds the post-drop minimum by > 4 SE and Δ grew meanwhile; fails: it is "
-              "below by > 4 SE; else not checkable.",
-    check=_escape,
-))
+register(
+    Claim(
+        id="nrq2023.escape",
+        paper=PAPER,
+        where="abstract",
+        statement="Away from equilibrium the evolution of the angular update causes 'escape': after an LR drop the "
+        "loss first falls, then rises again as the angular update grows back.",
+        domain={
+            "lr": Param(0.1, 0.0, 1.0, False, False),
+            "weight_decay": Param(0.01, 0.0, 1.0, False, True),
+            "factor": Param(10.0, 1.0, 1000.0, False, True),
+            "runs": Param(32, 4, 4096, integer=True, quick=16),
+            "chunk": Param(100, 1, 100_000, integer=True),
+            "warm_chunks": Param(30, 2, 10_000, integer=True, quick=20),
+        },
+        derivations=("sgd.equilibrium_sq_norm", "sgd.angular_update", "sgd.relaxation_steps"),
+        method="spheretheory.simulate(model=NRQ) SGD in chunks (loss evaluated between chunks, exact for SGD), "
+        "started at the old equilibrium norm, η divided by k after warm_chunks chunks.",
+        tolerance="holds: the final loss exceeds the post-drop minimum by > 4 SE and Δ grew meanwhile; fails: it is "
+        "below by > 4 SE; else not checkable.",
+        check=_escape,
+    )
+)

@@ -29,8 +29,16 @@ def table_rows(results: list[ClaimResult]) -> list[tuple[str, ...]]:
     rows = []
     for r in results:
         o = r.outcome
-        rows.append((r.claim.id, r.verdict, fmt(None if o is None else o.predicted),
-                     fmt(None if o is None else o.measured), fmt(None if o is None else o.se), f"{r.seconds:.1f}s"))
+        rows.append(
+            (
+                r.claim.id,
+                r.verdict,
+                fmt(None if o is None else o.predicted),
+                fmt(None if o is None else o.measured),
+                fmt(None if o is None else o.se),
+                f"{r.seconds:.1f}s",
+            )
+        )
     return rows
 
 
@@ -61,8 +69,9 @@ def write_report(results: list[ClaimResult], directory: str | Path, *, command: 
     for r in results:
         c, o = r.claim, r.outcome
         lines += [f"## {c.id} — {r.verdict}", "", f"*{c.paper}, {c.where}.* {c.statement}", ""]
-        lines.append("Parameters: " + ", ".join(f"{k} = {fmt(v)}" for k, v in r.params.items())
-                     + (" (quick)" if r.quick else ""))
+        lines.append(
+            "Parameters: " + ", ".join(f"{k} = {fmt(v)}" for k, v in r.params.items()) + (" (quick)" if r.quick else "")
+        )
         lines.append("")
         if o is None:
             lines += [f"**The check broke:** `{r.error}`", ""]

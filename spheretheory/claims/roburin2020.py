@@ -17,8 +17,9 @@ PAPER = "Roburin et al. (2020), spherical analysis of Adam"
 def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     from ..adaptive.experiments import exp_effective_lr
 
-    r = exp_effective_lr(steps=int(p["steps"]), lr=p["lr"], weight_decay=p["weight_decay"], eps=p["eps"],
-                         dim=int(p["dim"]), seed=seed)
+    r = exp_effective_lr(
+        steps=int(p["steps"]), lr=p["lr"], weight_decay=p["weight_decay"], eps=p["eps"], dim=int(p["dim"]), seed=seed
+    )
     err = r["max_rel_err_state_formula"]
     # an exact identity: allowed error = float64 round-off of the few operations per step
     tol = 64 * np.finfo(float).eps
@@ -31,23 +32,40 @@ def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"hyperparameters and the current norm, η/(r(σ + εr)), is off by a median {med:.1%} for AdamW (the second "
         f"moment lags the norm) and {med_srt:.2%} for AdamSRT (second moment rescaled with the norm)."
     )
-    return Outcome(verdict, predicted=0.0, measured=err, se=0.0, tolerance=tol, deviation=err, detail=detail,
-                   counterexample=None if verdict == HOLDS else {**p, "max_rel_err": err}, numbers=r)
+    return Outcome(
+        verdict,
+        predicted=0.0,
+        measured=err,
+        se=0.0,
+        tolerance=tol,
+        deviation=err,
+        detail=detail,
+        counterexample=None if verdict == HOLDS else {**p, "max_rel_err": err},
+        numbers=r,
+    )
 
 
-register(Claim(
-    id="roburin2020.effective_lr", paper=PAPER, where="Sec. 2.1 (brief Sec. 3, reconstructed)",
-    statement="Adam's step on the sphere has the effective learning rate η_e = η/(r_k ν_k), ν_k = ‖r_k b_k‖/√d, "
-              "with effective direction c_k: x_{k+1}/r_k = u_k − η_e c_k exactly.",
-    domain={"lr": Param(0.01, 0.0, 1.0, False, False), "weight_decay": Param(0.02, 0.0, 10.0, True, True),
-            "eps": Param(0.03, 0.0, 1.0, True, True), "dim": Param(128, 2, 100_000, integer=True),
-            "steps": Param(3000, 10, 1_000_000, integer=True, quick=600)},
-    derivations=("adam.effective_lr.adam", "adam.effective_lr.adamw", "adam.effective_lr.sgd"),
-    method="adaptive.experiments.exp_effective_lr: AdamW from r₀ = 0.5 (16 runs); η_e measured per step by "
-           "decomposing the step (adaptive.measure.decompose_step) against the formula from the state.",
-    tolerance="holds: max relative error ≤ 64 ulp (an exact identity).",
-    check=_effective_lr,
-))
+register(
+    Claim(
+        id="roburin2020.effective_lr",
+        paper=PAPER,
+        where="Sec. 2.1 (brief Sec. 3, reconstructed)",
+        statement="Adam's step on the sphere has the effective learning rate η_e = η/(r_k ν_k), ν_k = ‖r_k b_k‖/√d, "
+        "with effective direction c_k: x_{k+1}/r_k = u_k − η_e c_k exactly.",
+        domain={
+            "lr": Param(0.01, 0.0, 1.0, False, False),
+            "weight_decay": Param(0.02, 0.0, 10.0, True, True),
+            "eps": Param(0.03, 0.0, 1.0, True, True),
+            "dim": Param(128, 2, 100_000, integer=True),
+            "steps": Param(3000, 10, 1_000_000, integer=True, quick=600),
+        },
+        derivations=("adam.effective_lr.adam", "adam.effective_lr.adamw", "adam.effective_lr.sgd"),
+        method="adaptive.experiments.exp_effective_lr: AdamW from r₀ = 0.5 (16 runs); η_e measured per step by "
+        "decomposing the step (adaptive.measure.decompose_step) against the formula from the state.",
+        tolerance="holds: max relative error ≤ 64 ulp (an exact identity).",
+        check=_effective_lr,
+    )
+)
 
 
 def _sgd_adamg(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -72,23 +90,41 @@ def _sgd_adamg(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"step-size error scales as η_e^{m:.3f} ± {se:.1g} (measured by r₀ → √2·r₀, which halves η_e; "
         f"order-2 equivalence in Δ predicts η_e⁴ — the error of the v-update is O(Δ²) relative per step)."
     )
-    return Outcome(verdict, predicted=4.0, measured=m, se=se, tolerance=tol, deviation=dev, detail=detail,
-                   counterexample=None if verdict != FAILS else {**p, "order": m, "gap_within_bound": within},
-                   numbers={"gap_within_bound": within, "final_gap_median": float(np.median(plain["gap"][-1])),
-                            "final_bound_median": float(np.median(plain["bound"][-1]))})
+    return Outcome(
+        verdict,
+        predicted=4.0,
+        measured=m,
+        se=se,
+        tolerance=tol,
+        deviation=dev,
+        detail=detail,
+        counterexample=None if verdict != FAILS else {**p, "order": m, "gap_within_bound": within},
+        numbers={
+            "gap_within_bound": within,
+            "final_gap_median": float(np.median(plain["gap"][-1])),
+            "final_bound_median": float(np.median(plain["bound"][-1])),
+        },
+    )
 
 
-register(Claim(
-    id="roburin2020.sgd_adamg", paper=PAPER, where="Sec. 3 (brief Sec. 3, reconstructed)",
-    statement="SGD with L2 on a scale-invariant group is equivalent, to order 2, to AdamG without momentum on the "
-              "sphere (β = (1−ηλ)⁴, η' ≈ √(2ηλ), r₀ ↔ the initial second moment).",
-    domain={"lr": Param(0.003, 0.0, 1.0, False, False), "weight_decay": Param(1.0, 0.0, 100.0, False, True),
-            "steps": Param(300, 20, 100_000, integer=True, quick=150)},
-    derivations=("adam.sgd_adamg.beta", "adam.sgd_adamg.lr", "adam.sgd_adamg.v0", "adam.sgd_adamg.relative_error"),
-    method="adaptive.experiments.sgd_adamg_pair (NRQ-like quadratic, d = 16, 8 runs, same draws for both): gap "
-           "vs the derived bound at every step; the order of the step-size error from r₀ and √2·r₀.",
-    tolerance="holds: gap ≤ bound everywhere and the measured order within 4 SE of 4.",
-    check=_sgd_adamg,
-))
+register(
+    Claim(
+        id="roburin2020.sgd_adamg",
+        paper=PAPER,
+        where="Sec. 3 (brief Sec. 3, reconstructed)",
+        statement="SGD with L2 on a scale-invariant group is equivalent, to order 2, to AdamG without momentum on the "
+        "sphere (β = (1−ηλ)⁴, η' ≈ √(2ηλ), r₀ ↔ the initial second moment).",
+        domain={
+            "lr": Param(0.003, 0.0, 1.0, False, False),
+            "weight_decay": Param(1.0, 0.0, 100.0, False, True),
+            "steps": Param(300, 20, 100_000, integer=True, quick=150),
+        },
+        derivations=("adam.sgd_adamg.beta", "adam.sgd_adamg.lr", "adam.sgd_adamg.v0", "adam.sgd_adamg.relative_error"),
+        method="adaptive.experiments.sgd_adamg_pair (NRQ-like quadratic, d = 16, 8 runs, same draws for both): gap "
+        "vs the derived bound at every step; the order of the step-size error from r₀ and √2·r₀.",
+        tolerance="holds: gap ≤ bound everywhere and the measured order within 4 SE of 4.",
+        check=_sgd_adamg,
+    )
+)
 
 _ = FIRST_ORDER

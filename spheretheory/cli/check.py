@@ -16,8 +16,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
             raise ValueError(f"--set must be NAME=VALUE; got {item!r}")
         k, v = item.split("=", 1)
         try:
-            out[k.strip()] = float(v) if any(ch in v for ch in ".eE") or not v.strip().lstrip("-").isdigit() \
-                else int(v)
+            out[k.strip()] = float(v) if any(ch in v for ch in ".eE") or not v.strip().lstrip("-").isdigit() else int(v)
         except ValueError as exc:
             raise ValueError(f"--set {k}: value must be a number; got {v!r}") from exc
     return out
@@ -36,9 +35,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--quick", action="store_true", help="smaller runs (the whole registry in under two minutes)")
     p.add_argument("--report", metavar="DIR", help="write DIR/report.md and its PNG figures")
     p.add_argument("--json", action="store_true", help='print {"claims": [...]} instead of the table')
-    p.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="re-run at other hyperparameters (validated against each claim's domain; with --paper or "
-                        "no selection a value applies to the claims that take it)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="re-run at other hyperparameters (validated against each claim's domain; with --paper or "
+        "no selection a value applies to the claims that take it)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--list", action="store_true", help="list the claims and their domains, run nothing")
     p.add_argument("--no-progress", action="store_true")
@@ -69,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
         if args.claim:  # explicitly named claims must all accept every override
             for c in selected:
                 c.params(overrides)
-    results = C.run_many(selected, overrides, quick=args.quick, seed=args.seed,
-                         progress=False if args.no_progress else None)
+    results = C.run_many(
+        selected, overrides, quick=args.quick, seed=args.seed, progress=False if args.no_progress else None
+    )
     if args.json:
         print_json({"claims": [r.to_dict() for r in results]})
     else:
