@@ -188,6 +188,7 @@ def compare(
     first_order: float | None = None,
     z: float = Z,
     floor: float = 0.0,
+    cap: float | None = 0.5,
 ) -> tuple[str, float, float]:
     """The verdict rule for "measured equals predicted".
 
@@ -196,6 +197,10 @@ def compare(
     * ``holds to first order`` when it does not, but |m − p| ≤ z·se + floor + first_order·|p| — the relative
       size of the terms the claim neglects (e.g. O(ηλ)), given by the claim;
     * ``fails`` otherwise.
+
+    A first-order allowance of ``cap`` (50 %) or more means the neglected terms are not small at these
+    hyperparameters (the claim's expansion is outside its range): no first-order credit is given then. Pass
+    ``cap=None`` when the allowance is the paper's own stated error bound (e.g. Thm 3's O(∛(V/(Ll)))).
 
     Returns ``(verdict, relative deviation (m − p)/|p|, tolerance used for "holds")``.
     """
@@ -206,7 +211,8 @@ def compare(
     dev = (m - p) / abs(p) if p != 0 else float("inf") if m != p else 0.0
     if abs(m - p) <= tol:
         return HOLDS, dev, tol
-    if first_order is not None and abs(m - p) <= tol + first_order * abs(p):
+    usable = first_order is not None and (cap is None or first_order < cap)
+    if usable and abs(m - p) <= tol + first_order * abs(p):
         return FIRST_ORDER, dev, tol
     return FAILS, dev, tol
 
