@@ -80,3 +80,29 @@ def test_check_broken_check_exit_1(monkeypatch, capsys):
 def test_check_list(capsys):
     assert main(["check", "--list", "--paper", "kosson2024"]) == 0
     assert "kosson2024.lion" in capsys.readouterr().out
+
+
+def test_check_paper_with_overrides_marks_refusals_not_checkable(capsys):
+    """A paper-wide re-run at other hyperparameters: claims whose domain refuses them are 'not checkable' (with
+    the reason), the others run; exit 0."""
+    rc = main(
+        [
+            "check",
+            "--paper",
+            "wan2021",
+            "--quick",
+            "--json",
+            "--no-progress",
+            "--set",
+            "weight_decay=0.01",
+            "--set",
+            "momentum=0.95",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)["claims"]
+    assert rc == 0
+    by_id = {c["id"]: c for c in out}
+    # Thm 2 needs ηλ < (1 − √α)² = 6.4e-4; η = 0.1, λ = 0.01 violates it
+    assert by_id["wan2021.thm2.equilibrium"]["verdict"] == "not checkable"
+    assert "assumption 5" in by_id["wan2021.thm2.equilibrium"]["detail"]
+    assert by_id["wan2021.thm1.equilibrium"]["verdict"] in ("holds", "holds to first order")

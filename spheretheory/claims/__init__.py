@@ -124,8 +124,14 @@ def run_many(
     quick: bool = False,
     seed: int = 0,
     progress: bool | None = None,
+    strict: bool = True,
 ) -> list[ClaimResult]:
-    """Run several claims with a progress bar (tqdm; off when not a TTY or ``progress=False``)."""
+    """Run several claims with a progress bar (tqdm; off when not a TTY or ``progress=False``).
+
+    Each claim gets the overrides it takes. With ``strict=False`` (a whole paper or registry re-run at other
+    hyperparameters) a claim whose domain refuses them is reported ``not checkable`` with the reason instead of
+    stopping the run; with ``strict=True`` the ``ValueError`` propagates.
+    """
     import sys
 
     from tqdm.auto import tqdm
@@ -137,5 +143,12 @@ def run_many(
     for c in bar:
         bar.set_postfix_str(c.id)
         ov = {k: v for k, v in (overrides or {}).items() if k in c.domain}
-        out.append(run_claim(c, ov, quick=quick, seed=seed))
+        try:
+            out.append(run_claim(c, ov, quick=quick, seed=seed))
+        except ValueError as exc:
+            if strict or not ov:
+                raise
+            params = {**c.params(quick=quick), **ov}
+            reason = Outcome(NOT_CHECKABLE, detail=f"outside the claim's domain at these hyperparameters: {exc}")
+            out.append(ClaimResult(c, params, reason, 0.0, quick))
     return out

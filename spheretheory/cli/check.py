@@ -73,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
             for c in selected:
                 c.params(overrides)
     results = C.run_many(
-        selected, overrides, quick=args.quick, seed=args.seed, progress=False if args.no_progress else None
+        selected,
+        overrides,
+        quick=args.quick,
+        seed=args.seed,
+        progress=False if args.no_progress else None,
+        strict=bool(args.claim),  # named claims must accept the overrides; a paper run marks refusals
     )
     if args.json:
         print_json({"claims": [r.to_dict() for r in results]})
