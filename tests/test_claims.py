@@ -289,6 +289,13 @@ def test_nrq_limiting_risk_fails_far_outside_first_order():
     assert r.outcome.measured < r.outcome.predicted
 
 
+def test_nrq_escape_and_its_negative_control():
+    """Escape after an LR drop by 10 is detected; with a drop by 1.01 (no dynamics to speak of) it is not
+    (the check has no false positive from picking the minimum of a noisy curve)."""
+    assert C.run("nrq2023.escape").verdict == HOLDS
+    assert C.run("nrq2023.escape", {"factor": 1.01}).verdict != HOLDS
+
+
 @pytest.mark.slow
 def test_every_claim_reaches_a_verdict_at_default_size():
     for c in C.claims():
