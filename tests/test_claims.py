@@ -296,6 +296,18 @@ def test_nrq_escape_and_its_negative_control():
     assert C.run("nrq2023.escape", {"factor": 1.01}).verdict != HOLDS
 
 
+@settings(max_examples=4)
+@given(steps=st.sampled_from([2000, 4000, 8000]), runs=st.sampled_from([4, 8, 16]), seed=st.integers(0, 3))
+def test_three_regimes_over_run_length_and_seeds(steps, runs, seed):
+    """Kodryan et al.: the three regimes appear in order over ELR ∈ [1e-3, 10] whatever the run length and seed;
+    the NRQ's derived boundaries lie within one grid step of the classified transitions (docs/regimes.md)."""
+    r = C.run_claim(C.get("kodryan2022.regimes"), {"steps": steps, "runs": runs}, seed=seed)
+    assert r.verdict == HOLDS, r.outcome.detail
+    assert all(r.outcome.numbers["derived_boundary_inside_transition"].values())
+    narrow = C.run("kodryan2022.regimes", {"elr_min": 0.01, "elr_max": 0.3, "steps": steps, "runs": runs})
+    assert narrow.verdict == NOT_CHECKABLE  # only regime 2 in that range: the claim cannot be decided there
+
+
 @pytest.mark.slow
 def test_every_claim_reaches_a_verdict_at_default_size():
     for c in C.claims():
