@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from . import _measure as M
@@ -18,13 +17,19 @@ def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, optimizer: str) -
     el = p["lr"] * p["weight_decay"]
     b1 = p["beta1"]
     hp = {"beta1": b1, "beta2": p["beta2"]}
+    from ..theory import get
+
+    # Kosson et al.'s forms, as registered derivations (adamw.angular_update_first_order: √(2ηλ(1−β₁)/(1+β₁));
+    # lion.angular_update_linearized: √(π/2)·√(2ηλ)·√V)
     if optimizer == "adamw":
         hp["eps"] = 0.0
-        printed = math.sqrt(2 * el * (1 - b1) / (1 + b1))
+        printed = float(get("adamw.angular_update_first_order")(lr=p["lr"], weight_decay=p["weight_decay"], beta1=b1))
     else:
-        b2 = p["beta2"]
-        V = (1 - b1) ** 2 + b1**2 * (1 - b2) / (1 + b2)
-        printed = math.sqrt(math.pi / 2) * math.sqrt(2 * el) * math.sqrt(V)
+        printed = float(
+            get("lion.angular_update_linearized")(
+                lr=p["lr"], weight_decay=p["weight_decay"], beta1=b1, beta2=p["beta2"]
+            )
+        )
     pr = M.predict(optimizer, lr=p["lr"], weight_decay=p["weight_decay"], dim=p["dim"], **hp)
     steps = int(min(max(3000, 16 * pr["relaxation_steps"]), 200_000))
     res = simulate(

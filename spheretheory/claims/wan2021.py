@@ -426,7 +426,7 @@ def _thm3(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     opt = "sgdm" if a > 0 else "sgd"
     kw = {"momentum": a} if a > 0 else {}
     pr = M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=1.0, **kw)
-    printed = math.sqrt(2 * el / (1 + a))
+    printed = float(pr["angular_update_first_order"])  # *.angular_update_first_order: √(2λη/(1+α))
     steps = int(min(max(16 * pr["relaxation_steps"], 2000), 400_000))
     res = M.reduced(
         opt,
