@@ -421,7 +421,7 @@ register(
 
 # ------------------------------------------------------------------------------------- Thm 3
 def _thm3(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
-    el = _check_small(p)
+    _check_small(p)
     a = p["momentum"]
     opt = "sgdm" if a > 0 else "sgd"
     kw = {"momentum": a} if a > 0 else {}
