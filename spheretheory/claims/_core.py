@@ -196,7 +196,8 @@ def compare(
       numerical error, e.g. a record-spacing discretisation);
     * ``holds to first order`` when it does not, but |m − p| ≤ z·se + floor + first_order·|p| — the relative
       size of the terms the claim neglects (e.g. O(ηλ)), given by the claim;
-    * ``fails`` otherwise.
+    * ``fails`` otherwise;
+    * ``not checkable`` when the prediction or the measurement is not finite (nothing to compare).
 
     A first-order allowance of ``cap`` (50 %) or more means the neglected terms are not small at these
     hyperparameters (the claim's expansion is outside its range): no first-order credit is given then. Pass
@@ -205,8 +206,8 @@ def compare(
     Returns ``(verdict, relative deviation (m − p)/|p|, tolerance used for "holds")``.
     """
     p, m, s = float(predicted), float(measured), float(se)
-    if not (math.isfinite(p) and math.isfinite(m)):
-        return FAILS, float("nan"), float("nan")
+    if not (math.isfinite(p) and math.isfinite(m)):  # no measurement (e.g. every run diverged, or too short)
+        return NOT_CHECKABLE, float("nan"), float("nan")
     tol = z * (s if math.isfinite(s) else 0.0) + floor
     dev = (m - p) / abs(p) if p != 0 else float("inf") if m != p else 0.0
     if abs(m - p) <= tol:
