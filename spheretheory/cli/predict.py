@@ -48,6 +48,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     inputs = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.inputs.items())
     keys = [k for k in DESCRIBED_ORDER if k in result.values] + [k for k in result.values if k not in DESCRIBED_ORDER]
-    rows = [(k, result.values[k], DESCRIPTIONS.get(k, "")) for k in keys]
+    rows = [(k, _shown(result.values[k]), DESCRIPTIONS.get(k, "")) for k in keys]
     print_table(rows, title=f"spheretheory predict: {result.optimizer} ({inputs})")
+    if result.values.get("norm_needs_dim"):
+        print("note: n/a norms scale with the number of weights in the group: pass --dim to get them")
+    elif any(result.values.get(f) is False for f in ("norm_hyperparameter_only", "angular_update_hyperparameter_only")):
+        print("note: no hyperparameter-only value exists for some quantities here; see --json for the flags")
     return 0
+
+
+def _shown(value):
+    """NaN means "not available from hyperparameters alone" (a flag says why): show it as n/a."""
+    import math
+
+    return "n/a" if isinstance(value, float) and math.isnan(value) else value
