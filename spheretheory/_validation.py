@@ -121,7 +121,9 @@ def broadcast(**arrays: np.ndarray) -> dict[str, np.ndarray]:
     return dict(zip(arrays.keys(), out, strict=True))
 
 
-def scalar_or_array(arr: np.ndarray) -> float | np.ndarray:
-    """Return a Python float for 0-d arrays and the array otherwise."""
+def scalar_or_array(arr: np.ndarray) -> float | bool | np.ndarray:
+    """Return a Python float (bool for boolean arrays) for 0-d arrays and the array otherwise."""
     arr = np.asarray(arr)
-    return float(arr) if arr.ndim == 0 else arr
+    if arr.ndim:
+        return arr
+    return bool(arr) if arr.dtype == bool else float(arr)

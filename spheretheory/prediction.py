@@ -115,7 +115,7 @@ class Prediction:
         values = self.__dict__.get("values", {})
         if name in values:
             return values[name]
-        raise AttributeError(f"Prediction has no value {name!r}; available: {', '.join(values)}")
+        raise AttributeError(f"{type(self).__name__} has no value {name!r}; available: {', '.join(values)}")
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self.values))
@@ -126,7 +126,7 @@ class Prediction:
 
     def __repr__(self) -> str:
         body = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
-        return f"Prediction(optimizer={self.optimizer!r}, {body})"
+        return f"{type(self).__name__}(optimizer={self.optimizer!r}, {body})"
 
 
 def _validate_common(lr, weight_decay, unit_grad_sq, dim) -> dict[str, Any]:
@@ -139,13 +139,13 @@ def _validate_common(lr, weight_decay, unit_grad_sq, dim) -> dict[str, Any]:
 
 
 def _check_decay_product(lr: np.ndarray, weight_decay: np.ndarray, interval: str) -> None:
-    bad = lr * weight_decay >= 1.0
-    if np.any(bad):
-        i = tuple(int(j) for j in np.argwhere(np.atleast_1d(bad))[0]) if bad.ndim else ()
-        wd, eta = np.atleast_1d(weight_decay)[i] if bad.ndim else weight_decay, np.atleast_1d(lr)[i] if bad.ndim else lr
+    lr, weight_decay = (np.atleast_1d(v) for v in np.broadcast_arrays(lr, weight_decay))
+    bad = np.argwhere(lr * weight_decay >= 1.0)
+    if bad.size:
+        i = tuple(bad[0])
         raise ValueError(
-            f"weight_decay must be in {interval} so that 1 - lr*weight_decay > 0; got weight_decay={float(wd)!r} "
-            f"with lr={float(eta)!r}"
+            f"weight_decay must be in {interval} so that 1 - lr*weight_decay > 0; got "
+            f"weight_decay={float(weight_decay[i])!r} with lr={float(lr[i])!r}"
         )
 
 
@@ -283,22 +283,8 @@ register_optimizer(
 
 
 # ------------------------------------------------------------------------------------------------ LR drop
-@dataclass
-class LrDrop:
-    """Result of :func:`lr_drop` (values broadcast over array inputs)."""
-
-    optimizer: str
-    inputs: dict[str, Any]
-    values: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"optimizer": self.optimizer, "inputs": dict(self.inputs), **self.values}
+class LrDrop(Prediction):
+    """Result of :func:`lr_drop` (values broadcast over array inputs); same access as :class:`Prediction`."""
 
 
 def lr_drop(
@@ -370,9 +356,6 @@ def lr_drop(
         "old_equilibrium_sq_norm_per_L": x_old,
         "new_equilibrium_sq_norm_per_L": x_new,
     }
-    out = {}
-    for key, v in values.items():
-        v = np.asarray(v)
-        out[key] = (bool(v) if v.dtype == bool else float(v)) if v.ndim == 0 else v
+    out = {key: scalar_or_array(v) for key, v in values.items()}
     inputs = {key: scalar_or_array(v) for key, v in arr.items() if name == "sgdm" or key != "momentum"}
     return LrDrop(name, inputs, out)
