@@ -39,6 +39,20 @@ def reduced(
     )
 
 
+def reduced_at(optimizer: str, p: dict[str, Any], *, steps: int, seed: int, **kw: Any):
+    """:func:`reduced` at a claim's parameter point ``p``: lr, weight_decay, dim and trajectories come from it."""
+    return reduced(
+        optimizer,
+        lr=p["lr"],
+        weight_decay=p["weight_decay"],
+        dim=p["dim"],
+        trajectories=p["trajectories"],
+        steps=steps,
+        seed=seed,
+        **kw,
+    )
+
+
 def predict(optimizer: str, **kw: Any) -> dict[str, Any]:
     from ..prediction import predict as _predict
 

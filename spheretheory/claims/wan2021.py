@@ -50,14 +50,11 @@ def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) 
     printed = pr["equilibrium_sq_norm_first_order"] if momentum == 0 else _thm2_printed(p, momentum)
     relax = pr["relaxation_steps"]
     steps = int(min(max(16 * relax, 2000), 400_000))
-    res = M.reduced(
+    res = M.reduced_at(
         opt,
-        lr=p["lr"],
-        weight_decay=p["weight_decay"],
+        p,
         momentum=momentum,
-        dim=p["dim"],
         steps=steps,
-        trajectories=p["trajectories"],
         seed=seed,
         unit_grad_sq=p["unit_grad_sq"],
         init_norm=math.sqrt(printed),
@@ -164,14 +161,11 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) -> Outc
         return Outcome(NOT_CHECKABLE, detail="the printed rate 1 − 2λη/(1−α) is ≤ 0 here: the bound says nothing")
     steps = int(min(max(12 / derived, 400), 400_000))
     every = max(1, steps // 2000)
-    res = M.reduced(
+    res = M.reduced_at(
         opt,
-        lr=p["lr"],
-        weight_decay=p["weight_decay"],
+        p,
         momentum=momentum,
-        dim=p["dim"],
         steps=steps,
-        trajectories=p["trajectories"],
         seed=seed,
         unit_grad_sq=p["unit_grad_sq"],
         init_norm=math.sqrt(p["start"] * x_star),
@@ -293,13 +287,10 @@ def _variance(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     el = _check_small(p)
     pr = M.predict("sgd", lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"])
     steps = int(min(max(24 * pr["relaxation_steps"], 2000), 400_000))
-    res = M.reduced(
+    res = M.reduced_at(
         "sgd",
-        lr=p["lr"],
-        weight_decay=p["weight_decay"],
-        dim=p["dim"],
+        p,
         steps=steps,
-        trajectories=p["trajectories"],
         seed=seed,
         unit_grad_sq=p["unit_grad_sq"],
         init_norm=math.sqrt(pr["equilibrium_sq_norm"]),
@@ -428,14 +419,11 @@ def _thm3(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     pr = M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=1.0, **kw)
     printed = float(pr["angular_update_first_order"])  # *.angular_update_first_order: √(2λη/(1+α))
     steps = int(min(max(16 * pr["relaxation_steps"], 2000), 400_000))
-    res = M.reduced(
+    res = M.reduced_at(
         opt,
-        lr=p["lr"],
-        weight_decay=p["weight_decay"],
+        p,
         momentum=a,
-        dim=p["dim"],
         steps=steps,
-        trajectories=p["trajectories"],
         seed=seed,
         init_norm=math.sqrt(pr["equilibrium_sq_norm"]),
         record="summary",
@@ -502,14 +490,11 @@ def _lr_drop_run(p: dict[str, Any], seed: int, rescale: bool, post: int):
     warm = int(max(10 * pr["relaxation_steps"], 200))
     steps = warm + post
     every = max(1, post // 4000)
-    res = M.reduced(
+    res = M.reduced_at(
         opt,
-        lr=p["lr"],
-        weight_decay=p["weight_decay"],
+        p,
         momentum=a,
-        dim=p["dim"],
         steps=steps,
-        trajectories=p["trajectories"],
         seed=seed,
         init_norm=math.sqrt(pr["equilibrium_sq_norm"]),
         lr_schedule=step_decay([warm], p["factor"]),
