@@ -77,17 +77,10 @@ def full_batch_gd(
             if t in record_at:
                 rec.record(t + 1, model.loss(v), angle_between(w, v), cosine(v, w_start), np.sum(v * v, -1), alive)
             w = v
-    return Trajectory(
-        steps=rec.steps,
-        loss=rec.loss,
-        angular_update=rec.angle,
-        cos_to_start=rec.cos0,
-        sq_norm=rec.sq_norm,
-        diverged=~alive,
-        diverged_at=diverged_at,
-        dim=model.dim,
-        min_loss=getattr(model, "min_loss", None),
-        random_loss=getattr(model, "random_loss", None),
+    return rec.trajectory(
+        model,
+        alive,
+        diverged_at,
         elr=None,
         meta={
             "mode": "full_batch_gd",

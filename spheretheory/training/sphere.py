@@ -143,17 +143,10 @@ def train_sphere(
                     kept[:, rec.k] = np.where(alive[:, None], v, np.nan)
                 rec.record(t + 1, model.loss(v), angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive)
             u = v
-    return Trajectory(
-        steps=rec.steps,
-        loss=rec.loss,
-        angular_update=rec.angle,
-        cos_to_start=rec.cos0,
-        sq_norm=rec.sq_norm,
-        diverged=~alive,
-        diverged_at=diverged_at,
-        dim=model.dim,
-        min_loss=getattr(model, "min_loss", None),
-        random_loss=getattr(model, "random_loss", None),
+    return rec.trajectory(
+        model,
+        alive,
+        diverged_at,
         elr=elr,
         meta={
             "mode": "sphere",

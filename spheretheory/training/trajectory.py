@@ -79,6 +79,23 @@ class Recorder:
             arr[:, k] = np.where(alive, val, np.nan)
         self.k += 1
 
+    def trajectory(self, model, alive: np.ndarray, diverged_at: np.ndarray, *, elr, meta: dict) -> Trajectory:
+        """The :class:`Trajectory` of a finished loop over ``model`` (runs alive at the end, divergence steps)."""
+        return Trajectory(
+            steps=self.steps,
+            loss=self.loss,
+            angular_update=self.angle,
+            cos_to_start=self.cos0,
+            sq_norm=self.sq_norm,
+            diverged=~alive,
+            diverged_at=diverged_at,
+            dim=model.dim,
+            min_loss=getattr(model, "min_loss", None),
+            random_loss=getattr(model, "random_loss", None),
+            elr=elr,
+            meta=meta,
+        )
+
 
 def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle between ``a`` and ``b`` along the last axis (:func:`spheretheory.analysis.angle_between`)."""
