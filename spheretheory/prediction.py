@@ -6,32 +6,31 @@
 0.007255
 
 Every number comes from a registered derivation of :mod:`spheretheory.theory` (its numpy twin, generated from the
-sympy expression). Optimizers are entries of a registry: an :class:`OptimizerSpec` names its hyperparameters
-(validated here) and a ``compute`` function; modules listed in ``_OPTIMIZER_MODULES`` register more (the Adam
-family). All functions broadcast over array arguments (hyperparameter grids).
+sympy expression). The optimizers are the specs of :mod:`spheretheory.optimizers` (one file each): a spec names
+its hyperparameters (validated here) and a ``compute`` function; this module validates and broadcasts the
+inputs and calls it. All functions broadcast over array arguments (hyperparameter grids).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ._validation import broadcast, check_choice, check_int, check_real, scalar_or_array
+from .optimizers import SPECS, STANDARD_KEYS, HyperParameter, OptimizerSpec
 
-#: Keys every optimizer's ``compute`` must return.
-STANDARD_KEYS: tuple[str, ...] = (
-    "angular_update",
-    "angular_update_first_order",
-    "equilibrium_sq_norm",
-    "equilibrium_norm",
-    "equilibrium_norm_first_order",
-    "effective_lr",
-    "relaxation_steps",
-)
+__all__ = [
+    "DESCRIPTIONS",
+    "STANDARD_KEYS",
+    "HyperParameter",
+    "LrDrop",
+    "OptimizerSpec",
+    "Prediction",
+    "lr_drop",
+    "optimizers",
+    "predict",
+]
 
 DESCRIPTIONS: dict[str, str] = {
     "angular_update": "equilibrium angular update Δ* per step (rad), exact for the discrete map",
@@ -48,56 +47,9 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class HyperParameter:
-    """An optimizer-specific hyperparameter: default and allowed interval (validated by :func:`predict`)."""
-
-    default: float | None
-    low: float | None = None
-    high: float | None = None
-    low_inclusive: bool = True
-    high_inclusive: bool = False
-    doc: str = ""
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """A registry entry.
-
-    ``compute(lr, weight_decay, unit_grad_sq, dim, **hyperparameters) -> dict`` receives validated, broadcast
-    float arrays (``dim`` may be None) and returns at least :data:`STANDARD_KEYS` (NaN where no
-    hyperparameter-only value exists, with an explanatory key).
-    """
-
-    name: str
-    description: str
-    compute: Callable[..., dict[str, Any]]
-    hyperparameters: Mapping[str, HyperParameter] = field(default_factory=dict)
-    needs_dim: bool = False
-
-
-_OPTIMIZERS: dict[str, OptimizerSpec] = {}
-#: Modules that register further optimizers (imported on first use of the registry).
-_OPTIMIZER_MODULES: tuple[str, ...] = ("spheretheory.adaptive._predict",)
-_loaded = False
-
-
-def register_optimizer(spec: OptimizerSpec) -> OptimizerSpec:
-    """Add an optimizer to the prediction registry."""
-    if spec.name in _OPTIMIZERS:
-        raise ValueError(f"optimizer {spec.name!r} is already registered")
-    _OPTIMIZERS[spec.name] = spec
-    return spec
-
-
 def optimizers() -> dict[str, OptimizerSpec]:
-    """All registered optimizers, by name."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in _OPTIMIZER_MODULES:
-            importlib.import_module(module)
-    return dict(_OPTIMIZERS)
+    """All optimizers, by name (the specs of :mod:`spheretheory.optimizers`)."""
+    return dict(SPECS)
 
 
 class Prediction:
@@ -161,9 +113,7 @@ def _validate_hyper(spec: OptimizerSpec, given: dict[str, Any]) -> dict[str, np.
             if hp.default is None:
                 raise ValueError(f"optimizer {spec.name!r} needs {name}")
             value = hp.default
-        out[name] = check_real(
-            name, value, low=hp.low, high=hp.high, low_inclusive=hp.low_inclusive, high_inclusive=hp.high_inclusive
-        )
+        out[name] = hp.validate(name, value)
     return out
 
 
@@ -211,10 +161,7 @@ def predict(
         raise ValueError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
     if "momentum" not in spec.hyperparameters and momentum is not None:
         if np.any(check_real("momentum", momentum) != 0):
-            raise ValueError(
-                f"optimizer {name!r} does not take momentum"
-                + (" (use optimizer='sgdm')" if name == "sgd" else " (use beta1 for the Adam family and Lion)")
-            )
+            raise ValueError(f"optimizer {name!r} does not take momentum{spec.momentum_hint}")
         momentum = None  # an explicit 0 means "no momentum": accepted
     hyper = _validate_hyper(spec, {"momentum": momentum, **hyperparameters})
     arrays = broadcast(lr=common["lr"], weight_decay=common["weight_decay"], unit_grad_sq=common["unit_grad_sq"],
@@ -230,56 +177,6 @@ def predict(
         inputs["dim"] = common["dim"]
     out = {k: (v if isinstance(v, (str, bool)) else scalar_or_array(v)) for k, v in values.items()}
     return Prediction(name, inputs, out)
-
-
-# --------------------------------------------------------------------------------------------- SGD and SGDM
-def _sgd_family(prefix: str, with_momentum: bool) -> Callable[..., dict[str, Any]]:
-    def compute(lr, weight_decay, unit_grad_sq, dim=None, momentum=None):
-        from . import theory
-
-        kw = {"lr": lr, "weight_decay": weight_decay}
-        if with_momentum:
-            kw["momentum"] = momentum
-
-        def ev(key, **extra):
-            return np.asarray(theory.get(f"{prefix}.{key}")(**kw, **extra), dtype=float)
-
-        x = ev("equilibrium_sq_norm", unit_grad_sq=unit_grad_sq)
-        x1 = ev("equilibrium_sq_norm_first_order", unit_grad_sq=unit_grad_sq)
-        no_eq = weight_decay == 0  # no equilibrium without weight decay: the norm grows forever
-        relax = np.where(no_eq, np.inf, ev("relaxation_steps"))
-        return {
-            "angular_update": ev("angular_update", unit_grad_sq=unit_grad_sq),
-            "angular_update_first_order": ev("angular_update_first_order", unit_grad_sq=unit_grad_sq),
-            "equilibrium_sq_norm": x,
-            "equilibrium_sq_norm_first_order": x1,
-            "equilibrium_norm": np.sqrt(x),
-            "equilibrium_norm_first_order": np.sqrt(x1),
-            "effective_lr": ev("effective_lr", unit_grad_sq=unit_grad_sq),
-            "effective_lr_first_order": ev("effective_lr_first_order", unit_grad_sq=unit_grad_sq),
-            "relaxation_steps": relax,
-            "contraction": ev("contraction"),
-            "contraction_paper": ev("contraction_paper"),
-        }
-
-    return compute
-
-
-register_optimizer(
-    OptimizerSpec(
-        name="sgd",
-        description="SGD with coupled weight decay (Wan et al. 2021, eq. 7)",
-        compute=_sgd_family("sgd", with_momentum=False),
-    )
-)
-register_optimizer(
-    OptimizerSpec(
-        name="sgdm",
-        description="heavy-ball SGD with momentum and coupled weight decay (Wan et al. eq. 10-11 = PyTorch)",
-        compute=_sgd_family("sgdm", with_momentum=True),
-        hyperparameters={"momentum": HyperParameter(0.0, 0.0, 1.0, True, False, "heavy-ball coefficient α")},
-    )
-)
 
 
 # ------------------------------------------------------------------------------------------------ LR drop
@@ -302,11 +199,13 @@ def lr_drop(
 
     Returns an :class:`LrDrop` with
 
-    * ``steps`` — exact iteration of the derived recursion (``sgd.norm_recursion`` / ``sgdm.moment_recursion``);
+    * ``steps`` — exact iteration of the derived recursion (``sgd.norm_recursion``, ``sgdm.moment_recursion``,
+      ``nesterov.moment_recursion``: the spec's ``lr_drop`` prefix);
     * ``steps_continuous`` — closed form ln((ρ−1)/((1+r)²−1)) / (1 − μ(η/k)), ``*.lr_drop_steps_continuous``;
-    * ``paper_bound`` — the printed ⌈ln(k)(1−α)/(2λη)⌉ with η = the new rate η/k, and ``paper_bound_old_lr``
-      with η = the old rate; ``paper_bound_valid`` / ``paper_bound_old_lr_valid`` say whether each is ≤ steps;
-    * ``critical_rtol`` — first-order tolerance below which the new-rate reading is a valid lower bound;
+    * only where the paper printed a bound (sgd, sgdm): ``paper_bound`` — the printed ⌈ln(k)(1−α)/(2λη)⌉ with
+      η = the new rate η/k, and ``paper_bound_old_lr`` with η = the old rate; ``paper_bound_valid`` /
+      ``paper_bound_old_lr_valid`` say whether each is ≤ steps; ``critical_rtol`` — first-order tolerance
+      below which the new-rate reading is a valid lower bound;
     * ``rescale_factor`` = k^(−1/4) (Wan et al. Sec. 4.2) and ``rescale_factor_exact`` = √(x*_new/x*_old), the
       factor on w that puts ‖w‖² exactly at the new fixed point, so that the transition vanishes.
 
@@ -315,41 +214,50 @@ def lr_drop(
     from . import theory
     from .theory.iterate import steps_to_equilibrium
 
-    name = check_choice("optimizer", optimizer, ("sgd", "sgdm"))
+    droppable = [n for n, spec in SPECS.items() if spec.lr_drop]
+    name = check_choice("optimizer", optimizer, droppable)
+    spec = SPECS[name]
+    prefix = spec.lr_drop
     lr_a = check_real("lr", lr, low=0.0, low_inclusive=False)
     wd = check_real("weight_decay", weight_decay, low=0.0, low_inclusive=False)
     k = check_real("factor", factor, low=1.0, low_inclusive=False)
     r = check_real("rtol", rtol, low=0.0, low_inclusive=False)
     max_steps = check_int("max_steps", max_steps, low=1)
-    if name == "sgd":
+    has_momentum = "momentum" in spec.hyperparameters
+    if not has_momentum:
         if momentum not in (None, 0, 0.0):
-            raise ValueError("optimizer 'sgd' does not take momentum (use optimizer='sgdm')")
+            raise ValueError(f"optimizer {name!r} does not take momentum{spec.momentum_hint}")
         mom = np.asarray(0.0)
     else:
-        mom = check_real("momentum", 0.0 if momentum is None else momentum, low=0.0, high=1.0, high_inclusive=False)
+        hp = spec.hyperparameters["momentum"]
+        mom = hp.validate("momentum", hp.default if momentum is None else momentum)
     arr = broadcast(lr=lr_a, weight_decay=wd, factor=k, rtol=r, momentum=mom)
     _check_decay_product(arr["lr"], arr["weight_decay"], "(0, 1/lr)")
     kw = {"lr": arr["lr"], "weight_decay": arr["weight_decay"]}
-    if name == "sgdm":
+    if has_momentum:
         kw["momentum"] = arr["momentum"]
-    steps = steps_to_equilibrium(name, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"], arr["momentum"],
+    steps = steps_to_equilibrium(prefix, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"], arr["momentum"],
                                  max_steps=max_steps)
-    cont = theory.get(f"{name}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"])
-    bound_new = theory.get(f"{name}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
-                                                         factor=arr["factor"])
-    bound_old = theory.get(f"{name}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
-    x_old = theory.get(f"{name}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
-    x_new = theory.get(f"{name}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]}, unit_grad_sq=1.0)
-    # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in the tests)
-    critical = np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0
+    cont = theory.get(f"{prefix}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"])
+    x_old = theory.get(f"{prefix}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
+    x_new = theory.get(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]}, unit_grad_sq=1.0)
+    paper: dict[str, Any] = {}
+    if f"{prefix}.lr_drop_paper_bound" in theory.names():
+        bound_new = theory.get(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+                                                                factor=arr["factor"])
+        bound_old = theory.get(f"{prefix}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
+        paper = {
+            "paper_bound": np.asarray(bound_new, dtype=float),
+            "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
+            "paper_bound_valid": np.asarray(bound_new <= steps),
+            "paper_bound_old_lr_valid": np.asarray(bound_old <= steps),
+            # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in tests)
+            "critical_rtol": np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0,
+        }
     values = {
         "steps": steps,
         "steps_continuous": np.asarray(cont, dtype=float),
-        "paper_bound": np.asarray(bound_new, dtype=float),
-        "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
-        "paper_bound_valid": np.asarray(bound_new <= steps),
-        "paper_bound_old_lr_valid": np.asarray(bound_old <= steps),
-        "critical_rtol": critical,
+        **paper,
         "rescale_factor": arr["factor"] ** -0.25,
         "rescale_factor_exact": (x_new / x_old) ** 0.5,
         "new_lr": arr["lr"] / arr["factor"],
@@ -357,5 +265,5 @@ def lr_drop(
         "new_equilibrium_sq_norm_per_L": x_new,
     }
     out = {key: scalar_or_array(v) for key, v in values.items()}
-    inputs = {key: scalar_or_array(v) for key, v in arr.items() if name == "sgdm" or key != "momentum"}
+    inputs = {key: scalar_or_array(v) for key, v in arr.items() if has_momentum or key != "momentum"}
     return LrDrop(name, inputs, out)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from ..optimizers.base import HyperParameter
 
 HOLDS = "holds"
 FIRST_ORDER = "holds to first order"
@@ -30,40 +30,16 @@ Z = 4.0
 
 
 @dataclass(frozen=True)
-class Param:
-    """A hyperparameter of a claim: default, quick-mode value and the domain the paper asserts the claim in."""
+class Param(HyperParameter):
+    """A hyperparameter of a claim: the optimizers' :class:`HyperParameter` (default and domain the paper asserts
+    the claim in; closed above by default) plus a quick-mode value. ``validate`` returns a Python scalar."""
 
-    default: float
-    low: float | None = None
-    high: float | None = None
-    low_inclusive: bool = True
     high_inclusive: bool = True
-    integer: bool = False
     quick: float | None = None
-    doc: str = ""
 
     def validate(self, name: str, value: Any) -> float | int:
-        if self.integer:
-            lo = None if self.low is None else int(math.ceil(self.low))
-            hi = None if self.high is None else int(math.floor(self.high))
-            return check_int(name, value, low=lo, high=hi)
-        return float(
-            check_real(
-                name,
-                value,
-                low=self.low,
-                high=self.high,
-                low_inclusive=self.low_inclusive,
-                high_inclusive=self.high_inclusive,
-            )
-        )
-
-    def interval(self) -> str:
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        left = "[" if (self.low is not None and self.low_inclusive) else "("
-        right = "]" if (self.high is not None and self.high_inclusive) else ")"
-        return f"{left}{lo}, {hi}{right}" + (" (integer)" if self.integer else "")
+        out = super().validate(name, value)
+        return out if self.integer else float(out)
 
 
 @dataclass

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..optimizers import SPECS, add_cli_flags, collect_cli_flags
 from ._common import print_json, print_table
+
+#: the optimizers with an LR-drop prediction (their spec names a recursion to iterate)
+DROPPABLE = tuple(name for name, spec in SPECS.items() if spec.lr_drop)
 
 ROWS = (
     ("steps", "exact iteration of the derived norm recursion (first step within rtol)"),
@@ -28,11 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "within RTOL of the new equilibrium; compare with the paper's printed bound."
         ),
     )
-    p.add_argument("--optimizer", default="sgd", choices=("sgd", "sgdm"), help="sgd or sgdm (default sgd)")
+    p.add_argument("--optimizer", default="sgd", choices=DROPPABLE, help=f"{', '.join(DROPPABLE)} (default sgd)")
     p.add_argument("--lr", type=float, required=True, help="learning rate η > 0 before the drop")
     p.add_argument("--wd", "--weight-decay", dest="weight_decay", type=float, required=True,
                    help="weight decay λ in (0, 1/lr)")
-    p.add_argument("--momentum", type=float, default=None, help="heavy-ball momentum α in [0, 1) (sgdm)")
+    add_cli_flags(p, DROPPABLE)  # generated from the specs' hyperparameters
     p.add_argument("--factor", type=float, default=10.0, help="k > 1: the LR is divided by k (default 10)")
     p.add_argument("--rtol", type=float, default=0.01, help="relative tolerance on ‖w‖² (default 0.01)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -48,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         factor=args.factor,
         rtol=args.rtol,
-        momentum=args.momentum,
+        **collect_cli_flags(args, ("momentum",)),
     )
     if args.json:
         print_json(result.to_dict())
         return 0
     inputs = ", ".join(f"{k}={v:g}" for k, v in result.inputs.items())
     title = f"spheretheory lr-drop: {result.optimizer} ({inputs})"
-    print_table([(k, result.values[k], d) for k, d in ROWS], title=title)
+    print_table([(k, result.values[k], d) for k, d in ROWS if k in result.values], title=title)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..optimizers import SPECS, add_cli_flags, cli_hyperparameters, collect_cli_flags
 from ._common import DESCRIBED_ORDER, print_json, print_table
 
 
@@ -16,16 +17,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "(Wan et al. 2021 Thm 1-3; exact discrete values next to the paper's first-order forms)."
         ),
     )
-    p.add_argument("--optimizer", default="sgd", help="optimizer name (sgd, sgdm, ...; default sgd)")
+    p.add_argument("--optimizer", default="sgd", help=f"optimizer name ({', '.join(SPECS)}; default sgd)")
     p.add_argument("--lr", type=float, required=True, help="learning rate η > 0")
     p.add_argument("--wd", "--weight-decay", dest="weight_decay", type=float, required=True,
                    help="weight decay λ in [0, 1/lr)")
-    p.add_argument("--momentum", type=float, default=None, help="heavy-ball momentum α in [0, 1) (sgdm)")
     p.add_argument("--unit-grad-sq", type=float, default=1.0, help="L = E‖g̃‖², unit-gradient power (default 1)")
     p.add_argument("--dim", type=int, default=None, help="number of weights in the group (Adam family)")
-    p.add_argument("--beta1", type=float, default=None, help="first-moment coefficient (Adam family, Lion)")
-    p.add_argument("--beta2", type=float, default=None, help="second-moment coefficient (Adam family, Lion)")
-    p.add_argument("--eps", type=float, default=None, help="Adam's ε")
+    add_cli_flags(p)  # one flag per optimizer hyperparameter, generated from the specs
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -33,12 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..prediction import DESCRIPTIONS, predict
 
-    extra = {k: getattr(args, k) for k in ("beta1", "beta2", "eps") if getattr(args, k) is not None}
+    extra = collect_cli_flags(args, cli_hyperparameters())
     result = predict(
         optimizer=args.optimizer,
         lr=args.lr,
         weight_decay=args.weight_decay,
-        momentum=args.momentum,
         unit_grad_sq=args.unit_grad_sq,
         dim=args.dim,
         **extra,

@@ -1,7 +1,8 @@
 """Exact iteration of the (mean-field) norm recursions: steps to a new equilibrium after a learning-rate drop.
 
-The recursions are the ones derived in :mod:`spheretheory.theory.sgd` (``sgd.norm_recursion``) and
-:mod:`spheretheory.theory.sgdm` (``sgdm.moment_recursion``); their code is *generated* from the sympy
+The recursions are the ones derived in :mod:`spheretheory.theory.sgd` (``sgd.norm_recursion``),
+:mod:`spheretheory.theory.sgdm` (``sgdm.moment_recursion``) and :mod:`spheretheory.theory.nesterov`
+(``nesterov.moment_recursion``, the same state); their code is *generated* from the sympy
 expressions (``_generated.py``, ``*__scalar`` twins), so the iteration cannot drift from the derivation.
 
 Definition used for "reaching" the new equilibrium (Wan et al. 2021, Corollary 3.1, left open in the paper):
@@ -36,8 +37,10 @@ def _start_and_target(optimizer: str, lr, weight_decay, momentum, factor, rtol):
         c0 = np.zeros_like(a0)
         target = G.sgd__equilibrium_sq_norm(lr=new_lr, weight_decay=weight_decay, unit_grad_sq=1.0)
     else:
-        a0, b0, c0 = G.sgdm__equilibrium_state(lr=lr, weight_decay=weight_decay, momentum=momentum, unit_grad_sq=1.0)
-        target = G.sgdm__equilibrium_sq_norm(lr=new_lr, weight_decay=weight_decay, momentum=momentum, unit_grad_sq=1.0)
+        state = getattr(G, f"{optimizer}__equilibrium_state")
+        a0, b0, c0 = state(lr=lr, weight_decay=weight_decay, momentum=momentum, unit_grad_sq=1.0)
+        sq = getattr(G, f"{optimizer}__equilibrium_sq_norm")
+        target = sq(lr=new_lr, weight_decay=weight_decay, momentum=momentum, unit_grad_sq=1.0)
     return a0, b0, c0, new_lr, weight_decay, momentum, target, rtol
 
 
@@ -61,7 +64,7 @@ def steps_to_equilibrium_numpy(
         if optimizer == "sgd":
             a = np.where(active, G.sgd__norm_recursion(sq_norm=a, lr=new_lr, weight_decay=wd, unit_grad_sq=1.0), a)
         else:
-            a1, b1, c1 = G.sgdm__moment_recursion(
+            a1, b1, c1 = getattr(G, f"{optimizer}__moment_recursion")(
                 sq_norm=a, w_dot_v=b, v_sq_norm=c, lr=new_lr, weight_decay=wd, momentum=mom, unit_grad_sq=1.0
             )
             a, b, c = (np.where(active, new, old) for new, old in ((a1, a), (b1, b), (c1, c)))
@@ -78,10 +81,8 @@ def _kernel(optimizer: str):
         return _KERNELS[optimizer]
     from numba import njit
 
-    step_sgd = njit(cache=True)(G.sgd__norm_recursion__scalar)
-    step_sgdm = njit(cache=True)(G.sgdm__moment_recursion__scalar)
-
     if optimizer == "sgd":
+        step_sgd = njit(cache=True)(G.sgd__norm_recursion__scalar)
 
         @njit(cache=True)
         def kernel(a, b, c, lr, wd, mom, target, rtol, max_steps, out):  # pragma: no cover - compiled
@@ -97,6 +98,7 @@ def _kernel(optimizer: str):
                     t += 1
 
     else:
+        step_sgdm = njit(cache=True)(getattr(G, f"{optimizer}__moment_recursion__scalar"))
 
         @njit(cache=True)
         def kernel(a, b, c, lr, wd, mom, target, rtol, max_steps, out):  # pragma: no cover - compiled
