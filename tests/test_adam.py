@@ -91,7 +91,7 @@ def test_first_order_forms_are_the_leading_terms():
 
 def test_lion_series_matches_brute_force_correlations():
     """The closed-form C_k of the derivation against correlations computed from the raw weights w_j."""
-    from spheretheory.theory.adam import lion_equilibrium_sq_norm
+    from spheretheory.theory.lion import lion_equilibrium_sq_norm
 
     lr, wd, d, b1, b2 = 0.01, 0.5, 16, 0.8, 0.9
     J = 2000
@@ -107,7 +107,7 @@ def test_lion_series_matches_brute_force_correlations():
 
 def test_lion_linearized_is_the_small_correlation_limit():
     # β₁ = 0: c = g, no correlation: exact series = 1, Kosson's V = 1 → √(π ηλ) vs √(2ηλ): ratio √(π/2)
-    from spheretheory.theory.adam import lion_angular_update_first_order
+    from spheretheory.theory.lion import lion_angular_update_first_order
 
     lin = get("lion.angular_update_linearized")(lr=0.01, weight_decay=0.1, beta1=0.0, beta2=0.9)
     ex = lion_angular_update_first_order(0.01, 0.1, 0.0, 0.9)

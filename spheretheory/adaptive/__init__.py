@@ -6,7 +6,8 @@
 * :mod:`.oracle` — a scale-invariant gradient oracle with injected noise;
 * :mod:`.experiments` — the measured figures of ``docs/adam.md`` (imports matplotlib lazily).
 
-The theory (sympy) is in :mod:`spheretheory.theory.adam`. This package imports numpy only.
+The theory (sympy) is in :mod:`spheretheory.theory.adam` and one module per family (adamw, lion, adam_l2,
+adamsrt). This package imports numpy only.
 """
 
 from __future__ import annotations

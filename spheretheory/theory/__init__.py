@@ -27,6 +27,10 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.nrq",
     "spheretheory.theory.toy",
     "spheretheory.theory.adam",
+    "spheretheory.theory.adamw",
+    "spheretheory.theory.lion",
+    "spheretheory.theory.adam_l2",
+    "spheretheory.theory.adamsrt",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

@@ -180,12 +180,12 @@ def adam_l2__equilibrium_norm_first_order__scalar(lr, weight_decay, dim, unit_gr
 
 def adamsrt__angular_update(lr, weight_decay):
     """AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence)"""
-    return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+    return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
 
 
 def adamsrt__angular_update__scalar(lr, weight_decay):
     """AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence) (scalar, numba-compilable)"""
-    return numpy.arccos(-lr*weight_decay + 1)
+    return 2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay))
 
 
 def adamsrt__equilibrium_sq_norm(lr, weight_decay, dim, beta1):

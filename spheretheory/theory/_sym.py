@@ -57,3 +57,9 @@ def tidy(expr: sp.Expr) -> sp.Expr:
         if sp.count_ops(alt) < sp.count_ops(expr):
             expr = alt
     return expr
+
+
+def acos_one_minus(x: sp.Expr) -> sp.Expr:
+    """arccos(1 − x) written as 2·asin(√(x/2)): the same angle for 0 ≤ x ≤ 2, without the cancellation of
+    1 − x in floating point when x ≪ 1 (the generated numpy twin keeps full relative precision)."""
+    return 2 * sp.asin(sp.sqrt(x / 2))
