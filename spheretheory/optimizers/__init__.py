@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import adam, adamw, lion, sgd, sgdm
+from . import adam, adamw, lion, nesterov, sgd, sgdm
 from .base import STANDARD_KEYS, HyperParameter, OptimizerSpec, TorchMapping, TorchMatch
 
 __all__ = [
@@ -37,6 +37,7 @@ SPECS: dict[str, OptimizerSpec] = {
     for spec in (
         sgd.SPEC,
         sgdm.SPEC,
+        nesterov.SPEC,
         adamw.SPEC,
         adam.SPEC,
         lion.SPEC,

@@ -24,6 +24,7 @@ __all__ = ["Derivation", "DerivationResult", "Step", "register", "get", "names",
 _MODULES: tuple[str, ...] = (
     "spheretheory.theory.sgd",
     "spheretheory.theory.sgdm",
+    "spheretheory.theory.nesterov",
     "spheretheory.theory.nrq",
     "spheretheory.theory.toy",
     "spheretheory.theory.adam",

@@ -278,6 +278,99 @@ def lion__angular_update_linearized__scalar(lr, weight_decay, beta1, beta2):
     return numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)
 
 
+def nesterov__angular_update(lr, weight_decay, momentum, unit_grad_sq):
+    """Exact equilibrium angular update Δ* under Nesterov SGD (mean field)"""
+    return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*lr*momentum**3*weight_decay + 3*lr*momentum**2*weight_decay + lr*momentum*weight_decay - 2*momentum**3 + 2*momentum + 1)/numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def nesterov__angular_update__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """Exact equilibrium angular update Δ* under Nesterov SGD (mean field) (scalar, numba-compilable)"""
+    return 2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*lr*momentum**3*weight_decay + 3*lr*momentum**2*weight_decay + lr*momentum*weight_decay - 2*momentum**3 + 2*momentum + 1)/numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1))
+
+
+def nesterov__angular_update_first_order(lr, weight_decay, momentum, unit_grad_sq):
+    """First-order equilibrium angular update under Nesterov SGD: √(2ηλ(1 + 2α − 2α³)/(1 + α))"""
+    return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(-2*momentum**3 + 2*momentum + 1)/numpy.sqrt(momentum + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def nesterov__angular_update_first_order__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """First-order equilibrium angular update under Nesterov SGD: √(2ηλ(1 + 2α − 2α³)/(1 + α)) (scalar, numba-compilable)"""
+    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(-2*momentum**3 + 2*momentum + 1)/numpy.sqrt(momentum + 1)
+
+
+def nesterov__effective_lr(lr, weight_decay, momentum, unit_grad_sq):
+    """Equilibrium effective learning rate η/‖w*‖² under Nesterov SGD"""
+    return (numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2)))*numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def nesterov__effective_lr__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """Equilibrium effective learning rate η/‖w*‖² under Nesterov SGD (scalar, numba-compilable)"""
+    return numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2)))*numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1))
+
+
+def nesterov__effective_lr_first_order(lr, weight_decay, momentum, unit_grad_sq):
+    """First-order effective learning rate (Nesterov)"""
+    return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum)/numpy.sqrt(unit_grad_sq)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def nesterov__effective_lr_first_order__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """First-order effective learning rate (Nesterov) (scalar, numba-compilable)"""
+    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum)/numpy.sqrt(unit_grad_sq)
+
+
+def nesterov__equilibrium_sq_norm(lr, weight_decay, momentum, unit_grad_sq):
+    """Exact equilibrium squared weight norm ‖w*‖² under Nesterov SGD (mean field)"""
+    return (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2)))*numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1)/numpy.sqrt(weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def nesterov__equilibrium_sq_norm__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """Exact equilibrium squared weight norm ‖w*‖² under Nesterov SGD (mean field) (scalar, numba-compilable)"""
+    return numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2)))*numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1)/numpy.sqrt(weight_decay)
+
+
+def nesterov__equilibrium_sq_norm_first_order(lr, weight_decay, momentum, unit_grad_sq):
+    """First-order equilibrium squared norm ‖w*‖² under Nesterov SGD (leading term in ηλ)"""
+    return ((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/(numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+
+
+def nesterov__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """First-order equilibrium squared norm ‖w*‖² under Nesterov SGD (leading term in ηλ) (scalar, numba-compilable)"""
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/(numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum))
+
+
+def nesterov__equilibrium_state(lr, weight_decay, momentum, unit_grad_sq):
+    """Fixed point (‖w*‖², ⟨w, v⟩*, ‖v‖*²) of the mean-field Nesterov recursion"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2)))*numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1)/numpy.sqrt(weight_decay), numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(1/((-lr*weight_decay*(1 - momentum) + lr*weight_decay - momentum + 1)*(2*lr*weight_decay*(1 - momentum) - 3*lr*weight_decay + 2*momentum + 2)))*(-2*momentum - 1)/numpy.sqrt(2*lr*weight_decay*(1 - momentum)**2 - 5*lr*weight_decay*(1 - momentum) + 3*lr*weight_decay + momentum + 1), 2*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(1/((-lr*weight_decay*(1 - momentum) + lr*weight_decay - momentum + 1)*(2*lr*weight_decay*(1 - momentum) - 3*lr*weight_decay + 2*momentum + 2)))/(numpy.sqrt(lr)*numpy.sqrt(2*lr*weight_decay*(1 - momentum)**2 - 5*lr*weight_decay*(1 - momentum) + 3*lr*weight_decay + momentum + 1)),))
+
+
+def nesterov__equilibrium_state__scalar(lr, weight_decay, momentum, unit_grad_sq):
+    """Fixed point (‖w*‖², ⟨w, v⟩*, ‖v‖*²) of the mean-field Nesterov recursion (scalar, numba-compilable)"""
+    return (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2)))*numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1)/numpy.sqrt(weight_decay), numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(1/((-lr*weight_decay*(1 - momentum) + lr*weight_decay - momentum + 1)*(2*lr*weight_decay*(1 - momentum) - 3*lr*weight_decay + 2*momentum + 2)))*(-2*momentum - 1)/numpy.sqrt(2*lr*weight_decay*(1 - momentum)**2 - 5*lr*weight_decay*(1 - momentum) + 3*lr*weight_decay + momentum + 1), 2*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(1/((-lr*weight_decay*(1 - momentum) + lr*weight_decay - momentum + 1)*(2*lr*weight_decay*(1 - momentum) - 3*lr*weight_decay + 2*momentum + 2)))/(numpy.sqrt(lr)*numpy.sqrt(2*lr*weight_decay*(1 - momentum)**2 - 5*lr*weight_decay*(1 - momentum) + 3*lr*weight_decay + momentum + 1)),)
+
+
+def nesterov__jacobian(lr, weight_decay, momentum):
+    """Jacobian (row-major, 9 entries) of the mean-field Nesterov recursion at its fixed point"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float)
+    return tuple(_e + _z for _e in ((4*lr**3*momentum**4*weight_decay**3 + 10*lr**3*momentum**3*weight_decay**3 + 8*lr**3*momentum**2*weight_decay**3 + 2*lr**3*momentum*weight_decay**3 - 4*lr**2*momentum**4*weight_decay**2 - 12*lr**2*momentum**3*weight_decay**2 - 8*lr**2*momentum**2*weight_decay**2 + 2*lr**2*momentum*weight_decay**2 + 2*lr**2*weight_decay**2 + 2*lr*momentum**4*weight_decay + 4*lr*momentum**3*weight_decay - 7*lr*momentum*weight_decay - 4*lr*weight_decay + momentum + 1)/(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1), 2*lr*momentum**2*(lr*momentum*weight_decay + lr*weight_decay - 1), lr**2*momentum**4, weight_decay*(-momentum*(lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2) + (-lr*momentum*weight_decay - lr*weight_decay + 1)*(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1) - (lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2))/(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1), momentum*(-2*lr*momentum*weight_decay - lr*weight_decay + 1), -lr*momentum**3, 2*weight_decay*(2*lr**2*momentum**2*weight_decay**2 + lr**2*momentum*weight_decay**2 - 2*lr*momentum**2*weight_decay + lr*weight_decay + momentum**2 - 1)/(lr*(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1)), 2*momentum*weight_decay, momentum**2,))
+
+
+def nesterov__jacobian__scalar(lr, weight_decay, momentum):
+    """Jacobian (row-major, 9 entries) of the mean-field Nesterov recursion at its fixed point (scalar, numba-compilable)"""
+    return ((4*lr**3*momentum**4*weight_decay**3 + 10*lr**3*momentum**3*weight_decay**3 + 8*lr**3*momentum**2*weight_decay**3 + 2*lr**3*momentum*weight_decay**3 - 4*lr**2*momentum**4*weight_decay**2 - 12*lr**2*momentum**3*weight_decay**2 - 8*lr**2*momentum**2*weight_decay**2 + 2*lr**2*momentum*weight_decay**2 + 2*lr**2*weight_decay**2 + 2*lr*momentum**4*weight_decay + 4*lr*momentum**3*weight_decay - 7*lr*momentum*weight_decay - 4*lr*weight_decay + momentum + 1)/(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1), 2*lr*momentum**2*(lr*momentum*weight_decay + lr*weight_decay - 1), lr**2*momentum**4, weight_decay*(-momentum*(lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2) + (-lr*momentum*weight_decay - lr*weight_decay + 1)*(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1) - (lr*momentum*weight_decay - momentum + 1)*(2*lr*momentum*weight_decay + lr*weight_decay - 2*momentum - 2))/(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1), momentum*(-2*lr*momentum*weight_decay - lr*weight_decay + 1), -lr*momentum**3, 2*weight_decay*(2*lr**2*momentum**2*weight_decay**2 + lr**2*momentum*weight_decay**2 - 2*lr*momentum**2*weight_decay + lr*weight_decay + momentum**2 - 1)/(lr*(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1)), 2*momentum*weight_decay, momentum**2,)
+
+
+def nesterov__moment_recursion(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
+    """Mean-field one-step map of (‖w‖², ⟨w, v⟩, ‖v‖²) under Nesterov SGD with weight decay (PyTorch)"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (lr**2*momentum**4*v_sq_norm + 2*lr**2*momentum**3*w_dot_v*weight_decay + lr**2*momentum**2*sq_norm*weight_decay**2 + 2*lr**2*momentum**2*w_dot_v*weight_decay + lr**2*momentum**2*unit_grad_sq/sq_norm + 2*lr**2*momentum*sq_norm*weight_decay**2 + 2*lr**2*momentum*unit_grad_sq/sq_norm + lr**2*sq_norm*weight_decay**2 + lr**2*unit_grad_sq/sq_norm - 2*lr*momentum**2*w_dot_v - 2*lr*momentum*sq_norm*weight_decay - 2*lr*sq_norm*weight_decay + sq_norm, -lr*momentum**3*v_sq_norm - 2*lr*momentum**2*w_dot_v*weight_decay - lr*momentum*sq_norm*weight_decay**2 - lr*momentum*w_dot_v*weight_decay - lr*momentum*unit_grad_sq/sq_norm - lr*sq_norm*weight_decay**2 - lr*unit_grad_sq/sq_norm + momentum*w_dot_v + sq_norm*weight_decay, momentum**2*v_sq_norm + 2*momentum*w_dot_v*weight_decay + sq_norm*weight_decay**2 + unit_grad_sq/sq_norm,))
+
+
+def nesterov__moment_recursion__scalar(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
+    """Mean-field one-step map of (‖w‖², ⟨w, v⟩, ‖v‖²) under Nesterov SGD with weight decay (PyTorch) (scalar, numba-compilable)"""
+    return (lr**2*momentum**4*v_sq_norm + 2*lr**2*momentum**3*w_dot_v*weight_decay + lr**2*momentum**2*sq_norm*weight_decay**2 + 2*lr**2*momentum**2*w_dot_v*weight_decay + lr**2*momentum**2*unit_grad_sq/sq_norm + 2*lr**2*momentum*sq_norm*weight_decay**2 + 2*lr**2*momentum*unit_grad_sq/sq_norm + lr**2*sq_norm*weight_decay**2 + lr**2*unit_grad_sq/sq_norm - 2*lr*momentum**2*w_dot_v - 2*lr*momentum*sq_norm*weight_decay - 2*lr*sq_norm*weight_decay + sq_norm, -lr*momentum**3*v_sq_norm - 2*lr*momentum**2*w_dot_v*weight_decay - lr*momentum*sq_norm*weight_decay**2 - lr*momentum*w_dot_v*weight_decay - lr*momentum*unit_grad_sq/sq_norm - lr*sq_norm*weight_decay**2 - lr*unit_grad_sq/sq_norm + momentum*w_dot_v + sq_norm*weight_decay, momentum**2*v_sq_norm + 2*momentum*w_dot_v*weight_decay + sq_norm*weight_decay**2 + unit_grad_sq/sq_norm,)
+
+
 def sgd__angular_update(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium angular update Δ* (Def. 3 at the fixed point)"""
     return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
