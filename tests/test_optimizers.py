@@ -164,3 +164,81 @@ def _torch_run(cls, kwargs, d, n, steps, seed=0, shape=None):
         "sq_norm": (sq.mean(), sq.std(ddof=1) / np.sqrt(sq.size)),
         "rms_angle": (rms.mean(), rms.std(ddof=1) / np.sqrt(rms.size)),
     }
+
+
+# ------------------------------------------------------------------------------------------------------ AdamC
+def test_adamc_is_adamw_at_constant_lr_and_scales_the_decay_with_the_lr():
+    kw = dict(lr=1e-3, weight_decay=0.1, dim=256, beta1=0.9)
+    a, w = predict("adamc", **kw), predict("adamw", **kw)
+    assert a.values == w.values and a.optimizer == "adamc"
+    spec = optimizers.SPECS["adamc"]
+    assert spec.alias_of == "adamw" and spec.weight_decay_convention == "decoupled_lr_ratio"
+    rng = np.random.default_rng(0)
+    x, g = rng.normal(size=(4, 8)), rng.normal(size=(4, 8))
+    same, _ = spec.step(x, g, {}, 1e-2, 0.1)
+    ref, _ = optimizers.SPECS["adamw"].step(x, g, {}, 1e-2, 0.1)
+    np.testing.assert_array_equal(same, ref)
+    half, _ = spec.step(x, g, {}, 1e-2, 0.1, lr_max=2e-2)  # λ_t = λ η_t/η_max = 0.05
+    ref, _ = optimizers.SPECS["adamw"].step(x, g, {}, 1e-2, 0.05)
+    np.testing.assert_array_equal(half, ref)
+    assert not np.array_equal(half, same)
+
+
+# ---------------------------------------------------------------------------------------------- torch mapping
+@needs_torch
+def test_monitor_maps_torch_optimizers_through_the_specs():
+    import torch
+
+    from spheretheory.integrations.pytorch.monitor import optimizer_family
+
+    p = [torch.nn.Parameter(torch.zeros(3))]
+
+    def fam(opt):
+        return optimizer_family(opt, opt.param_groups[0])
+
+    assert fam(torch.optim.SGD(p, lr=0.1)) == ("sgd", {}, "")
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9)) == ("sgdm", {"momentum": 0.9}, "")
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)) == ("nesterov", {"momentum": 0.9}, "")
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1))[0] is None
+    assert fam(torch.optim.AdamW(p, betas=(0.8, 0.99)))[:2] == ("adamw", {"beta1": 0.8, "beta2": 0.99, "eps": 1e-8})
+    assert fam(torch.optim.Adam(p))[0] is None
+
+    class AdamC(torch.optim.AdamW):
+        pass
+
+    assert fam(AdamC(p))[0] == "adamc"
+    assert fam(torch.optim.RMSprop(p))[0] is None
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "name,cls,kw",
+    [
+        ("sgd", "SGD", dict(lr=0.1, weight_decay=0.01)),
+        ("sgdm", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9)),
+        ("nesterov", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9, nesterov=True)),
+        ("adamw", "AdamW", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
+        ("adam", "Adam", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
+    ],
+)
+def test_reference_steps_match_torch(name, cls, kw):
+    """Five steps of the spec's numpy step against torch.optim on the same gradients (float64, exact to rounding)."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(4, 6))
+    t = torch.nn.Parameter(torch.tensor(w))
+    opt = getattr(torch.optim, cls)([t], **kw)
+    fam, hyper, reason = optimizers.from_torch(opt, opt.param_groups[0])
+    if name == "adam":  # mapped with a reason (no hyperparameter-only equilibrium): read the betas directly
+        assert fam is None and "coupled" in reason
+        hyper = optimizers.adamw.adam_group(opt.param_groups[0])
+    else:
+        assert fam == name
+    state: dict = {}
+    for _ in range(5):
+        g = rng.normal(size=w.shape)
+        t.grad = torch.tensor(g)
+        opt.step()
+        w, state = optimizers.SPECS[name].step(w, g, state, kw["lr"], kw["weight_decay"], **hyper)
+    np.testing.assert_allclose(w, t.detach().numpy(), rtol=1e-12, atol=1e-14)

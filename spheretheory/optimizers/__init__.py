@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import adam, adamw, lion, nesterov, sgd, sgdm
+from . import adam, adamc, adamw, lion, nesterov, sgd, sgdm
 from .base import STANDARD_KEYS, HyperParameter, OptimizerSpec, TorchMapping, TorchMatch
 
 __all__ = [
@@ -38,6 +38,7 @@ SPECS: dict[str, OptimizerSpec] = {
         sgd.SPEC,
         sgdm.SPEC,
         nesterov.SPEC,
+        adamc.SPEC,  # before adamw: an AdamC class may subclass AdamW
         adamw.SPEC,
         adam.SPEC,
         lion.SPEC,
