@@ -29,7 +29,8 @@ def test_spec_derivations_are_registered_and_compute_standard_keys(name):
     spec = optimizers.SPECS[name]
     known = set(theory.names())
     assert set(spec.derivations) <= known, set(spec.derivations) - known
-    kw = {k: hp.default if hp.default is not None else 0.5 for k, hp in spec.hyperparameters.items()}
+    required = {"momentum": 0.5, "rows": 16, "cols": 32}  # hyperparameters without a default
+    kw = {k: hp.default if hp.default is not None else required[k] for k, hp in spec.hyperparameters.items()}
     p = predict(name, lr=0.01, weight_decay=0.1, dim=64, **kw)
     assert set(STANDARD_KEYS) <= set(p.values)
     assert np.isfinite(p.angular_update) and p.angular_update > 0
@@ -242,3 +243,106 @@ def test_reference_steps_match_torch(name, cls, kw):
         opt.step()
         w, state = optimizers.SPECS[name].step(w, g, state, kw["lr"], kw["weight_decay"], **hyper)
     np.testing.assert_allclose(w, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# ------------------------------------------------------------------------------------------------------- Muon
+def test_muon_orth_moments_match_monte_carlo():
+    """κ and s² from the Marchenko–Pastur quadrature against 200 Gaussian 32×64 matrices (exact polar and
+    Newton–Schulz). Allowance: 4 SE of the Monte Carlo plus 1/k for the finite size the MP law neglects."""
+    from spheretheory.optimizers.muon import orthogonalise
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(200, 32, 64))
+    for ns_steps in (0, 5):
+        kap, s2 = theory.get("muon.orth_moments")(rows=32, cols=64, ns_steps=ns_steps)
+        o = orthogonalise(a, ns_steps)
+        o2 = np.einsum("kij,kij->k", o, o) / 32
+        assert abs(o2.mean() - s2) < 4 * o2.std(ddof=1) / np.sqrt(o2.size) + 1 / 32 + 1e-12
+        ip = np.einsum("kij,kij->k", o, a)
+        kap_mc = ip.mean() ** 2 / (np.einsum("kij,kij->k", o, o).mean() * np.einsum("kij,kij->k", a, a).mean())
+        assert abs(kap_mc - kap) < 1 / 32
+    assert theory.get("muon.orth_moments")(rows=32, cols=64, ns_steps=5)[1] < 0.8  # NS spread lowers the power
+
+
+MUON = dict(lr=0.02, weight_decay=0.5, momentum=0.95)  # ηλ = 0.01: relaxation 50 steps, momentum memory 20
+
+
+@pytest.mark.parametrize("ns_steps", [0, 5])
+def test_muon_prediction_matches_numpy_simulation(ns_steps):
+    """16×32 matrices, 24 trajectories × 1200 steps (second half measured). Allowance: 4 SE + 1/k (k = 16: the
+    finite-size corrections of the Marchenko–Pastur moments and of the mean field); the naive uncorrelated
+    √(2ηλ) and the first-order norm without momentum correlation are rejected."""
+    from spheretheory.simulation.muon import simulate_muon
+
+    rows, cols = 16, 32
+    r = simulate_muon(**MUON, shape=(rows, cols), steps=1200, trajectories=24, ns_steps=ns_steps, seed=4)
+    p = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps)
+    allowance = 1 / min(rows, cols)
+    sq, se = r.mean_se("sq_norm")
+    assert abs(sq - p.equilibrium_sq_norm) < 4 * se + allowance * p.equilibrium_sq_norm, (sq, p.equilibrium_sq_norm)
+    rms, se = r.rms_angle()
+    assert abs(rms - p.angular_update) < 4 * se + allowance * p.angular_update, (rms, p.angular_update)
+    assert rms < 0.5 * p.angular_update_uncorrelated
+    corr, se = r.mean_se("update_corr")
+    assert abs(corr - p.update_correlation) < 4 * se + allowance, (corr, p.update_correlation)
+
+
+@needs_torch
+def test_muon_prediction_matches_torch_muon():
+    """torch.optim.Muon itself (bfloat16 Newton–Schulz) on independent 32×64 scale-invariant matrices:
+    gradient = isotropic noise ⟂ W (Frobenius) / ‖W‖. Same tolerances as the numpy simulation test (8 matrices,
+    600 steps: 12 relaxation times of the norm, 30 momentum memories)."""
+    import torch
+
+    rows, cols, n, steps = 32, 64, 8, 600
+    gen = torch.Generator().manual_seed(5)
+    ws = [torch.nn.Parameter(torch.randn(rows, cols, generator=gen, dtype=torch.float64) / 45) for _ in range(n)]
+    opt = torch.optim.Muon(ws, lr=MUON["lr"], weight_decay=MUON["weight_decay"], momentum=MUON["momentum"])
+    fam, hyper, _ = optimizers.from_torch(opt, opt.param_groups[0])
+    assert fam == "muon" and hyper["rows"] == rows and hyper["cols"] == cols
+    sq, ang2, count = np.zeros(n), np.zeros(n), 0
+    for t in range(steps):
+        before = []
+        with torch.no_grad():
+            for w in ws:
+                z = torch.randn(rows, cols, generator=gen, dtype=torch.float64)
+                z -= (z * w).sum() / (w * w).sum() * w
+                w.grad = z / np.sqrt(rows * cols - 1) / w.norm()
+                before.append(w.detach().clone())
+        opt.step()
+        if t >= steps // 2:
+            with torch.no_grad():
+                for i, (w, b) in enumerate(zip(ws, before, strict=True)):
+                    sq[i] += float((b * b).sum())
+                    cos = float((b * w).sum() / (b.norm() * w.norm()))
+                    ang2[i] += np.arccos(min(cos, 1.0)) ** 2
+            count += 1
+    p = predict("muon", **hyper, lr=MUON["lr"], weight_decay=MUON["weight_decay"])
+    allowance = 1 / rows
+    sq, rms = sq / count, np.sqrt(ang2 / count)
+    se_sq, se_rms = sq.std(ddof=1) / np.sqrt(n), rms.std(ddof=1) / np.sqrt(n)
+    assert abs(sq.mean() - p.equilibrium_sq_norm) < 4 * se_sq + allowance * p.equilibrium_sq_norm
+    assert abs(rms.mean() - p.angular_update) < 4 * se_rms + allowance * p.angular_update
+    assert rms.mean() < 0.5 * p.angular_update_uncorrelated
+
+
+@needs_torch
+def test_muon_reference_step_matches_torch_with_exact_arithmetic_orthogonalisation():
+    """The spec's numpy step against torch.optim.Muon: torch's Newton–Schulz runs in bfloat16, so the comparison
+    allows bfloat16 rounding (relative 2⁻⁸ per entry of the update, times η')."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(8, 12))
+    t = torch.nn.Parameter(torch.tensor(w))
+    opt = torch.optim.Muon([t], lr=0.05, weight_decay=0.1, momentum=0.9, adjust_lr_fn="match_rms_adamw")
+    fam, hyper, _ = optimizers.from_torch(opt, opt.param_groups[0])
+    assert fam == "muon" and hyper["adjust_lr"] == 1
+    state: dict = {}
+    for _ in range(3):
+        g = rng.normal(size=w.shape)
+        t.grad = torch.tensor(g)
+        opt.step()
+        w, state = optimizers.SPECS["muon"].step(w, g, state, 0.05, 0.1, **hyper)
+    step_size = 0.05 * 0.2 * np.sqrt(12)
+    np.testing.assert_allclose(w, t.detach().numpy(), atol=3 * step_size * 2**-7)

@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import adam, adamc, adamw, lion, nesterov, sgd, sgdm
+from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm
 from .base import STANDARD_KEYS, HyperParameter, OptimizerSpec, TorchMapping, TorchMatch
 
 __all__ = [
@@ -42,6 +42,7 @@ SPECS: dict[str, OptimizerSpec] = {
         adamw.SPEC,
         adam.SPEC,
         lion.SPEC,
+        muon.SPEC,
     )
 }
 

@@ -32,6 +32,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.lion",
     "spheretheory.theory.adam_l2",
     "spheretheory.theory.adamsrt",
+    "spheretheory.theory.muon",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

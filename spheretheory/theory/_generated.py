@@ -278,6 +278,66 @@ def lion__angular_update_linearized__scalar(lr, weight_decay, beta1, beta2):
     return numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)
 
 
+def muon__angular_update(lr, weight_decay, momentum, orth_gain):
+    """Muon equilibrium angular update Δ* (finite ηλ, with the radial part of the update)"""
+    return (numpy.arctan(numpy.sqrt(-(momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)))**2/(-lr*weight_decay + 1)**2 + (2*momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)) + 1)/(1 - (-lr*weight_decay + 1)**2))/((momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)))/(-lr*weight_decay + 1) + (-lr*weight_decay + 1)*(2*momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)) + 1)/(1 - (-lr*weight_decay + 1)**2)))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(orth_gain, dtype=float))
+
+
+def muon__angular_update__scalar(lr, weight_decay, momentum, orth_gain):
+    """Muon equilibrium angular update Δ* (finite ηλ, with the radial part of the update) (scalar, numba-compilable)"""
+    return numpy.arctan(numpy.sqrt(-(momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)))**2/(-lr*weight_decay + 1)**2 + (2*momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)) + 1)/(1 - (-lr*weight_decay + 1)**2))/((momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)))/(-lr*weight_decay + 1) + (-lr*weight_decay + 1)*(2*momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)) + 1)/(1 - (-lr*weight_decay + 1)**2)))
+
+
+def muon__angular_update_first_order(lr, weight_decay, momentum, orth_gain):
+    """Muon equilibrium angular update to first order in ηλ: √(2ηλ/(1 + 2Σ_k φ(c_k)))"""
+    return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt((2*momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/((1 - momentum**3)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(momentum**2 - momentum - 1)/((1 - momentum)*(2*momentum**3 - 2*momentum - 1)) + 1)**(-1.0))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(orth_gain, dtype=float))
+
+
+def muon__angular_update_first_order__scalar(lr, weight_decay, momentum, orth_gain):
+    """Muon equilibrium angular update to first order in ηλ: √(2ηλ/(1 + 2Σ_k φ(c_k))) (scalar, numba-compilable)"""
+    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt((2*momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/((1 - momentum**3)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(momentum**2 - momentum - 1)/((1 - momentum)*(2*momentum**3 - 2*momentum - 1)) + 1)**(-1.0))
+
+
+def muon__equilibrium_sq_norm(lr, weight_decay, momentum, rank, lr_scale, orth_gain, orth_sq_scale):
+    """Muon equilibrium E‖W‖² of a scale-invariant matrix (finite ηλ)"""
+    return (lr**2*lr_scale**2*orth_sq_scale*rank*(2*momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)) + 1)/(1 - (-lr*weight_decay + 1)**2)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(rank, dtype=float) + 0 * numpy.asarray(lr_scale, dtype=float) + 0 * numpy.asarray(orth_gain, dtype=float) + 0 * numpy.asarray(orth_sq_scale, dtype=float))
+
+
+def muon__equilibrium_sq_norm__scalar(lr, weight_decay, momentum, rank, lr_scale, orth_gain, orth_sq_scale):
+    """Muon equilibrium E‖W‖² of a scale-invariant matrix (finite ηλ) (scalar, numba-compilable)"""
+    return lr**2*lr_scale**2*orth_sq_scale*rank*(2*momentum**6*(1 - orth_gain)*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)**3/((-momentum**3*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(-lr*weight_decay + 1)*(momentum**2 - momentum - 1)/((-momentum*(-lr*weight_decay + 1) + 1)*(2*momentum**3 - 2*momentum - 1)) + 1)/(1 - (-lr*weight_decay + 1)**2)
+
+
+def muon__equilibrium_sq_norm_first_order(lr, weight_decay, momentum, rank, lr_scale, orth_gain, orth_sq_scale):
+    """Muon equilibrium E‖W‖² to first order in ηλ"""
+    return ((1/2)*lr*lr_scale**2*orth_sq_scale*rank*(2*momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/((1 - momentum**3)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(momentum**2 - momentum - 1)/((1 - momentum)*(2*momentum**3 - 2*momentum - 1)) + 1)/weight_decay) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(rank, dtype=float) + 0 * numpy.asarray(lr_scale, dtype=float) + 0 * numpy.asarray(orth_gain, dtype=float) + 0 * numpy.asarray(orth_sq_scale, dtype=float))
+
+
+def muon__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, momentum, rank, lr_scale, orth_gain, orth_sq_scale):
+    """Muon equilibrium E‖W‖² to first order in ηλ (scalar, numba-compilable)"""
+    return (1/2)*lr*lr_scale**2*orth_sq_scale*rank*(2*momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/((1 - momentum**3)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(momentum**2 - momentum - 1)/((1 - momentum)*(2*momentum**3 - 2*momentum - 1)) + 1)/weight_decay
+
+
+def muon__momentum_correlation(momentum):
+    """Lag-1 correlation c₁ of Muon's Nesterov momentum (c_k = c₁β^{k−1})"""
+    return (momentum**2*(momentum**2 - momentum - 1)/(2*momentum**3 - 2*momentum - 1)) + (0 * numpy.asarray(momentum, dtype=float))
+
+
+def muon__momentum_correlation__scalar(momentum):
+    """Lag-1 correlation c₁ of Muon's Nesterov momentum (c_k = c₁β^{k−1}) (scalar, numba-compilable)"""
+    return momentum**2*(momentum**2 - momentum - 1)/(2*momentum**3 - 2*momentum - 1)
+
+
+def muon__update_correlation(momentum, orth_gain):
+    """Correlation ⟨O_t, O_{t+1}⟩/‖O‖² of consecutive orthogonalised Nesterov-momentum updates"""
+    return (momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/(2*momentum**3 - 2*momentum - 1)**3 + momentum**2*orth_gain*(momentum**2 - momentum - 1)/(2*momentum**3 - 2*momentum - 1)) + (0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(orth_gain, dtype=float))
+
+
+def muon__update_correlation__scalar(momentum, orth_gain):
+    """Correlation ⟨O_t, O_{t+1}⟩/‖O‖² of consecutive orthogonalised Nesterov-momentum updates (scalar, numba-compilable)"""
+    return momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/(2*momentum**3 - 2*momentum - 1)**3 + momentum**2*orth_gain*(momentum**2 - momentum - 1)/(2*momentum**3 - 2*momentum - 1)
+
+
 def nesterov__angular_update(lr, weight_decay, momentum, unit_grad_sq):
     """Exact equilibrium angular update Δ* under Nesterov SGD (mean field)"""
     return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*lr*momentum**3*weight_decay + 3*lr*momentum**2*weight_decay + lr*momentum*weight_decay - 2*momentum**3 + 2*momentum + 1)/numpy.sqrt(2*lr*momentum**2*weight_decay + lr*momentum*weight_decay + momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
