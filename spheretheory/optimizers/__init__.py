@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm
+from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm, sgdw
 from .base import STANDARD_KEYS, HyperParameter, OptimizerSpec, TorchMapping, TorchMatch
 
 __all__ = [
@@ -36,6 +36,7 @@ SPECS: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
         sgd.SPEC,
+        sgdw.SPEC,
         sgdm.SPEC,
         nesterov.SPEC,
         adamc.SPEC,  # before adamw: an AdamC class may subclass AdamW
