@@ -278,16 +278,19 @@ def test_muon_prediction_matches_numpy_simulation(ns_steps):
     r = simulate_muon(**MUON, shape=(rows, cols), steps=1200, trajectories=24, ns_steps=ns_steps, seed=4)
     p = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps)
     allowance = 1 / min(rows, cols)
-    sq, se = r.mean_se("sq_norm")
-    assert abs(sq - p.equilibrium_sq_norm) < 4 * se + allowance * p.equilibrium_sq_norm, (sq, p.equilibrium_sq_norm)
+    sq, sq_se = r.mean_se("sq_norm")
+    assert abs(sq - p.equilibrium_sq_norm) < 4 * sq_se + allowance * p.equilibrium_sq_norm, (sq, p.equilibrium_sq_norm)
     rms, se = r.rms_angle()
     assert abs(rms - p.angular_update) < 4 * se + allowance * p.angular_update, (rms, p.angular_update)
     assert rms < 0.5 * p.angular_update_uncorrelated
+    hb = p.equilibrium_sq_norm_hyperball  # the hyperball form (update correlation β^k) is rejected
+    assert abs(sq - hb) > 4 * sq_se + allowance * hb
     corr, se = r.mean_se("update_corr")
     assert abs(corr - p.update_correlation) < 4 * se + allowance, (corr, p.update_correlation)
 
 
 @needs_torch
+@pytest.mark.slow  # torch's bfloat16 Newton–Schulz is slow on CPU: minutes on a shared 2-core machine
 def test_muon_prediction_matches_torch_muon():
     """torch.optim.Muon itself (bfloat16 Newton–Schulz) on independent 32×64 scale-invariant matrices:
     gradient = isotropic noise ⟂ W (Frobenius) / ‖W‖. Same tolerances as the numpy simulation test (8 matrices,
@@ -328,8 +331,9 @@ def test_muon_prediction_matches_torch_muon():
 
 @needs_torch
 def test_muon_reference_step_matches_torch_with_exact_arithmetic_orthogonalisation():
-    """The spec's numpy step against torch.optim.Muon: torch's Newton–Schulz runs in bfloat16, so the comparison
-    allows bfloat16 rounding (relative 2⁻⁸ per entry of the update, times η')."""
+    """The spec's numpy step against torch.optim.Muon: torch's Newton–Schulz runs in bfloat16 (unit roundoff 2⁻⁸),
+    so each step's update may differ by up to (iterations × 2⁻⁸) × its largest singular value (≤ 1.5 after
+    Newton–Schulz) × η'; the bound adds up over the 3 steps."""
     import torch
 
     rng = np.random.default_rng(2)
@@ -345,4 +349,4 @@ def test_muon_reference_step_matches_torch_with_exact_arithmetic_orthogonalisati
         opt.step()
         w, state = optimizers.SPECS["muon"].step(w, g, state, 0.05, 0.1, **hyper)
     step_size = 0.05 * 0.2 * np.sqrt(12)
-    np.testing.assert_allclose(w, t.detach().numpy(), atol=3 * step_size * 2**-7)
+    np.testing.assert_allclose(w, t.detach().numpy(), atol=3 * step_size * 5 * 2**-8 * 1.5)

@@ -74,6 +74,8 @@ def muon_compute(lr, weight_decay, unit_grad_sq, dim, *, momentum, nesterov, ns_
     norm_kw = dict(**kw, rank=k, lr_scale=scale, orth_gain=kap, orth_sq_scale=s2)
     sq = _get("muon.equilibrium_sq_norm")(**norm_kw)
     sq1 = _get("muon.equilibrium_sq_norm_first_order")(**norm_kw)
+    hyper_kw = {k: v for k, v in norm_kw.items() if k != "orth_gain"}
+    sq_hyperball = _get("muon.equilibrium_sq_norm_hyperball")(**hyper_kw)
     r = np.sqrt(sq)
     out = {
         "angular_update": _get("muon.angular_update")(**kw, orth_gain=kap),
@@ -82,6 +84,7 @@ def muon_compute(lr, weight_decay, unit_grad_sq, dim, *, momentum, nesterov, ns_
         "equilibrium_sq_norm": sq,
         "equilibrium_norm": r,
         "equilibrium_norm_first_order": np.sqrt(sq1),
+        "equilibrium_sq_norm_hyperball": sq_hyperball,  # Wen et al.'s form (update correlation β^k), for contrast
         "effective_lr": lr * scale * np.sqrt(s2 * k) / r,
         "relaxation_steps": relaxation((1 - lr * safe_wd) ** 2),
         "update_correlation": _get("muon.update_correlation")(momentum=momentum, orth_gain=kap),
@@ -138,6 +141,7 @@ SPEC = OptimizerSpec(
         "muon.angular_update",
         "muon.angular_update_first_order",
         "muon.orth_moments",
+        "muon.equilibrium_sq_norm_hyperball",
     ),
     step=step,
     torch=TorchMapping(("Muon",), _match, "torch.optim.Muon (nesterov=True, default Newton–Schulz coefficients)"),

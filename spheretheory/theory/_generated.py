@@ -268,6 +268,16 @@ def adamw__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, dim):
     return (1/2)*dim*lr/weight_decay
 
 
+def adamw__equilibrium_sq_norm_hyperball(lr, weight_decay, dim, beta1):
+    """AdamW ‖W_∞‖² in the exact discrete 'hyperball' form (a = 1 − ηλ), side by side with ours"""
+    return (dim*lr**2*(1 - beta1)*(beta1*(-lr*weight_decay + 1) + 1)/((1 - (-lr*weight_decay + 1)**2)*(beta1 + 1)*(-beta1*(-lr*weight_decay + 1) + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
+
+
+def adamw__equilibrium_sq_norm_hyperball__scalar(lr, weight_decay, dim, beta1):
+    """AdamW ‖W_∞‖² in the exact discrete 'hyperball' form (a = 1 − ηλ), side by side with ours (scalar, numba-compilable)"""
+    return dim*lr**2*(1 - beta1)*(beta1*(-lr*weight_decay + 1) + 1)/((1 - (-lr*weight_decay + 1)**2)*(beta1 + 1)*(-beta1*(-lr*weight_decay + 1) + 1))
+
+
 def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):
     """Lion Δ* with sign() linearized (Bussgang): √(π/2)·√(2ηλ)·√V"""
     return (numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float) + 0 * numpy.asarray(beta2, dtype=float))
@@ -316,6 +326,16 @@ def muon__equilibrium_sq_norm_first_order(lr, weight_decay, momentum, rank, lr_s
 def muon__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, momentum, rank, lr_scale, orth_gain, orth_sq_scale):
     """Muon equilibrium E‖W‖² to first order in ηλ (scalar, numba-compilable)"""
     return (1/2)*lr*lr_scale**2*orth_sq_scale*rank*(2*momentum**6*(1 - orth_gain)*(momentum**2 - momentum - 1)**3/((1 - momentum**3)*(2*momentum**3 - 2*momentum - 1)**3) + 2*momentum**2*orth_gain*(momentum**2 - momentum - 1)/((1 - momentum)*(2*momentum**3 - 2*momentum - 1)) + 1)/weight_decay
+
+
+def muon__equilibrium_sq_norm_hyperball(lr, weight_decay, momentum, rank, lr_scale, orth_sq_scale):
+    """Muon E‖W‖² in the exact discrete 'hyperball' form (update correlation β^k), side by side with ours"""
+    return (lr**2*lr_scale**2*orth_sq_scale*rank*(momentum*(-lr*weight_decay + 1) + 1)/((1 - (-lr*weight_decay + 1)**2)*(-momentum*(-lr*weight_decay + 1) + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(rank, dtype=float) + 0 * numpy.asarray(lr_scale, dtype=float) + 0 * numpy.asarray(orth_sq_scale, dtype=float))
+
+
+def muon__equilibrium_sq_norm_hyperball__scalar(lr, weight_decay, momentum, rank, lr_scale, orth_sq_scale):
+    """Muon E‖W‖² in the exact discrete 'hyperball' form (update correlation β^k), side by side with ours (scalar, numba-compilable)"""
+    return lr**2*lr_scale**2*orth_sq_scale*rank*(momentum*(-lr*weight_decay + 1) + 1)/((1 - (-lr*weight_decay + 1)**2)*(-momentum*(-lr*weight_decay + 1) + 1))
 
 
 def muon__momentum_correlation(momentum):

@@ -300,3 +300,40 @@ register(
         numeric=generated("adamw.contraction_lagged_v"),
     )
 )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Published closed form side by side: the exact discrete "hyperball" form
+# ----------------------------------------------------------------------------------------------------
+WEN = "Wen et al. (2025), weight decay / hyperball analysis, as quoted in issue 10 (paper text not in the library)"
+
+
+def _derive_hyperball() -> DerivationResult:
+    sp, S = _syms()
+    eta, lam, b1, d = S.lr, S.weight_decay, _sym("beta1", nonnegative=True), _sym("dim")
+    a = 1 - eta * lam
+    U2 = d * (1 - b1) / (1 + b1)  # E‖U_t‖² of AdamW's update (R(0)·d of adamw.equilibrium_sq_norm)
+    expr = eta**2 * U2 * (1 + a * b1) / ((1 - a**2) * (1 - a * b1))
+    diff = sp.simplify(expr - get_adamw_sq_norm().expr)
+    steps = (
+        Step("Printed: ‖W_∞‖ = ηU·√((1 + aβ₁)/((1 − a²)(1 − aβ₁))), a = 1 − ηλ, U² the per-step update power"),
+        Step("U² = E‖m̂/√v̂‖² = d(1 − β₁)/(1 + β₁) for symmetric noise (ε = 0, β₂ → 1)", U2),
+        Step("‖W_∞‖² with that U²", expr),
+        Step("Minus adamw.equilibrium_sq_norm (derived here): identical at finite ηλ", diff),
+    )
+    return DerivationResult(expr, steps, {"difference": diff})
+
+
+register(
+    Derivation(
+        name="adamw.equilibrium_sq_norm_hyperball",
+        title="AdamW ‖W_∞‖² in the exact discrete 'hyperball' form (a = 1 − ηλ), side by side with ours",
+        source=WEN,
+        assumptions=_ADAMW_ASSUME,
+        parameters=("lr", "weight_decay", "dim", "beta1"),
+        derive=_derive_hyperball,
+        numeric=generated("adamw.equilibrium_sq_norm_hyperball"),
+        notes="Equal to adamw.equilibrium_sq_norm identically (the derivation's last step); Kosson et al.'s\n"
+        "η d/(2λ) (adamw.equilibrium_sq_norm_first_order) is its first-order limit.",
+    )
+)

@@ -228,6 +228,34 @@ register(
     )
 )
 
+
+def _derive_hyperball() -> DerivationResult:
+    from . import _sym as S
+
+    b = _sym("momentum", nonnegative=True)
+    k, s2, scale = _sym("rank"), _sym("orth_sq_scale"), _sym("lr_scale")
+    a = 1 - S.lr * S.weight_decay
+    expr = (scale * S.lr) ** 2 * k * s2 * (1 + a * b) / ((1 - a**2) * (1 - a * b))
+    steps = (
+        Step("Hyperball form (adamw.equilibrium_sq_norm_hyperball) with η → η', U² = ‖O‖² = k s², β₁ → β", expr),
+        Step("It assumes the updates correlate as β^k (an EMA of independent updates); Muon's orthogonalised"),
+        Step("Nesterov updates correlate as φ(c₁β^{k−1}) (muon.update_correlation), which is smaller"),
+    )
+    return DerivationResult(expr, steps)
+
+
+register(
+    Derivation(
+        name="muon.equilibrium_sq_norm_hyperball",
+        title="Muon E‖W‖² in the exact discrete 'hyperball' form (update correlation β^k), side by side with ours",
+        source="Wen et al. (2025) hyperball form applied to Muon, as quoted in issue 10 (paper not in the library)",
+        assumptions=(A_SCALE_INV, A_SYMMETRIC, "update autocorrelation β^k"),
+        parameters=("lr", "weight_decay", "momentum", "rank", "lr_scale", "orth_sq_scale"),
+        derive=_derive_hyperball,
+        numeric=generated("muon.equilibrium_sq_norm_hyperball"),
+    )
+)
+
 #: torch.optim.Muon's quintic Newton–Schulz coefficients (a, b, c) and default number of iterations.
 NS_COEFFICIENTS: tuple[float, float, float] = (3.4445, -4.7750, 2.0315)
 NS_STEPS = 5
