@@ -280,12 +280,12 @@ def lion__angular_update_linearized__scalar(lr, weight_decay, beta1, beta2):
 
 def sgd__angular_update(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium angular update Δ* (Def. 3 at the fixed point)"""
-    return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+    return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
 def sgd__angular_update__scalar(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium angular update Δ* (Def. 3 at the fixed point) (scalar, numba-compilable)"""
-    return numpy.arccos(-lr*weight_decay + 1)
+    return 2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay))
 
 
 def sgd__angular_update_first_order(lr, weight_decay, unit_grad_sq):
@@ -396,12 +396,12 @@ def sgd__relaxation_steps__scalar(lr, weight_decay):
 
 def sgdm__angular_update(lr, weight_decay, momentum, unit_grad_sq):
     """Exact equilibrium angular update Δ* under SGDM (mean field)"""
-    return (numpy.arccos((-lr*weight_decay + momentum + 1)/(momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+    return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
 def sgdm__angular_update__scalar(lr, weight_decay, momentum, unit_grad_sq):
     """Exact equilibrium angular update Δ* under SGDM (mean field) (scalar, numba-compilable)"""
-    return numpy.arccos((-lr*weight_decay + momentum + 1)/(momentum + 1))
+    return 2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(momentum + 1))
 
 
 def sgdm__angular_update_first_order(lr, weight_decay, momentum, unit_grad_sq):
