@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     print_table(rows, title=f"spheretheory predict: {result.optimizer} ({inputs})")
     if args.dim is None and result.optimizer in ("sgd", "sgdm"):
         print("note: finite-width keys (angular_update_mean/rms/std, equilibrium_sq_norm_mean/std) need --dim")
+    if result.values.get("finite_d_in_range") is False:
+        print("note: ηλ > (1 − √α)²: the finite-width values are outside their validity range (indicative only; "
+              "n/a where the closure has no value)")
     if result.values.get("norm_needs_dim"):
         print("note: n/a norms scale with the number of weights in the group: pass --dim to get them")
     elif any(result.values.get(f) is False for f in ("norm_hyperparameter_only", "angular_update_hyperparameter_only")):

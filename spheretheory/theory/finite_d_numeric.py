@@ -41,6 +41,8 @@ FINITE_D_KEYS: tuple[str, ...] = (
 _TERMS = 10
 #: step of the central second differences over the state, in units of the state's standard deviation
 _STEP = 0.5
+#: fixed-point iterations of the second-order covariance closure (converges geometrically; 30 is ample)
+_CLOSURE_ITERATIONS = 30
 
 
 def chi_mean_factor(dim: Any) -> np.ndarray:
@@ -116,7 +118,41 @@ def sgdm_state_moments(lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: 
     var_a = sig[..., 0, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         tau = (2.0 * summed[..., 0, 0] - var_a) / var_a
-    return {"fixed_point": xs, "mean": mean, "cov": sig, "jacobian": J, "sq_norm_autocorr_time": tau}
+    # second-order Gaussian closure for the covariance: the noise variance averaged over the state (E V(x) instead
+    # of V(x*)) and the variance of the quadratic drift ½δᵀH_iδ (½tr(H_iΣH_jΣ)) as an extra source, iterated to a
+    # fixed point. Third cumulants (also O((d−1)⁻²)) are neglected; used for sd ‖w‖² only.
+    sig2 = sig
+    kk = k[..., :, None] * k[..., None, :]
+    diverged = np.zeros(shape, dtype=bool)
+    for _ in range(_CLOSURE_ITERATIONS):
+
+        def var_h(state, sig2=sig2):
+            return (
+                np.broadcast_arrays(
+                    *_gen("finite_d.sgdm_noise")(
+                        **{**kw, "sq_norm": state[0], "w_dot_v": state[1], "v_sq_norm": state[2]}, dim=d
+                    )
+                )[3],
+            )
+
+        ev = _average_over_state(var_h, {"mean": xs, "cov": sig2}, dims=3)[0]
+        q2 = 0.5 * np.einsum("...iab,...bc,...jcd,...da->...ij", H, sig2, H, sig2)
+        rhs = kk * ev[..., None, None] + q2
+        sig2 = np.linalg.solve(np.eye(9) - M, rhs.reshape((*shape, 9, 1)))[..., 0].reshape((*shape, 3, 3))
+        sig2 = 0.5 * (sig2 + np.swapaxes(sig2, -1, -2))
+        # far outside the stated range (ηλ > (1 − √α)²) the closure can run away: no value there (n/a, not a guess)
+        runaway = ~np.all(np.isfinite(sig2), axis=(-1, -2)) | (sig2[..., 0, 0] > 4.0 * sig[..., 0, 0])
+        sig2 = np.where(runaway[..., None, None], sig, sig2)
+        diverged |= runaway
+    sig2 = np.where(diverged[..., None, None], np.nan, sig2)
+    return {
+        "fixed_point": xs,
+        "mean": mean,
+        "cov": sig,
+        "cov_second_order": sig2,
+        "jacobian": J,
+        "sq_norm_autocorr_time": tau,
+    }
 
 
 def _chi_moment(m: float, k: np.ndarray) -> np.ndarray:
@@ -176,16 +212,124 @@ def _conditional_angle_moments(state: np.ndarray, lr, wd, al, L, d) -> tuple[np.
     return _series_sum(odd), _series_sum(even)
 
 
-def _average_over_state(fn, moments: dict[str, Any]) -> tuple[np.ndarray, ...]:
-    """E[fn] to O(1/(d−1)) over the Gaussian (a, b) of the linear-noise approximation: fn(E x) + ½Σ_i ∂²fn along
-    the principal axes of Cov(a, b) (central differences); ‖v‖² at its mean (its spread is in the χ law)."""
+def _conditional_second_moment(state: np.ndarray, lr, wd, al, L, d) -> np.ndarray:
+    """E[Δ² | x] from the exact conditional law tan Δ = K√Z, Z ~ χ′²_{d−1}(μ²) (``finite_d.sgdm_tan_angle``).
+
+    arctan² is a series in tan² Δ = K²Z, and the integer moments E[Z^j] of the non-central χ² are polynomials in μ²
+    (:func:`_ncx2_moment`): a smooth function of the state, so averaging it over the Gaussian state is exact to
+    O(1/(d−1)) without any closure.
+    """
+    K, mu2 = np.broadcast_arrays(
+        *_gen("finite_d.sgdm_tan_angle")(
+            sq_norm=state[0],
+            w_dot_v=state[1],
+            v_sq_norm=state[2],
+            lr=lr,
+            weight_decay=wd,
+            momentum=al,
+            unit_grad_sq=L,
+            dim=d,
+        )
+    )
+    mu2 = np.maximum(np.nan_to_num(mu2, nan=0.0), 0.0)
+    _, c2 = _atan_coefficients()
+    even = np.stack([c2[j] * K ** (2 * j + 2) * _ncx2_moment(j + 1, d - 1.0, mu2) for j in range(len(c2))])
+    return _series_sum(even)
+
+
+def _ncx2_moment(j: int, k: np.ndarray, mu2: np.ndarray) -> np.ndarray:
+    """E[Z^j] for Z ~ χ′²_k(μ²), integer j (a polynomial in μ²), exactly.
+
+    From the cumulants κ_r = 2^{r−1}(r−1)!(k + rμ²) by the moment recursion m_n = Σ_{i<n} C(n−1, i)·κ_{n−i}·m_i.
+    """
+    from math import comb, factorial
+
+    kappa = [None] + [2.0 ** (r - 1) * factorial(r - 1) * (k + r * mu2) for r in range(1, j + 1)]
+    m = [np.ones_like(mu2)]
+    for n in range(1, j + 1):
+        m.append(sum(comb(n - 1, i) * kappa[n - i] * m[i] for i in range(n)))
+    return m[j]
+
+
+def _angle_moments(lr, wd, al, L, d, mom) -> tuple[np.ndarray, np.ndarray]:
+    """(E Δ before the O(1/(d−1)) matching, E Δ²).
+
+    Scale: E Δ² from its exact conditional law (even powers of tan Δ are polynomials in the state), averaged over
+    the full Gaussian state — exact to O(1/(d−1)) with no closure. Shape: the ratio E Δ/√E Δ² from the
+    Gaussian-velocity closure (exact as ηλ/(1 − √α)² → 0 at every d).
+    """
+
+    def shape(state):
+        return _conditional_angle_moments(state, lr, wd, al, L, d)
+
+    def second(state):
+        return (_conditional_second_moment(state, lr, wd, al, L, d),)
+
+    (m2,) = _average_over_state(second, mom, dims=3)
+    c1, c2 = _average_over_state(shape, mom, dims=2)
+    return np.sqrt(m2) * c1 / np.sqrt(c2), m2
+
+
+#: width at which the closure's O(1/(d−1)) error is read off (large enough that O((d−1)⁻²) terms are ~1e-10)
+_MATCH_DIM = 1.0e5
+
+
+def _closure_correction(lr, wd, al, L) -> np.ndarray:
+    """c such that E Δ = (value of :func:`_angle_moments`)·(1 + c/(d−1)) is exact to O(1/(d−1)) (matching).
+
+    The closure is exact as ηλ/(1 − √α)² → 0 at every d, but carries an O(ηλ/(d−1)) error at finite ηλ. The exact
+    O(1/(d−1)) mean needs no closure at large d: there E[√Z | x] = √M(1 − V/(8M²) + O(d⁻²)) with M = d − 1 + μ²,
+    V = 2(d − 1 + 2μ²) the mean and variance of the non-central χ², a smooth function of the state averaged over
+    the full Gaussian state. c = (d′ − 1)·(exact/closure − 1) at d′ = _MATCH_DIM.
+    """
+    dd = np.full_like(np.asarray(lr, dtype=float), _MATCH_DIM)
+    mom = sgdm_state_moments(lr, wd, al, L, dd)
+    c1, _ = _atan_coefficients()
+
+    def exact_mean(state):
+        K, mu2 = _tan_law(state, lr, wd, al, L, dd)
+        M = dd - 1.0 + mu2
+        V = 2.0 * (dd - 1.0 + 2.0 * mu2)
+        terms = []
+        for j in range(len(c1)):
+            p_ = (2 * j + 1) / 2.0  # E[Z^p] ≈ M^p (1 + p(p−1)V/(2M²))
+            terms.append(c1[j] * K ** (2 * j + 1) * M**p_ * (1.0 + p_ * (p_ - 1.0) * V / (2.0 * M * M)))
+        return (_series_sum(np.stack(terms)),)
+
+    exact = _average_over_state(exact_mean, mom, dims=3)[0]
+    closure = _angle_moments(lr, wd, al, L, dd, mom)[0]
+    return (_MATCH_DIM - 1.0) * (exact / closure - 1.0)
+
+
+def _tan_law(state, lr, wd, al, L, d) -> tuple[np.ndarray, np.ndarray]:
+    """(K, μ²) of tan Δ = K√Z, Z ~ χ′²_{d−1}(μ²) at ``state`` (generated twin of ``finite_d.sgdm_tan_angle``)."""
+    K, mu2 = np.broadcast_arrays(
+        *_gen("finite_d.sgdm_tan_angle")(
+            sq_norm=state[0],
+            w_dot_v=state[1],
+            v_sq_norm=state[2],
+            lr=lr,
+            weight_decay=wd,
+            momentum=al,
+            unit_grad_sq=L,
+            dim=d,
+        )
+    )
+    return K, np.maximum(np.nan_to_num(mu2, nan=0.0), 0.0)
+
+
+def _average_over_state(fn, moments: dict[str, Any], dims: int = 2) -> tuple[np.ndarray, ...]:
+    """E[fn] to O(1/(d−1)) over the Gaussian state of the linear-noise approximation: fn(E x) + ½Σ_i ∂²fn along the
+    principal axes of the covariance (central differences). ``dims=3``: the full state; ``dims=2``: (a, b) only,
+    ‖v‖² held at its mean (for the Gaussian-velocity closure, whose χ law already carries the spread of ‖p‖²)."""
     mean, cov = moments["mean"], moments["cov"]
-    vals, vecs = np.linalg.eigh(cov[..., :2, :2])
+    vals, vecs = np.linalg.eigh(cov[..., :dims, :dims])
     axes = vecs * np.sqrt(np.maximum(vals, 0.0))[..., None, :]  # columns: principal axes scaled to 1 std
     centre = fn(mean)
     out = [np.array(c, dtype=float) for c in centre]
-    for i in range(2):
-        step = _STEP * np.concatenate([np.moveaxis(axes[..., :, i], -1, 0), np.zeros((1, *mean.shape[1:]))])
+    pad = np.zeros((3 - dims, *mean.shape[1:]))
+    for i in range(dims):
+        step = _STEP * np.concatenate([np.moveaxis(axes[..., :, i], -1, 0), pad])
         plus, minus = fn(mean + step), fn(mean - step)
         for j in range(len(out)):
             out[j] = out[j] + 0.5 * (plus[j] - 2.0 * centre[j] + minus[j]) / _STEP**2
@@ -214,18 +358,16 @@ def sgdm_summary(
     lr, wd, al, L, d = _arrays(lr, weight_decay, momentum, unit_grad_sq, dim)
     mom = sgdm_state_moments(lr, wd, al, L, d)
 
-    def fn(state):
-        return _conditional_angle_moments(state, lr, wd, al, L, d)
-
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        m1, m2 = _average_over_state(fn, mom)
+        m1, m2 = _angle_moments(lr, wd, al, L, d, mom)
+        m1 = m1 * (1.0 + _closure_correction(lr, wd, al, L) / (d - 1.0))
         var = np.maximum(m2 - m1 * m1, 0.0)
     return {
         "angular_update_mean": m1,
         "angular_update_rms": np.sqrt(m2),
         "angular_update_std": np.sqrt(var),
         "equilibrium_sq_norm_mean": mom["mean"][0],
-        "equilibrium_sq_norm_std": np.sqrt(mom["cov"][..., 0, 0]),
+        "equilibrium_sq_norm_std": np.sqrt(mom["cov_second_order"][..., 0, 0]),
         "equilibrium_sq_norm_autocorr_time": mom["sq_norm_autocorr_time"],
     }
 
