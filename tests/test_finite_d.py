@@ -236,3 +236,30 @@ def test_property_finite_d_vs_reduced_chain(d: int, log_eps: float, alpha: float
 @given(d=st_.integers(3, 4096), log_eps=st_.floats(-6, -2), alpha=st_.floats(0.0, 0.99))
 def test_property_finite_d_vs_reduced_chain_slow(d: int, log_eps: float, alpha: float) -> None:
     _property_check(d, log_eps, alpha, budget=4e6)
+
+
+@pytest.mark.parametrize(("optimizer", "alpha", "d"), [("sgd", 0.0, 3), ("sgdm", 0.9, 3), ("sgdm", 0.9, 8)])
+def test_quantiles_against_the_reduced_chain(optimizer: str, alpha: float, d: int) -> None:
+    levels = (0.05, 0.5, 0.95)
+    p = predict(
+        optimizer, lr=0.5, weight_decay=4e-3, momentum=alpha if optimizer == "sgdm" else None, dim=d, quantiles=levels
+    )
+    r = st.simulate(
+        optimizer,
+        lr=0.5,
+        weight_decay=4e-3,
+        momentum=alpha,
+        dim=d,
+        steps=2500,
+        trajectories=128,
+        method="reduced",
+        seed=7,
+        init_norm=math.sqrt(p.equilibrium_sq_norm_mean),
+    )
+    x = r.angular_update[500:, 0, :]  # (steps, trajectories), past the momentum transient
+    # SE of each empirical quantile from 16 independent batches of 8 trajectories (spread of batch quantiles / 4)
+    batches = np.stack([np.quantile(x[:, 8 * i : 8 * (i + 1)], levels) for i in range(16)])
+    est, se = np.quantile(x, levels), batches.std(axis=0, ddof=1) / 4
+    for q, e, s in zip(levels, est, se, strict=True):
+        pred = getattr(p, f"angular_update_q{q:g}")
+        assert abs(pred - e) <= 4 * s + 0.02 / (d - 1) ** 2 * e, (q, pred, e, s)
