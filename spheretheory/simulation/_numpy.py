@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import angle_between
+from .._stats import angle_between
 from ._common import (
     NQ,
     Q_INDEX,
