@@ -9,7 +9,8 @@ names are re-exported there; documentation and users should use ``spheretheory.a
   last part of a run with a standard error across independent trajectories (or from the integrated
   autocorrelation time for a single trajectory).
 * :func:`integrated_autocorrelation_time` — Sokal's windowed estimate τ_int.
-* :class:`RunningMoments` — Welford's online mean and variance (memory independent of the number of updates).
+* :class:`RunningMoments`, :func:`welford_update` — Welford's online mean and variance (memory independent of
+  the number of updates).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "equilibrium_stats",
     "integrated_autocorrelation_time",
     "stats_from_trajectory_means",
+    "welford_update",
     "window_bounds",
 ]
 
@@ -226,6 +228,21 @@ def integrated_autocorrelation_time(x: np.ndarray, axis: int = 0, c: float = 5.0
     return np.maximum(tau, 1.0)
 
 
+def welford_update(count: np.ndarray, mean: np.ndarray, m2: np.ndarray, x: np.ndarray, where: np.ndarray) -> None:
+    """One step of Welford's online mean and variance, in place, for the columns selected by ``where``.
+
+    ``where`` is a boolean mask over the last axes of ``x`` (the shape of ``count``): for each selected column
+    j, count_j ← count_j + 1, mean_j ← mean_j + δ/count_j and m2_j ← m2_j + δ·(x_j − mean_j) with δ = x_j − mean_j
+    (old mean); the population variance is m2/count. ``x``, ``mean`` and ``m2`` may carry leading axes (e.g.
+    the simulators' quantities) that share one count. This is the numpy form of the update the numba and CUDA
+    kernels inline.
+    """
+    count[where] += 1
+    delta = x[..., where] - mean[..., where]
+    mean[..., where] += delta / count[where]
+    m2[..., where] += delta * (x[..., where] - mean[..., where])
+
+
 class RunningMoments:
     """Welford's online mean and variance of arrays of a fixed shape (memory independent of updates).
 
@@ -239,13 +256,10 @@ class RunningMoments:
         self._m2 = np.zeros(shape, dtype=np.float64)
 
     def update(self, x: np.ndarray, where: np.ndarray | None = None) -> None:
-        x = np.asarray(x, dtype=np.float64)
+        """Add one observation per element; non-finite values and elements where ``where`` is False are skipped."""
+        x = np.broadcast_to(np.asarray(x, dtype=np.float64), self.mean.shape)
         ok = np.isfinite(x) if where is None else (np.asarray(where, bool) & np.isfinite(x))
-        self.count += ok
-        delta = np.where(ok, x - self.mean, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.mean += np.where(ok, delta / np.maximum(self.count, 1), 0.0)
-        self._m2 += np.where(ok, delta * (x - self.mean), 0.0)
+        welford_update(self.count, self.mean, self._m2, x, ok)
 
     @property
     def var(self) -> np.ndarray:
