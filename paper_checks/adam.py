@@ -32,7 +32,7 @@ from spheretheory.adaptive import sgd_adamg_mapping
 from spheretheory.adaptive.measure import decompose_step
 from spheretheory.adaptive.oracle import gradient, noise_scale_for
 from spheretheory.adaptive.reference import adam_init, adam_step
-from spheretheory.adaptive.runs import effective_lr_run, sgd_adamg_pair, unit_rows
+from spheretheory.adaptive.runs import effective_lr_from_norm, effective_lr_run, sgd_adamg_pair, unit_rows
 from spheretheory.prediction import predict
 from spheretheory.simulation import simulate
 from spheretheory.theory import get as _get
@@ -90,8 +90,9 @@ def exp_effective_lr(out: Path | None = None, **kwargs: Any) -> dict[str, Any]:
         r = norms.ravel()
         order = np.argsort(r)
         ax[1].loglog(r[::7], meas.ravel()[::7], ".", ms=1, alpha=0.3, label="measured")
-        ax[1].loglog(r[order], (lr / (r * (sigma_c + eps * r)))[order], "k-", label="η/(r(σ+εr))")
-        ax[1].loglog(r[order], (lr / (r * sigma_c))[order], "g--", lw=0.8, label="ε = 0: η/(rσ) ∝ 1/r")
+        ax[1].loglog(r[order], effective_lr_from_norm(lr, r, sigma_c, eps)[order], "k-", label="η/(r(σ+εr))")
+        eta_e_no_eps = effective_lr_from_norm(lr, r, sigma_c, 0.0)[order]
+        ax[1].loglog(r[order], eta_e_no_eps, "g--", lw=0.8, label="ε = 0: η/(rσ) ∝ 1/r")
         ax[1].axvline(sigma_c / eps, color="r", lw=0.8, label="r = σ/ε")
         ax[1].set_xlabel("norm r")
         ax[1].set_ylabel("η_e")

@@ -19,13 +19,22 @@ from .measure import decompose_step
 from .oracle import gradient, noise_scale_for, unit_gradient
 from .reference import adam_init, adam_step, adamg_step, sgd_step
 
-__all__ = ["EffectiveLrRun", "effective_lr_run", "sgd_adamg_pair", "unit_rows"]
+__all__ = ["EffectiveLrRun", "effective_lr_from_norm", "effective_lr_run", "sgd_adamg_pair", "unit_rows"]
 
 
 def unit_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Independent uniform points on the unit sphere along the last axis of ``shape``."""
     x = rng.standard_normal(shape)
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def effective_lr_from_norm(lr: float, norm: np.ndarray, sigma: float, eps: float) -> np.ndarray:
+    """η_e = η/(r(σ + εr)) predicted from the hyperparameters and the current norm r: ``adam.effective_lr.adam``
+    (Roburin et al. 2020, η/(r ν)) with every coordinate of the unit gradient at the same scale σ = √(L/d), so
+    that E v = σ² and E √v = σ."""
+    from ..theory import get
+
+    return get("adam.effective_lr.adam")(lr=lr, norm=norm, unit_v_mean=sigma**2, unit_sqrt_v_mean=sigma, eps=eps)
 
 
 @dataclass
@@ -85,7 +94,7 @@ def effective_lr_run(
         v_hat = o.state.v / (1 - 0.999**o.state.t)
         meas.append(dec.eta_e)
         exact.append(adam_effective_lr_formula(lr, dec.norm, v_hat, eps))
-        pred.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
+        pred.append(effective_lr_from_norm(lr, dec.norm, sigma_c, eps))
         norms.append(dec.norm)
         state = o.state
     meas, exact, pred, norms = (np.array(a) for a in (meas, exact, pred, norms))
@@ -99,7 +108,7 @@ def effective_lr_run(
             o = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.999, eps=eps, weight_decay=weight_decay, variant=variant)
             dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
             m_v.append(dec.eta_e)
-            p_v.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
+            p_v.append(effective_lr_from_norm(lr, dec.norm, sigma_c, eps))
             state = o.state
         series[f"{variant}_measured"], series[f"{variant}_predicted"] = np.array(m_v), np.array(p_v)
     warm = steps // 10  # v̂ needs ~1/(1−β₂) steps to track the gradient scale
