@@ -1,4 +1,4 @@
-"""Simulation checks of the Adam-family equilibria against :mod:`spheretheory.adaptive._predict` (simulate, numba).
+"""Simulation checks of the Adam-family equilibria against the specs of :mod:`spheretheory.optimizers` (numba).
 
 Statistics: every simulation runs n independent trajectories; per-trajectory time averages over the last half
 of the run are independent, so the standard error (SE) is their sample standard deviation over √n. Each

@@ -81,7 +81,6 @@ class Claim:
     method: str
     tolerance: str
     check: Callable[..., Outcome]
-    slow: bool = False
 
     @property
     def paper_key(self) -> str:

@@ -57,8 +57,10 @@ def family_compute(prefix: str, with_momentum: bool, paper_rate: bool = True) ->
 
 
 def family_derivations(prefix: str, paper: bool = True) -> tuple[str, ...]:
-    extra = ("contraction_paper", "lr_drop_steps_continuous", "lr_drop_paper_bound") if paper else (
-        "lr_drop_steps_continuous",
+    extra = (
+        ("contraction_paper", "lr_drop_steps_continuous", "lr_drop_paper_bound")
+        if paper
+        else ("lr_drop_steps_continuous",)
     )
     return tuple(f"{prefix}.{k}" for k in (*FAMILY_KEYS, *extra))
 

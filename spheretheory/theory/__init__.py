@@ -33,6 +33,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.adam_l2",
     "spheretheory.theory.adamsrt",
     "spheretheory.theory.muon",
+    "spheretheory.theory.finite_d",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

@@ -178,6 +178,7 @@ RECURSION = register(
         parameters=(*STATE, *PARAMS),
         derive=_derive_recursion,
         numeric=generated("nesterov.moment_recursion"),
+        scalar_twin=True,  # compiled by numba in theory.iterate
     )
 )
 STATE_DERIV = register(
