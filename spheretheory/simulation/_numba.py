@@ -76,7 +76,7 @@ class Noise(NamedTuple):
 
 
 # reassociation lets LLVM vectorize the float64 sums; no 'nnan'/'ninf' so the divergence tests stay
-@njit(cache=True, parallel=True, fastmath={"reassoc", "contract", "nsz"})
+@njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz"})
 def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
     """One block of iterations for every trajectory: ``opt`` (a code of ``._spec.OPT_CODE``), ``state``
     (:class:`Weights`), ``noise`` (:class:`Noise`), ``rt`` (:class:`._common.Rates`), ``blk``

@@ -19,13 +19,21 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from ._rng_numba import chisquare, standard_normal
+from ._rng_numba import chisquare, fsqrt, standard_normal
 from ._spec import OPT_CODE
 
 SGD = OPT_CODE["sgd"]
 SGDM = OPT_CODE["sgdm"]
 #: trajectories advanced in lockstep by one parallel task (a few vector registers' worth)
-CHUNK = 32
+CHUNK = 16
+# rows of the per-chunk lane array X: the state (a, b, P, m, R, Q, D), the coefficients of eq. R1, the rates,
+# the alive flag and divergence iteration, the draws of the iteration, the inputs of the recorded quantities,
+# the six quantities and the Welford weight
+_A, _B, _P, _M, _R, _Q, _D = range(7)
+_AV, _SV, _SG, _KAP, _SQL, _H2, _LR, _WDC, _WDD, _ALIVE, _DEAD = range(7, 18)
+_Z1, _Z2, _CHI, _XA, _XWT2, _XW0, _XUGS, _XGP, _XM, _XETA, _INV = range(18, 29)
+_V0 = 29
+NROWS = _V0 + 6
 
 
 class ReducedState(NamedTuple):
@@ -62,7 +70,7 @@ _T3P8 = 2.41421356237309504880  # tan(3π/8)
 _MOREBITS = 6.123233995736765886130e-17  # π/2 − fl(π/2)
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def atan2_nonneg(y, x):  # pragma: no cover - compiled
     """atan2(y, x) for y ≥ 0 without a libm call or a branch (so a loop over lanes vectorizes): Cephes' atan of
     y/|x| (π/2 − atan(|x|/y) above tan 3π/8, π/4 + atan((r−1)/(r+1)) above 0.66), reflected for x < 0."""
@@ -80,14 +88,14 @@ def atan2_nonneg(y, x):  # pragma: no cover - compiled
     return at if x >= 0.0 else math.pi - at
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def atan2_array(y, x, out):  # pragma: no cover - compiled
     """:func:`atan2_nonneg` elementwise (for the tests)."""
     for i in range(y.shape[0]):
         out[i] = atan2_nonneg(y[i], x[i])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
     """One block of iterations of the reduced chain (eqs. R1–R9) for every trajectory.
 
@@ -134,114 +142,94 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
     for k in prange(K):
         lo = k * CHUNK
         nj = min(N, lo + CHUNK) - lo
-        # ---- the block's draws, (nsteps, nj) each: lane jj of iteration s at [s, jj]
-        Z1 = np.empty((nsteps, nj))
-        Z2 = np.zeros((nsteps, nj))
-        CH = np.zeros((nsteps, nj))
+        # ---- the block's draws, (nsteps, 3, CHUNK): lane jj of iteration s at [s, :, jj] (padding lanes: 0)
+        Z = np.zeros((nsteps, 3, CHUNK))
         if use_draws:
             for s in range(nsteps):
                 for jj in range(nj):
-                    Z1[s, jj] = draws[s, lo + jj, 0]
-                    Z2[s, jj] = draws[s, lo + jj, 1] if has_z2 else 0.0
-                    CH[s, jj] = draws[s, lo + jj, 2] if has_chi else 0.0
+                    Z[s, 0, jj] = draws[s, lo + jj, 0]
+                    Z[s, 1, jj] = draws[s, lo + jj, 1] if has_z2 else 0.0
+                    Z[s, 2, jj] = draws[s, lo + jj, 2] if has_chi else 0.0
         else:
             for jj in range(nj):
                 j = lo + jj
                 for s in range(nsteps):
-                    Z1[s, jj] = standard_normal(nstreams, j)
+                    Z[s, 0, jj] = standard_normal(nstreams, j)
                     z2 = standard_normal(nstreams, j)
-                    Z2[s, jj] = z2 if has_z2 else 0.0
+                    Z[s, 1, jj] = z2 if has_z2 else 0.0
                 if has_chi:
                     for s in range(nsteps):
-                        CH[s, jj] = chisquare(cstreams, j, df)
-        # ---- per lane: (R1) v_t = α_v v_{t−1} + g + λ_c w, step = σ_v v_{t−1} + σ_g g + κλ_c w
-        av_ = np.empty(nj)
-        sv_ = np.empty(nj)
-        sg_ = np.empty(nj)
-        kap_ = np.empty(nj)
-        sql_ = np.empty(nj)
-        h2_ = np.empty(nj)  # 2α in h̃ = ‖g̃‖² + 2α⟨v, g⟩‖w‖² (0 for SGD)
-        a_ = np.empty(nj)
-        b_ = np.empty(nj)
-        P_ = np.empty(nj)
-        m_ = np.empty(nj)
-        R_ = np.empty(nj)
-        Q_ = np.empty(nj)
-        D_ = np.empty(nj)
-        alive = np.empty(nj, dtype=np.bool_)
-        dead_at = np.full(nj, -1, dtype=np.int64)
+                        Z[s, 2, jj] = chisquare(cstreams, j, df)
+        # ---- every per-lane quantity is a row of one (NROWS, CHUNK) array: constant strides, so LLVM sees that
+        # the rows do not overlap and vectorizes the lockstep loops (separate arrays could alias, as far as it
+        # can tell). Padding lanes (jj ≥ nj) hold a harmless dead trajectory.
+        X = np.zeros((NROWS, CHUNK))
+        for jj in range(CHUNK):
+            X[_A, jj] = 1.0
         for jj in range(nj):
             j = lo + jj
             alpha = mom[j]
-            sql_[jj] = math.sqrt(L[j])
+            # (R1) v_t = α_v v_{t−1} + g + λ_c w, step = σ_v v_{t−1} + σ_g g + κλ_c w
             if opt == SGD:
-                av_[jj], sv_[jj], sg_[jj], kap_[jj], h2_[jj] = 0.0, 0.0, 1.0, 1.0, 0.0
+                X[_AV, jj], X[_SV, jj], X[_SG, jj], X[_KAP, jj], X[_H2, jj] = 0.0, 0.0, 1.0, 1.0, 0.0
             elif opt == SGDM:
-                av_[jj], sv_[jj], sg_[jj], kap_[jj], h2_[jj] = alpha, alpha, 1.0, 1.0, 2.0 * alpha
+                X[_AV, jj], X[_SV, jj], X[_SG, jj], X[_KAP, jj], X[_H2, jj] = alpha, alpha, 1.0, 1.0, 2.0 * alpha
             else:  # Nesterov (PyTorch): step = d_t + α v_t = (1+α)(g + λ_c w) + α² v_{t−1}
-                av_[jj], sv_[jj], sg_[jj], kap_[jj], h2_[jj] = (
-                    alpha,
-                    alpha * alpha,
-                    1.0 + alpha,
-                    1.0 + alpha,
-                    2.0 * alpha,
-                )
-            a_[jj] = S[0, j]
-            b_[jj] = S[1, j]
-            P_[jj] = S[2, j]
-            m_[jj] = S[3, j]
-            R_[jj] = S[4, j]
-            Q_[jj] = S[5, j]
-            D_[jj] = S[6, j]
-            alive[jj] = not diverged[j]
-        # the inputs of the recorded quantities of the current iteration
-        x_a = np.empty(nj)
-        x_wt2 = np.empty(nj)
-        x_w0 = np.empty(nj)
-        x_ugs = np.empty(nj)
-        x_gp = np.empty(nj)
-        x_m = np.empty(nj)
-        x_eta = np.empty(nj)
+                X[_AV, jj], X[_SV, jj], X[_SG, jj] = alpha, alpha * alpha, 1.0 + alpha
+                X[_KAP, jj], X[_H2, jj] = 1.0 + alpha, 2.0 * alpha
+            X[_SQL, jj] = fsqrt(L[j])
+            X[_LR, jj] = lr[j]
+            X[_WDC, jj] = wdc[j]
+            X[_WDD, jj] = wdd[j]
+            for q in range(7):
+                X[q, jj] = S[q, j]
+            X[_ALIVE, jj] = 0.0 if diverged[j] else 1.0
+            X[_DEAD, jj] = -1.0
         for s in range(nsteps):
             t = t0 + s
             f = resc[s]
             if f != 1.0:  # rescale on LR drop (Wan et al. Sec. 4.2): w ← f·w (v and the directions unchanged)
-                for jj in range(nj):
-                    a_[jj] *= f * f
-                    b_[jj] *= f
-                    m_[jj] *= f
+                for jj in range(CHUNK):
+                    X[_A, jj] *= f * f
+                    X[_B, jj] *= f
+                    X[_M, jj] *= f
             lm = lr_mult[s]
             wm = wd_mult[s]
-            sgm = math.sqrt(g_mult[s] * inv_dm1)
-            for jj in range(nj):  # lockstep over lanes: selects only, vectorized
-                j = lo + jj
-                a = a_[jj]
-                b = b_[jj]
-                P = max(P_[jj], 0.0)
-                m = m_[jj]
-                R = R_[jj]
-                Q = max(Q_[jj], 0.0)
-                D = D_[jj]
-                av = av_[jj]
-                sv = sv_[jj]
-                sg = sg_[jj]
-                eta = lr[j] * lm
-                lam_c = wdc[j] * wm
-                lam_d = wdd[j] * wm
-                z1 = Z1[s, jj]
-                z2 = Z2[s, jj]
-                chi = CH[s, jj]
-                rchi = math.sqrt(chi) if chi > 0.0 else 0.0
-                ra = math.sqrt(a)
+            sgm = fsqrt(g_mult[s] * inv_dm1)
+            tf = float(t)
+            for jj in range(CHUNK):
+                X[_Z1, jj] = Z[s, 0, jj]
+                X[_Z2, jj] = Z[s, 1, jj]
+                X[_CHI, jj] = Z[s, 2, jj]
+            for jj in range(CHUNK):  # lockstep over lanes: selects only, vectorized
+                a = X[_A, jj]
+                b = X[_B, jj]
+                P = max(X[_P, jj], 0.0)
+                m = X[_M, jj]
+                R = X[_R, jj]
+                Q = max(X[_Q, jj], 0.0)
+                D = X[_D, jj]
+                av = X[_AV, jj]
+                sv = X[_SV, jj]
+                sg = X[_SG, jj]
+                eta = X[_LR, jj] * lm
+                lam_c = X[_WDC, jj] * wm
+                lam_d = X[_WDD, jj] * wm
+                z1 = X[_Z1, jj]
+                z2 = X[_Z2, jj]
+                chi = X[_CHI, jj]
+                rchi = fsqrt(max(chi, 0.0))
+                ra = fsqrt(a)
                 ira = 1.0 / ra
                 # (R3) basis e₁ ∥ p, e₂ in span{p, q}
-                al1 = math.sqrt(P)
+                al1 = fsqrt(P)
                 has_p = P > 0.0
-                be1 = R / al1 if has_p else math.sqrt(Q)
-                be1 = math.copysign(math.sqrt(Q), be1) if be1 * be1 > Q else be1
-                be2 = math.sqrt(D / P) if (has_z2 and has_p and D > 0.0) else 0.0  # β₂² = Q − β₁² = D/P
+                be1 = R / al1 if has_p else fsqrt(Q)
+                be1 = math.copysign(fsqrt(Q), be1) if be1 * be1 > Q else be1
+                be2 = fsqrt(D / P) if (has_p and D > 0.0) else 0.0  # β₂² = Q − β₁² = D/P
+                be2 = be2 if has_z2 else 0.0
                 # (R4) noise
-                sig = sql_[jj] * sgm
+                sig = X[_SQL, jj] * sgm
                 sz = sig * ira
                 ugs = sig * sig * (z1 * z1 + z2 * z2 + rchi * rchi)
                 # (R5, R6) v_t and w_{t+1} in the frame (w_t/‖w_t‖, e₁, e₂, e₃); w_0 = (m/‖w‖, β₁, β₂, 0)
@@ -249,7 +237,7 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 v1 = av * al1 + sz * z1
                 v2 = sz * z2
                 v3 = sz * rchi
-                w0_ = (1.0 - eta * lam_d - eta * kap_[jj] * lam_c) * ra - eta * sv * b * ira
+                w0_ = (1.0 - eta * lam_d - eta * X[_KAP, jj] * lam_c) * ra - eta * sv * b * ira
                 w1 = -eta * (sv * al1 + sg * sz * z1)
                 w2 = -eta * sg * sz * z2
                 w3 = -eta * sg * sz * rchi
@@ -276,90 +264,70 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 d013 = v0 * mz13 - v1 * mz03 + v3 * mz01
                 d023 = v0 * mz23 - v2 * mz03 + v3 * mz02
                 d123 = v1 * mz23 - v2 * mz13 + v3 * mz12
-                was = alive[jj]
-                live = was & (a <= max_sq) & (a >= min_sq) & (a_new <= max_sq) & (a_new >= min_sq)
-                alive[jj] = live
-                dead_at[jj] = t if was != live else dead_at[jj]
-                a_[jj] = a_new if live else a
-                b_[jj] = (v0 * w0_ + v1 * w1 + v2 * w2 + v3 * w3) if live else b
-                P_[jj] = (
-                    (mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23) * inv_an
-                    if live
-                    else P
-                )
-                m_[jj] = (q0 * w0_ + be1 * w1 + be2 * w2) if live else m
-                R_[jj] = (
-                    (mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23) * inv_an
-                    if live
-                    else R
-                )
-                Q_[jj] = (
-                    (mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23) * inv_an
-                    if live
-                    else Q
-                )
-                D_[jj] = (d012 * d012 + d013 * d013 + d023 * d023 + d123 * d123) * inv_an if live else D
-                x_a[jj] = a
-                x_wt2[jj] = wt2
-                x_w0[jj] = w0_
-                x_ugs[jj] = ugs
-                x_gp[jj] = sz * z1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
-                x_m[jj] = m
-                x_eta[jj] = eta
+                was = X[_ALIVE, jj] > 0.0
+                ok = (a <= max_sq) & (a >= min_sq) & (a_new <= max_sq) & (a_new >= min_sq)
+                live = was & ok
+                X[_ALIVE, jj] = 1.0 if live else 0.0
+                X[_DEAD, jj] = tf if (was and not ok) else X[_DEAD, jj]
+                X[_A, jj] = a_new if live else a
+                X[_B, jj] = (v0 * w0_ + v1 * w1 + v2 * w2 + v3 * w3) if live else b
+                pn = mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23
+                X[_P, jj] = pn * inv_an if live else P
+                X[_M, jj] = (q0 * w0_ + be1 * w1 + be2 * w2) if live else m
+                rn = mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23
+                X[_R, jj] = rn * inv_an if live else R
+                qn = mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23
+                X[_Q, jj] = qn * inv_an if live else Q
+                X[_D, jj] = (d012 * d012 + d013 * d013 + d023 * d023 + d123 * d123) * inv_an if live else D
+                X[_XA, jj] = a
+                X[_XWT2, jj] = wt2
+                X[_XW0, jj] = w0_
+                X[_XUGS, jj] = ugs
+                X[_XGP, jj] = sz * z1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
+                X[_XM, jj] = m
+                X[_XETA, jj] = eta
             rec_now = record and t % rec_every == 0
             in_sum = t >= sum_start
             if rec_now or in_sum:
-                r = t // rec_every
-                # (R8, R9) the recorded quantities of iteration t, again lockstep over lanes
+                # (R8, R9) the quantities of iteration t, lockstep over lanes into rows of X
+                for jj in range(CHUNK):
+                    a = X[_XA, jj]
+                    ugs = X[_XUGS, jj]
+                    X[_V0, jj] = a
+                    X[_V0 + 1, jj] = atan2_nonneg(fsqrt(X[_XWT2, jj]), X[_XW0, jj])
+                    X[_V0 + 2, jj] = ugs
+                    X[_V0 + 3, jj] = ugs + X[_H2, jj] * X[_XGP, jj] * a
+                    X[_V0 + 5, jj] = X[_XETA, jj] / a
                 for jj in range(nj):
-                    j = lo + jj
-                    live = alive[jj]
-                    a = x_a[jj]
-                    ugs = x_ugs[jj]
-                    q0v = a
-                    q1v = atan2_nonneg(math.sqrt(x_wt2[jj]), x_w0[jj])
-                    q2v = ugs
-                    q3v = ugs + h2_[jj] * x_gp[jj] * a
-                    q4v = x_m[jj] / math.sqrt(a0[j] * a)
-                    q5v = x_eta[jj] / a
-                    if rec_now:
-                        rec[0, r, j] = q0v if live else nan
-                        rec[1, r, j] = q1v if live else nan
-                        rec[2, r, j] = q2v if live else nan
-                        rec[3, r, j] = q3v if live else nan
-                        rec[4, r, j] = q4v if live else nan
-                        rec[5, r, j] = q5v if live else nan
-                    if in_sum:  # Welford's online mean and variance
-                        cnt = sum_count[j] + (1 if live else 0)
-                        sum_count[j] = cnt
-                        inv = 1.0 / max(cnt, 1)
-                        for q in range(6):
-                            v = q0v
-                            if q == 1:
-                                v = q1v
-                            elif q == 2:
-                                v = q2v
-                            elif q == 3:
-                                v = q3v
-                            elif q == 4:
-                                v = q4v
-                            elif q == 5:
-                                v = q5v
+                    X[_V0 + 4, jj] = X[_XM, jj] / fsqrt(a0[lo + jj] * X[_XA, jj])
+                if rec_now:
+                    r = t // rec_every
+                    for q in range(6):
+                        for jj in range(nj):
+                            rec[q, r, lo + jj] = X[_V0 + q, jj] if X[_ALIVE, jj] > 0.0 else nan
+                if in_sum:  # Welford's online mean and variance
+                    for jj in range(nj):
+                        X[_INV, jj] = 0.0
+                        if X[_ALIVE, jj] > 0.0:
+                            cnt = sum_count[lo + jj] + 1
+                            sum_count[lo + jj] = cnt
+                            X[_INV, jj] = 1.0 / cnt
+                    for q in range(6):
+                        for jj in range(nj):
+                            j = lo + jj
+                            inv = X[_INV, jj]
+                            v = X[_V0 + q, jj]
                             mu = sum_mean[q, j]
                             delta = v - mu
                             mu_new = mu + delta * inv
+                            live = inv > 0.0
                             sum_mean[q, j] = mu_new if live else mu
                             m2 = sum_m2[q, j]
                             sum_m2[q, j] = m2 + delta * (v - mu_new) if live else m2
         for jj in range(nj):
             j = lo + jj
-            S[0, j] = a_[jj]
-            S[1, j] = b_[jj]
-            S[2, j] = P_[jj]
-            S[3, j] = m_[jj]
-            S[4, j] = R_[jj]
-            S[5, j] = Q_[jj]
-            S[6, j] = D_[jj]
-            if dead_at[jj] >= 0:
+            for q in range(7):
+                S[q, j] = X[q, jj]
+            if X[_DEAD, jj] >= 0.0:
                 diverged[j] = True
-                div_step[j] = dead_at[jj]
+                div_step[j] = np.int64(X[_DEAD, jj])

@@ -53,7 +53,20 @@ def _umulhi(typingctx, a, b):  # pragma: no cover - compiled
     return sig, codegen
 
 
-@njit(inline="always")
+@intrinsic
+def fsqrt(typingctx, x):  # pragma: no cover - compiled
+    """√x as the ``llvm.sqrt.f64`` intrinsic (NaN below 0): unlike ``math.sqrt``, which numba lowers to a libm
+    call that may set errno, it lets LLVM vectorize the loops that use it."""
+    sig = types.float64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()])
+        return builder.call(fn, [args[0]])
+
+    return sig, codegen
+
+
+@njit(inline="always", error_model="numpy")
 def next_uint64(st, j):  # pragma: no cover - compiled
     """PCG64 (numpy's ``pcg64_next64``): state ← state·M + inc (mod 2¹²⁸), then the XSL-RR output."""
     s_hi = st[j, 0]
@@ -70,13 +83,13 @@ def next_uint64(st, j):  # pragma: no cover - compiled
     return (x >> rot) | (x << ((_U64 - rot) & _U63))
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def next_double(st, j):  # pragma: no cover - compiled
     """Uniform on [0, 1) with 53 random bits."""
     return np.float64(next_uint64(st, j) >> _U11) * _TO_DOUBLE
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def standard_normal(st, j):  # pragma: no cover - compiled
     """N(0, 1) by numpy's 256-layer ziggurat (``random_standard_normal``)."""
     while True:
@@ -103,7 +116,7 @@ def standard_normal(st, j):  # pragma: no cover - compiled
                 return x
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def standard_exponential(st, j):  # pragma: no cover - compiled
     """Exp(1) by numpy's ziggurat (``random_standard_exponential``)."""
     while True:
@@ -120,7 +133,7 @@ def standard_exponential(st, j):  # pragma: no cover - compiled
             return x
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def standard_gamma(st, j, shape):  # pragma: no cover - compiled
     """Gamma(shape, 1) as numpy draws it (``random_standard_gamma``: Marsaglia–Tsang for shape > 1)."""
     if shape == 1.0:
@@ -156,13 +169,13 @@ def standard_gamma(st, j, shape):  # pragma: no cover - compiled
             return b * V
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def chisquare(st, j, df):  # pragma: no cover - compiled
     """χ²_df = 2·Gamma(df/2), as numpy's ``Generator.chisquare``."""
     return 2.0 * standard_gamma(st, j, df / 2.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fill_normal(st, out):  # pragma: no cover - compiled
     """``out[j, :]`` ← standard normals from stream j (for the tests and the initial weights)."""
     for j in range(out.shape[0]):
@@ -170,7 +183,7 @@ def fill_normal(st, out):  # pragma: no cover - compiled
             out[j, i] = standard_normal(st, j)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fill_chisquare(st, df, out):  # pragma: no cover - compiled
     """``out[j, :]`` ← χ²_df variates from stream j (for the tests)."""
     for j in range(out.shape[0]):
@@ -178,7 +191,7 @@ def fill_chisquare(st, df, out):  # pragma: no cover - compiled
             out[j, i] = chisquare(st, j, df)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def fill_normal_parallel(st, out):  # pragma: no cover - compiled
     """``out[j, :]`` ← standard normals from stream j, trajectories in parallel (the initial weights)."""
     for j in prange(out.shape[0]):
