@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dim", type=int, default=256, help="dimension d (default 256)")
     p.add_argument("--steps", type=int, default=20_000, help="iterations (default 20000)")
     p.add_argument("--trajectories", type=int, default=512, help="trajectories per point (default 512)")
-    p.add_argument("--backend", default="auto", help="auto (default: numba, or numpy for small runs), numba, numpy or cupy")
+    p.add_argument("--backend", default="auto", help="auto (default; numpy for small runs), numba, numpy, cupy")
     p.add_argument("--method", default="full", help="full (default) or reduced")
     p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
