@@ -60,16 +60,15 @@ _BLOCK = 256
 
 
 def use_numba(problem: Problem) -> bool:
-    """``backend="auto"``: the compiled kernel unless the numpy path is cheaper, by a cost model fitted on the
-    2-core development machine: numpy ≈ 60 µs per iteration + 0.3 µs per trajectory-iteration + 12 µs per
-    trajectory and block (its draws), the kernel ≈ 0.35 s to import numba and load the cached kernel +
-    50 ns per trajectory-iteration. A function of (N, steps) only, so a seeded call always takes the same path."""
+    """``backend="auto"``: the compiled kernel unless the numpy path is cheaper, by a cost model measured (CPU
+    time) on the 2-core development machine: numpy ≈ 240 µs per iteration + 0.45 µs per trajectory-iteration;
+    the kernel ≈ 0.55 s to import numba and load the cached kernel + 60 ns per trajectory-iteration. A function
+    of (N, steps) only, so a seeded call always takes the same path."""
     if problem.backend != "auto":
         return problem.backend == "numba"
     N, T = problem.N, problem.steps
-    blocks = -(-T // _BLOCK)
-    numpy_s = 60e-6 * T + 0.3e-6 * N * T + 12e-6 * N * blocks
-    numba_s = 0.35 + 50e-9 * N * T
+    numpy_s = 240e-6 * T + 0.45e-6 * N * T
+    numba_s = 0.55 + 60e-9 * N * T
     return numba_s < numpy_s
 
 
