@@ -109,12 +109,14 @@ class _NoBar:
         pass
 
 
-def new_buffers(problem: Problem) -> dict[str, np.ndarray]:
-    """Record and summary arrays (NaN-filled records; Welford accumulators)."""
+def new_buffers(problem: Problem, nan_records: bool = True) -> dict[str, np.ndarray]:
+    """Record and summary arrays (records NaN-filled, or left unset for a kernel that writes every record,
+    NaN included; Welford accumulators)."""
     N = problem.N
     R = problem.n_records
+    rec = np.full((NQ, R, N), np.nan) if nan_records else np.empty((NQ, R, N))
     return {
-        "rec": np.full((NQ, R, N), np.nan, dtype=np.float64),
+        "rec": rec,
         "sum_count": np.zeros(N, dtype=np.int64),
         "sum_mean": np.zeros((NQ, N), dtype=np.float64),
         "sum_m2": np.zeros((NQ, N), dtype=np.float64),

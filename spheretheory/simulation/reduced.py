@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Q_INDEX, new_buffers, per_trajectory, rates, recorder, seed_sequences, steps_block
+from ._common import Q_INDEX, new_buffers, per_trajectory, rates, recorder, seed_sequences, steps_block, threads_for
 from ._reduced_numpy import block_draws, reduced_step, run_block
 from ._reduced_state import STATE_NAMES, draws_from_full, gram_from_state, state_from_vectors
 from ._rng import stream_states
@@ -173,32 +173,43 @@ def simulate_reduced(
     injected = _validate(problem, draws)
     N, d, T = problem.N, problem.dim, problem.steps
     state, a0 = _initial_state(problem)
-    buf = new_buffers(problem)
+    compiled = use_numba(problem)
+    buf = new_buffers(problem, nan_records=not compiled)  # the kernel writes every record (NaN once diverged)
     _, noise_ss = seed_sequences(problem)
     streams = stream_states(noise_ss, N, streams=2)  # [0]: z₁, z₂; [1]: χ²_{d−3}
-    compiled = use_numba(problem)
     bar = _progress_bar(problem)
     if compiled:
+        import numba
+
         from ._reduced_numba import ReducedNoise, ReducedState, kernel
 
         rt, out, st = rates(problem), recorder(problem, buf), ReducedState(state, a0)
         empty = np.zeros((1, 1, 3))
         code = OPT_CODE[problem.optimizer]
+        threads = threads_for(50.0 * N * T)  # one trajectory-iteration ≈ 50 coordinate-updates of the full kernel
+        before = numba.get_num_threads()
+        if threads is not None:
+            numba.set_num_threads(min(threads, before))
     else:
         p = per_trajectory(problem)
         lam = p["weight_decay"]
         wdc, wdd = (np.zeros_like(lam), lam) if problem.decoupled else (lam, np.zeros_like(lam))
-    for t0 in range(0, T, _BLOCK):
-        t1 = min(T, t0 + _BLOCK)
-        blk = steps_block(problem, t0, t1)
+    try:
+        for t0 in range(0, T, _BLOCK):
+            t1 = min(T, t0 + _BLOCK)
+            blk = steps_block(problem, t0, t1)
+            if compiled:
+                z = injected[t0:t1] if injected is not None else empty
+                kernel(code, d, st, ReducedNoise(streams, z, injected is not None), rt, blk, out)
+            else:
+                z = injected[t0:t1] if injected is not None else block_draws(streams, t0, t1, d)
+                args = (t0, blk.lr_mult, blk.wd_mult, blk.grad_mult, blk.rescale, z, buf)
+                run_block(problem, state, a0, p, wdc, wdd, *args)
+            bar.update(t1 - t0)
+    finally:
         if compiled:
-            noise = ReducedNoise(streams, injected[t0:t1] if injected is not None else empty, injected is not None)
-            kernel(code, d, st, noise, rt, blk, out)
-        else:
-            z = injected[t0:t1] if injected is not None else block_draws(streams, t0, t1, d)
-            run_block(problem, state, a0, p, wdc, wdd, t0, blk.lr_mult, blk.wd_mult, blk.grad_mult, blk.rescale, z, buf)
-        bar.update(t1 - t0)
-    bar.close()
+            numba.set_num_threads(before)
+        bar.close()
     return _assemble(problem, buf, state, "numba" if compiled else "numpy")
 
 
