@@ -457,7 +457,7 @@ def test_divergence_flagged_like_full():
     [
         (dict(optimizer="adam", momentum=0.0), "optimizer must be one of sgd, sgdm, nesterov"),
         (dict(noise="anisotropic", spectrum=np.ones(8)), "noise must be 'isotropic'"),
-        (dict(backend="cupy"), "backend must be one of numba, numpy"),
+        (dict(backend="cupy"), "backend must be one of auto, numba, numpy"),
         (dict(dtype=np.float32), "dtype must be float64"),
         (dict(noise_draws=np.zeros((5, 1, 2, 8))), "noise_draws"),
     ],

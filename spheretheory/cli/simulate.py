@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dim", type=int, default=256, help="dimension d (default 256)")
     p.add_argument("--steps", type=int, default=20_000, help="iterations (default 20000)")
     p.add_argument("--trajectories", type=int, default=512, help="trajectories per point (default 512)")
-    p.add_argument("--backend", default="numba", help="numba (default), numpy or cupy")
+    p.add_argument("--backend", default="auto", help="auto (default; numpy for small runs), numba, numpy, cupy")
     p.add_argument("--method", default="full", help="full (default) or reduced")
     p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             decoupled=None if args.decoupled is None else args.decoupled == "yes",
             init_norm=args.init_norm,
             record_every=record_every,
-            record="series",
+            record="series" if args.plot else "summary",  # the statistics need only the streaming summaries
             backend=args.backend,
             method=args.method,
             seed=args.seed,

@@ -102,27 +102,33 @@ class BatchNormNet:
 
     # --- forward / backward ------------------------------------------------------------------------
     def _forward_backward(self, w: np.ndarray, Xb: np.ndarray, Yb: np.ndarray, need_grad: bool):
-        """Xb: (..., B, p) or (B, p); Yb matching one-hot. Returns loss (...), grad (..., dim) or None."""
+        """Xb: (..., B, p) or (B, p); Yb matching one-hot. Returns loss (...), grad (..., dim) or None.
+
+        Batched matrix products (BLAS) and sums scaled by 1/B rather than einsum and ``mean``: these arrays are
+        small, so the number of numpy calls sets the cost.
+        """
         W = w.reshape(*w.shape[:-1], self.hidden, self.features)
-        Z = np.einsum("...bp,...hp->...bh", Xb, W)
-        m = Z.mean(axis=-2, keepdims=True)
-        Zc = Z - m
-        s = np.sqrt(np.mean(Zc * Zc, axis=-2, keepdims=True))
+        B = Xb.shape[-2]
+        inv_b = 1.0 / B
+        Z = Xb @ np.swapaxes(W, -1, -2)  # (..., B, h)
+        Zc = Z - Z.sum(axis=-2, keepdims=True) * inv_b
+        s = np.sqrt(np.sum(Zc * Zc, axis=-2, keepdims=True) * inv_b)
         Zh = Zc / s
         A = np.tanh(Zh)
-        O = np.einsum("...bh,kh->...bk", A, self.V)
-        O = O - O.max(axis=-1, keepdims=True)
-        logZ = np.log(np.sum(np.exp(O), axis=-1))
-        loss = np.mean(logZ - np.sum(O * Yb, axis=-1), axis=-1)
+        O = A @ self.V.T
+        O -= O.max(axis=-1, keepdims=True)
+        E = np.exp(O)
+        sumE = E.sum(axis=-1)
+        logZ = np.log(sumE)
+        loss = (logZ.sum(axis=-1) - np.sum(O * Yb, axis=(-2, -1))) * inv_b
         if not need_grad:
             return loss, None
-        B = Xb.shape[-2]
-        P = np.exp(O - logZ[..., None])
-        dO = (P - Yb) / B
-        dA = dO @ self.V
-        dZh = dA * (1.0 - A * A)
-        dZ = (dZh - dZh.mean(axis=-2, keepdims=True) - Zh * np.mean(dZh * Zh, axis=-2, keepdims=True)) / s
-        dW = np.einsum("...bh,...bp->...hp", dZ, Xb)
+        dO = (E / sumE[..., None] - Yb) * inv_b
+        dZh = (dO @ self.V) * (1.0 - A * A)
+        dZ = (
+            dZh - (dZh.sum(axis=-2, keepdims=True) + Zh * np.sum(dZh * Zh, axis=-2, keepdims=True)) * inv_b
+        ) / s
+        dW = np.swapaxes(dZ, -1, -2) @ Xb
         return loss, dW.reshape(w.shape)
 
     def loss(self, w: np.ndarray) -> np.ndarray:

@@ -176,7 +176,9 @@ def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: flo
     stats: list[dict[str, float]] = []
     n_div = 0
     for r in range(loss.shape[0]):
-        if not (np.all(np.isfinite(loss[r])) and np.all(np.isfinite(angle[r]))):
+        # the loss is read over the last half only (a sweep evaluates it only there: train_sphere(loss_from=0.5));
+        # a diverged run is NaN from its divergence to the end, so the last half shows it
+        if not (np.all(np.isfinite(loss[r, loss.shape[1] // 2 :])) and np.all(np.isfinite(angle[r]))):
             per_run.append(("divergence", 1.0))
             n_div += 1
             continue

@@ -96,6 +96,7 @@ def sweep(
             record_every=record_every,
             backend=backend,
             progress_bar=progress_bar,
+            loss_from=0.5,  # the classifier reads the loss over the last half only
         )
         trajectories.append(tr)
         res = classify(tr)

@@ -1,13 +1,15 @@
-"""Shared by the full-d backends: seeding, initial weights, per-trajectory parameters, result assembly."""
+"""Shared by the backends: seeding, initial weights, per-trajectory parameters, the small argument structs of the
+compiled kernels, result assembly. Imports numpy only.
+"""
 
 from __future__ import annotations
 
-import math
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._rng import StreamDrawer, stream_states
 from ._spec import OPT_CODE, Problem
 from .result import QUANTITIES, SimulationResult
 
@@ -23,15 +25,25 @@ def seed_sequences(problem: Problem) -> tuple[np.random.SeedSequence, np.random.
     return init, noise
 
 
-def initial_weights(problem: Problem) -> np.ndarray:
+def initial_weights(problem: Problem, fill_normal: Any = None) -> np.ndarray:
     """(N, d) float64 initial weights: ``w0`` if given, else random directions of norm ``init_norm``.
 
-    Drawn in float64 from the first child of the seed, so every backend starts from the same w_0.
+    Trajectory j draws its d normals from its own stream of the first child of the seed
+    (:func:`._rng.stream_states`), so every backend starts from the same w_0. ``fill_normal(states, out)`` is a
+    compiled, parallel sampler of the same streams (:func:`._rng_numba.fill_normal_parallel`); without it the
+    streams are drawn with numpy's own sampler, one trajectory at a time (the same numbers).
     """
     if problem.w0 is not None:
         return problem.w0.reshape(problem.N, problem.dim).astype(np.float64)
     init_ss, _ = seed_sequences(problem)
-    z = np.random.default_rng(init_ss).standard_normal((problem.N, problem.dim))
+    states = stream_states(init_ss, problem.N)[0]
+    z = np.empty((problem.N, problem.dim))
+    if fill_normal is not None:
+        fill_normal(states, z)
+    else:
+        drawer = StreamDrawer()
+        for j in range(problem.N):
+            z[j] = drawer.normal(states, j, problem.dim)
     z *= problem.init_norm / np.linalg.norm(z, axis=1, keepdims=True)
     return z
 
@@ -59,13 +71,18 @@ def noise_scale_vectors(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return sc, dr
 
 
-def block_length(problem: Problem, target: int = 1 << 24, cap: int = 1024) -> int:
-    """Iterations per kernel call: about ``target`` element-updates and at most ``cap``, so progress bars and
-    schedule arrays are per block (memory independent of ``steps``).
-
-    Depends only on (N, d, steps), never on the machine, so seeded runs are reproducible everywhere.
+def block_length(problem: Problem, cap: int = 256) -> int:
+    """Iterations per kernel call (at most ``cap``, whatever N·d): inside a call each trajectory runs all the
+    block's iterations while its state is in cache; schedules and the progress bar are per block (memory
+    independent of ``steps``). Every trajectory has its own random stream, so the numbers do not depend on it.
     """
-    return int(max(1, min(problem.steps, cap, target // max(1, problem.N * problem.dim))))
+    return int(max(1, min(problem.steps, cap)))
+
+
+def threads_for(work: float, threshold: float = 2e6) -> int | None:
+    """Threads for a compiled call of ``work`` element-updates: 1 below ``threshold`` (a parallel launch costs
+    more than it saves, and under load two threads ran slower than one), else ``None`` (all of numba's)."""
+    return 1 if work < threshold else None
 
 
 def show_progress(problem: Problem) -> bool:
@@ -92,12 +109,14 @@ class _NoBar:
         pass
 
 
-def new_buffers(problem: Problem) -> dict[str, np.ndarray]:
-    """Record and summary arrays (NaN-filled records; Welford accumulators)."""
+def new_buffers(problem: Problem, nan_records: bool = True) -> dict[str, np.ndarray]:
+    """Record and summary arrays (records NaN-filled, or left unset for a kernel that writes every record,
+    NaN included; Welford accumulators)."""
     N = problem.N
     R = problem.n_records
+    rec = np.full((NQ, R, N), np.nan) if nan_records else np.empty((NQ, R, N))
     return {
-        "rec": np.full((NQ, R, N), np.nan, dtype=np.float64),
+        "rec": rec,
         "sum_count": np.zeros(N, dtype=np.int64),
         "sum_mean": np.zeros((NQ, N), dtype=np.float64),
         "sum_m2": np.zeros((NQ, N), dtype=np.float64),
@@ -148,10 +167,75 @@ def assemble(problem: Problem, buffers: dict[str, np.ndarray], w_final: np.ndarr
     )
 
 
-def n_streams(N: int) -> int:
-    """Number of independent random streams for N trajectories (a function of N only)."""
-    return int(min(N, 256))
+# ----------------------------------------------------------------------------------------------------------
+# Arguments of the compiled kernels, grouped (numba passes NamedTuples of arrays and scalars by value)
+# ----------------------------------------------------------------------------------------------------------
+class Rates(NamedTuple):
+    """Per-trajectory hyperparameters, ``(N,)`` float64, grid-major (index g·n + j)."""
+
+    lr: np.ndarray
+    wd_coupled: np.ndarray  # λ added to the gradient
+    wd_decoupled: np.ndarray  # λ of w ← w − ηλw
+    momentum: np.ndarray
+    unit_grad_sq: np.ndarray
+    beta1: np.ndarray
+    beta2: np.ndarray
+    eps: np.ndarray
 
 
-def chunk_size(N: int) -> int:
-    return int(math.ceil(N / n_streams(N)))
+class Steps(NamedTuple):
+    """One kernel call: iterations t0 … t0 + len(lr_mult) − 1 and their schedule multipliers."""
+
+    t0: int
+    lr_mult: np.ndarray
+    wd_mult: np.ndarray
+    grad_mult: np.ndarray
+    rescale: np.ndarray  # w ← f·w before iteration t's update (Wan et al. Sec. 4.2)
+
+
+class Recorder(NamedTuple):
+    """Where a kernel writes: the series, the Welford summaries and the divergence flags (:func:`new_buffers`)."""
+
+    series: bool
+    every: int
+    rec: np.ndarray  # (NQ, R, N)
+    summary_start: int
+    count: np.ndarray  # (N,) int64
+    mean: np.ndarray  # (NQ, N)
+    m2: np.ndarray  # (NQ, N)
+    diverged: np.ndarray  # (N,) bool
+    div_step: np.ndarray  # (N,) int64
+    max_sq: float
+    min_sq: float
+
+
+def rates(problem: Problem) -> Rates:
+    p = per_trajectory(problem)
+    wdc, wdd = decay_split(problem, p["weight_decay"])
+    return Rates(p["lr"], wdc, wdd, p["momentum"], p["unit_grad_sq"], p["beta1"], p["beta2"], p["eps"])
+
+
+def steps_block(problem: Problem, t0: int, t1: int) -> Steps:
+    return Steps(
+        int(t0),
+        problem.lr_schedule.block(t0, t1),
+        problem.wd_schedule.block(t0, t1),
+        problem.grad_schedule.block(t0, t1),
+        problem.rescale_factors(t0, t1),
+    )
+
+
+def recorder(problem: Problem, buf: dict[str, np.ndarray]) -> Recorder:
+    return Recorder(
+        problem.record == "series",
+        int(problem.record_every),
+        buf["rec"],
+        int(problem.summary_start),
+        buf["sum_count"],
+        buf["sum_mean"],
+        buf["sum_m2"],
+        buf["diverged"],
+        buf["div_step"],
+        float(problem.max_sq_norm),
+        float(problem.min_sq_norm),
+    )

@@ -31,18 +31,12 @@ from ._common import (
     per_trajectory,
     seed_sequences,
 )
-from ._spec import Problem
+from ._spec import OPT_CODE, Problem, c_defines
 from .result import SimulationResult
 
 _SOURCE = r"""
 typedef unsigned long long idx_t;  // no headers under NVRTC, so no size_t
-#define NQ 6
-#define SGD 0
-#define SGDM 1
-#define NESTEROV 2
-#define ADAM 3
-#define ADAMW 4
-#define LION 5
+@DEFINES@
 
 __device__ __forceinline__ double warp_sum(double x) {
     for (int off = 16; off > 0; off >>= 1) x += __shfl_down_sync(0xffffffffu, x, off);
@@ -219,8 +213,13 @@ def _kernel(cp: Any, dtype: np.dtype) -> Any:
     key = f"{getattr(cp, '__name__', id(cp))}:{name}"
     if key not in _KERNELS:
         ctype = "float" if name == "float32" else "double"
-        _KERNELS[key] = cp.RawKernel(f"typedef {ctype} T;\n" + _SOURCE, "smd_step")
+        _KERNELS[key] = cp.RawKernel(f"typedef {ctype} T;\n" + kernel_source(), "smd_step")
     return _KERNELS[key]
+
+
+def kernel_source() -> str:
+    """The CUDA source with its constants (``NQ``, the optimizer codes) generated from the Python tables."""
+    return _SOURCE.replace("@DEFINES@", f"#define NQ {NQ}\n" + c_defines())
 
 
 def threads_per_block(d: int) -> int:
@@ -243,8 +242,8 @@ def run(problem: Problem, steps_per_copy: int = 256, *, xp: Any = None) -> Simul
     W = cp.asarray(initial_weights(problem).astype(dtype))
     W0 = W.copy()
     w0sq = cp.sum(W0.astype(cp.float64) ** 2, axis=1)
-    V = cp.zeros((N, d) if code != 0 else (1, 1), dtype=dtype)
-    S = cp.zeros((N, d) if code in (3, 4) else (1, 1), dtype=dtype)
+    V = cp.zeros((N, d) if code != OPT_CODE["sgd"] else (1, 1), dtype=dtype)
+    S = cp.zeros((N, d) if code in (OPT_CODE["adam"], OPT_CODE["adamw"]) else (1, 1), dtype=dtype)
     wdc, wdd = decay_split(problem, p["weight_decay"])
     dev = {k: cp.asarray(v, dtype=cp.float64) for k, v in p.items()}
     wdc_d, wdd_d = cp.asarray(wdc), cp.asarray(wdd)

@@ -2,7 +2,9 @@
 
 This is the readable definition the fast backends are tested against (on injected noise, to round-off). The
 weights and optimizer state are stored in ``problem.dtype``; every step is computed in float64 and rounded to
-the storage dtype, as the numba kernel does.
+the storage dtype, as the numba kernel does. Trajectory j draws ξ from its own stream (:mod:`._rng`), d
+normals per iteration in turn — the numbers the numba kernel draws — so a seeded run agrees with the numba
+backend to round-off. With ``model=`` the model draws its own noise from one generator.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ._common import (
     per_trajectory,
     seed_sequences,
 )
+from ._rng import StreamDrawer, stream_states
 from ._spec import Problem
 from .result import SimulationResult
 
@@ -50,7 +53,12 @@ def run(problem: Problem) -> SimulationResult:
     N, d, dtype = problem.N, problem.dim, problem.dtype
     opt = problem.optimizer
     _, noise_ss = seed_sequences(problem)
-    rng = np.random.default_rng(noise_ss)
+    rng = np.random.default_rng(noise_ss)  # the model's noise
+    streams = stream_states(noise_ss, N)[0]
+    drawer = StreamDrawer()
+    # ξ is drawn per block of iterations (a few MB at most); the numbers do not depend on the block
+    block = max(1, min(256, (1 << 19) // (N * d)))
+    xi_block = np.empty((0, N, d))
     scale, drift = noise_scale_vectors(problem)
 
     w = initial_weights(problem).astype(dtype)
@@ -86,7 +94,12 @@ def run(problem: Problem) -> SimulationResult:
                 if problem.noise_draws is not None:
                     xi = problem.noise_draws[t].reshape(N, d).astype(np.float64)
                 else:
-                    xi = rng.standard_normal((N, d))
+                    if t % block == 0:
+                        nb = min(block, problem.steps - t)
+                        xi_block = np.empty((nb, N, d))
+                        for j in range(N):
+                            xi_block[:, j, :] = drawer.normal(streams, j, (nb, d))
+                    xi = xi_block[t % block]
                 g_unit = synthetic_unit_gradient(w64, xi, L, scale, drift)
                 g = g_unit / np.sqrt(sq)[:, None]
             unit_grad_sq = np.sum(g_unit * g_unit, axis=1)  # ‖g̃_t‖² = ‖g_t‖²‖w_t‖²

@@ -12,13 +12,18 @@ from .._validation import as_float_array, check_choice, check_int, check_real
 from .schedules import Schedule, as_schedule
 
 OPTIMIZERS = ("sgd", "sgdm", "nesterov", "adam", "adamw", "lion")
-#: integer codes used by the kernels
+#: The one table of the optimizers' integer codes in the compiled kernels: the numba kernels read their
+#: constants from it, the CUDA source gets its ``#define``s from :func:`c_defines`.
 OPT_CODE = {name: i for i, name in enumerate(OPTIMIZERS)}
-BACKENDS = ("numba", "numpy", "cupy")
+BACKENDS = ("auto", "numba", "numpy", "cupy")
 METHODS = ("full", "reduced")
 NOISES = ("isotropic", "anisotropic", "drift")
 RECORDS = ("series", "summary")
-PARAM_NAMES = ("lr", "weight_decay", "momentum", "unit_grad_sq", "beta1", "beta2", "eps")
+
+
+def c_defines() -> str:
+    """``#define SGD 0`` … for the CUDA kernel source, generated from :data:`OPT_CODE`."""
+    return "\n".join(f"#define {name.upper()} {code}" for name, code in OPT_CODE.items())
 
 
 @dataclass
@@ -124,51 +129,42 @@ def _grid_param(name: str, value: Any, **bounds: Any) -> np.ndarray:
     return arr
 
 
-def build_problem(
-    *,
-    optimizer: Any,
-    lr: Any,
-    weight_decay: Any,
-    momentum: Any,
-    dim: Any,
-    steps: Any,
-    trajectories: Any,
-    unit_grad_sq: Any,
-    noise: Any,
-    spectrum: Any,
-    drift: Any,
-    lr_schedule: Any,
-    wd_schedule: Any,
-    grad_schedule: Any,
-    rescale_on_drop: Any,
-    beta1: Any,
-    beta2: Any,
-    eps: Any,
-    decoupled: Any,
-    model: Any,
-    w0: Any,
-    init_norm: Any,
-    record_every: Any,
-    record: Any,
-    backend: Any,
-    method: Any,
-    seed: Any,
-    noise_draws: Any,
-    dtype: Any,
-    progress: Any,
-    summary_fraction: Any,
-) -> Problem:
-    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
-    backend = check_choice("backend", backend, BACKENDS)
-    method = check_choice("method", method, METHODS)
-    noise = check_choice("noise", noise, NOISES)
-    record = check_choice("record", record, RECORDS)
-    dim = check_int("dim", dim, low=2)
-    steps = check_int("steps", steps, low=1)
-    trajectories = check_int("trajectories", trajectories, low=1)
-    record_every = check_int("record_every", record_every, low=1)
-    summary_fraction = float(check_real("summary_fraction", summary_fraction, low=0.0, high=1.0, low_inclusive=False))
-    init_norm = float(check_real("init_norm", init_norm, low=0.0, low_inclusive=False))
+def build_problem(**call: Any) -> Problem:
+    """Validate the arguments of :func:`spheretheory.simulate` (every one, by name: ``simulate`` passes its
+    ``locals()``) into a :class:`Problem`.
+
+    Raises
+    ------
+    TypeError
+        A missing or unknown argument, or one of the wrong type.
+    ValueError
+        An argument out of its range, naming it and the range.
+    """
+    take = _Arguments(call)
+    optimizer = check_choice("optimizer", take("optimizer"), OPTIMIZERS)
+    backend = check_choice("backend", take("backend"), BACKENDS)
+    method = check_choice("method", take("method"), METHODS)
+    noise = check_choice("noise", take("noise"), NOISES)
+    record = check_choice("record", take("record"), RECORDS)
+    dim = check_int("dim", take("dim"), low=2)
+    steps = check_int("steps", take("steps"), low=1)
+    trajectories = check_int("trajectories", take("trajectories"), low=1)
+    record_every = check_int("record_every", take("record_every"), low=1)
+    summary_fraction = float(
+        check_real("summary_fraction", take("summary_fraction"), low=0.0, high=1.0, low_inclusive=False)
+    )
+    init_norm = float(check_real("init_norm", take("init_norm"), low=0.0, low_inclusive=False))
+    dtype = take("dtype")
+    rescale_on_drop = take("rescale_on_drop")
+    progress = take("progress")
+    beta2 = take("beta2")
+    decoupled = take("decoupled")
+    spectrum = take("spectrum")
+    drift = take("drift")
+    w0 = take("w0")
+    noise_draws = take("noise_draws")
+    model = take("model")
+    seed = take("seed")
     try:
         dtype = np.dtype(dtype)
     except TypeError as exc:
@@ -190,13 +186,13 @@ def build_problem(
         raise ValueError("decoupled=False with optimizer='adamw' is Adam: use optimizer='adam'")
 
     params = {
-        "lr": _grid_param("lr", lr, low=0.0, low_inclusive=False),
-        "weight_decay": _grid_param("weight_decay", weight_decay, low=0.0),
-        "momentum": _grid_param("momentum", momentum, low=0.0, high=1.0, high_inclusive=False),
-        "unit_grad_sq": _grid_param("unit_grad_sq", unit_grad_sq, low=0.0),
-        "beta1": _grid_param("beta1", beta1, low=0.0, high=1.0, high_inclusive=False),
+        "lr": _grid_param("lr", take("lr"), low=0.0, low_inclusive=False),
+        "weight_decay": _grid_param("weight_decay", take("weight_decay"), low=0.0),
+        "momentum": _grid_param("momentum", take("momentum"), low=0.0, high=1.0, high_inclusive=False),
+        "unit_grad_sq": _grid_param("unit_grad_sq", take("unit_grad_sq"), low=0.0),
+        "beta1": _grid_param("beta1", take("beta1"), low=0.0, high=1.0, high_inclusive=False),
         "beta2": _grid_param("beta2", beta2, low=0.0, high=1.0, high_inclusive=False),
-        "eps": _grid_param("eps", eps, low=0.0),
+        "eps": _grid_param("eps", take("eps"), low=0.0),
     }
     sizes = {k: v.size for k, v in params.items() if v.ndim == 1}
     lengths = set(sizes.values()) - {1}
@@ -235,9 +231,9 @@ def build_problem(
     elif drift is not None:
         raise ValueError("drift= is only used with noise='drift'")
 
-    lr_s = as_schedule("lr_schedule", lr_schedule)
-    wd_s = as_schedule("wd_schedule", wd_schedule)
-    gr_s = as_schedule("grad_schedule", grad_schedule)
+    lr_s = as_schedule("lr_schedule", take("lr_schedule"))
+    wd_s = as_schedule("wd_schedule", take("wd_schedule"))
+    gr_s = as_schedule("grad_schedule", take("grad_schedule"))
     if rescale_on_drop and not lr_s.drops():
         raise ValueError("rescale_on_drop=True needs an lr_schedule with drops (e.g. step decay)")
 
@@ -285,6 +281,7 @@ def build_problem(
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
 
+    take.done()
     finfo = np.finfo(dtype)
     return Problem(
         optimizer=optimizer,
@@ -316,3 +313,20 @@ def build_problem(
         max_sq_norm=float(np.sqrt(finfo.max)),
         min_sq_norm=float(np.sqrt(finfo.tiny)),
     )
+
+
+class _Arguments:
+    """``take(name)``: the argument ``name`` of the call, once; :meth:`done` rejects the ones never taken."""
+
+    def __init__(self, call: dict[str, Any]) -> None:
+        self._call = dict(call)
+
+    def __call__(self, name: str) -> Any:
+        try:
+            return self._call.pop(name)
+        except KeyError:
+            raise TypeError(f"build_problem() missing the argument {name!r} of simulate") from None
+
+    def done(self) -> None:
+        if self._call:
+            raise TypeError(f"unexpected arguments for simulate: {', '.join(sorted(self._call))}")

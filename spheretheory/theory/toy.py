@@ -191,12 +191,12 @@ def random_walk_elr(grad_rms: float, angle: float = DIVERGENCE_ANGLE) -> float:
 
 
 def convergence_elr(rate: Callable[[float], float], steps: int, budget: float = RELAXATION_BUDGET) -> float:
-    """The ELR at which ``rate(ELR)·steps = budget`` (first crossing on a log grid, then Brent); NaN if none.
+    """The ELR at which ``rate(ELR)·steps = budget`` (first crossing on a log grid, then bisection to 1e-10 in
+    log ELR: no scipy.optimize import for one root); NaN if none.
 
     ``rate`` is the slowest direction's relaxation rate r(ELR) (e.g. ``nrq.direction_rate``); below the
     returned ELR a run of ``steps`` steps is still converging (its transient is above e^(−budget/2)).
     """
-    from scipy import optimize
 
     def gap(log_e: float) -> float:
         return float(rate(np.exp(log_e))) * steps - budget
@@ -208,7 +208,14 @@ def convergence_elr(rate: Callable[[float], float], steps: int, budget: float = 
     grid = np.linspace(lo, hi, 400)
     vals = np.array([gap(x) for x in grid])
     i = int(np.argmax(vals > 0))
-    return float(np.exp(optimize.brentq(gap, grid[i - 1], grid[i], xtol=1e-10)))
+    a, b = float(grid[i - 1]), float(grid[i])  # gap(a) ≤ 0 < gap(b)
+    while b - a > 1e-10:
+        mid = 0.5 * (a + b)
+        if gap(mid) > 0:
+            b = mid
+        else:
+            a = mid
+    return float(np.exp(0.5 * (a + b)))
 
 
 def _derive_gibbs() -> DerivationResult:

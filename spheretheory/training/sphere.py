@@ -62,6 +62,7 @@ def train_sphere(
     record_weights: bool = False,
     backend: str = "numpy",
     progress_bar: bool | None = None,
+    loss_from: float = 0.0,
 ) -> Trajectory:
     """Train ``runs`` independent copies of ``model`` on the sphere at a fixed ELR.
 
@@ -96,6 +97,11 @@ def train_sphere(
         without ``record_weights``). Both draw the same normals from ``seed``, in the same order.
     progress_bar:
         Show a tqdm bar (default: when stderr is a TTY).
+    loss_from:
+        Evaluate the full-data loss only at the records from this fraction of the run on (0 ≤ loss_from < 1;
+        the earlier records hold NaN). The regime classifier reads the loss over the last half only
+        (:func:`spheretheory.regimes.classify`), so a phase sweep passes 0.5: for a model whose full loss costs
+        several gradients (the batch-norm net) this halves the loss evaluations.
 
     Returns
     -------
@@ -106,6 +112,7 @@ def train_sphere(
     steps = check_int("steps", steps, low=1)
     runs = check_int("runs", runs, low=1)
     record_every = check_int("record_every", record_every, low=1)
+    loss_from = float(check_real("loss_from", loss_from, low=0.0, high=1.0, high_inclusive=False))
     sl = _groups(model.dim, groups)
     backend = check_choice("backend", backend, ("numpy", "numba"))
     rng = np.random.default_rng(seed)
@@ -125,6 +132,9 @@ def train_sphere(
         )
     record_at = set(range(0, steps, record_every)) | {steps - 1}
     rec = Recorder(runs, len(record_at))
+    # the first record whose loss is evaluated: the same index split as the classifier's (n // 2 for 0.5)
+    first_loss = int(len(record_at) * loss_from)
+    no_loss = np.full(runs, np.nan)
     alive = np.ones(runs, dtype=bool)
     diverged_at = np.full(runs, -1, dtype=np.int64)
     grng = rng if stochastic else None
@@ -141,7 +151,8 @@ def train_sphere(
             if t in record_at:
                 if kept is not None:
                     kept[:, rec.k] = np.where(alive[:, None], v, np.nan)
-                rec.record(t + 1, model.loss(v), angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive)
+                loss = model.loss(v) if rec.k >= first_loss else no_loss
+                rec.record(t + 1, loss, angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive)
             u = v
     return rec.trajectory(
         model,

@@ -1,0 +1,126 @@
+"""Whole CLI calls, timed side by side in one run against ``python -c "import numpy"`` (issue 15).
+
+Usage::
+
+    python benchmarks/bench_cli.py            # the issue's sizes (the full-d runs take minutes)
+    python benchmarks/bench_cli.py --quick    # the fixed cost and a smaller reduced-vs-full pair
+    python benchmarks/bench_cli.py --json
+
+Reported (targets from the issue):
+
+1. ``simulate --method reduced --dim 4096 --trajectories 256 --steps 400`` (warm: numba's cache filled by a
+   first call) over ``python -c "import numpy"`` (target ≤ 2×): the per-call fixed cost of the CLI.
+2. ``simulate --method full`` over ``--method reduced`` at the same sizes through the CLI, at 4,000 steps and
+   d = 4096 (target ≥ 100×) and at d = 16,384 (target ≥ 1000×).
+3. The peak resident memory of ``simulate --method reduced --trajectories 65536 --steps 4000`` (target
+   ≤ 0.5 GB), read from ``getrusage`` of a wrapper process that runs only that command.
+
+Each time is the best of ``--repeat`` runs, the commands of one comparison alternated (a, b, a, b, ...) so that
+load from other processes on a shared machine hits both sides; the 1-minute load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+PY = sys.executable
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def cli(*args: str) -> list[str]:
+    return [PY, "-m", "spheretheory", *args, "--no-progress"]
+
+
+def wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=_env())
+    return time.perf_counter() - t
+
+
+def paired(cmds: list[list[str]], repeat: int) -> list[float]:
+    """Best wall time of each command, the commands alternated; one untimed warm-up call each."""
+    for c in cmds:
+        wall(c)
+    best = [float("inf")] * len(cmds)
+    for _ in range(repeat):
+        for i, c in enumerate(cmds):
+            best[i] = min(best[i], wall(c))
+    return best
+
+
+def peak_rss_gb(cmd: list[str]) -> float:
+    """Peak RSS of ``cmd`` (its own process: the wrapper runs nothing else and reports its children's max)."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([PY, "-c", code, *cmd], check=True, capture_output=True, text=True, env=_env())
+    return int(out.stdout.strip()) / 1024**2  # ru_maxrss is in KiB on Linux
+
+
+def sim(method: str, dim: int, n: int, steps: int) -> list[str]:
+    return cli(
+        "simulate", "--method", method, "--dim", str(dim), "--trajectories", str(n), "--steps", str(steps),
+        "--optimizer", "sgdm", "--json",
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fixed cost, memory and a small reduced-vs-full pair")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    out: dict = {"load_average_1min_start": os.getloadavg()[0]}
+
+    t_np, t_red = paired([[PY, "-c", "import numpy"], sim("reduced", 4096, 256, 400)], args.repeat)
+    out["fixed_cost"] = {
+        "command": "simulate --method reduced --dim 4096 --trajectories 256 --steps 400",
+        "cli_s": t_red,
+        "import_numpy_s": t_np,
+        "ratio": t_red / t_np,
+        "target": "<= 2",
+    }
+    pairs = [(4096, 64, 4000, ">= 100")] if args.quick else [(4096, 256, 4000, ">= 100"), (16384, 256, 4000, ">= 1000")]
+    for d, n, steps, target in pairs:
+        reps = 1 if not args.quick else args.repeat
+        t_full, t_r = paired([sim("full", d, n, steps), sim("reduced", d, n, steps)], reps)
+        out[f"full_vs_reduced_d{d}"] = {
+            "sizes": f"{n} trajectories x {steps} steps, d={d}, through the CLI",
+            "full_s": t_full,
+            "reduced_s": t_r,
+            "ratio": t_full / t_r,
+            "target": target,
+        }
+    out["peak_memory_reduced_65536x4000"] = {
+        "peak_rss_GB": peak_rss_gb(sim("reduced", 4096, 65536, 4000)),
+        "target": "<= 0.5",
+    }
+    out["load_average_1min_end"] = os.getloadavg()[0]
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for name, res in out.items():
+            if not isinstance(res, dict):
+                print(f"{name}: {res:.3g}")
+                continue
+            print(name)
+            for k, v in res.items():
+                print(f"  {k:20s} {v:.4g}" if isinstance(v, float) else f"  {k:20s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,333 @@
+"""The reduced chain's update as one compiled kernel (numba); :mod:`._reduced_numpy` is its reference.
+
+``prange`` runs over chunks of :data:`CHUNK` consecutive trajectories. A chunk first draws its block's numbers
+(z₁, z₂ from each trajectory's normal stream, χ ~ χ²_{d−3} from its χ² stream: :mod:`._rng_numba`, the same
+numbers as :func:`._reduced_numpy.block_draws`), then advances its trajectories in lockstep: for each
+iteration, one loop over the chunk's lanes with no branch and no call (divergence and the optional quantities
+are selects; Δ_t = atan2 is :func:`atan2_nonneg`), which LLVM vectorizes. The quantities of iteration t are
+computed in a second such loop only at recorded iterations and in the summary window.
+
+A trajectory's numbers depend only on the seed and its index, so neither the chunk size nor the number of
+threads nor the block length changes a seeded run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from ._rng_numba import chisquare, fsqrt, standard_normal
+from ._spec import OPT_CODE
+
+SGD = OPT_CODE["sgd"]
+SGDM = OPT_CODE["sgdm"]
+#: trajectories advanced in lockstep by one parallel task (a few vector registers' worth)
+CHUNK = 16
+# rows of the per-chunk lane array X: the state (a, b, P, m, R, Q, D), the coefficients of eq. R1, the rates,
+# the alive flag and divergence iteration, the draws of the iteration, the inputs of the recorded quantities,
+# the six quantities and the Welford weight
+_A, _B, _P, _M, _R, _Q, _D = range(7)
+_AV, _SV, _SG, _KAP, _SQL, _H2, _LR, _WDC, _WDD, _ALIVE, _DEAD = range(7, 18)
+_Z1, _Z2, _CHI, _XA, _XWT2, _XW0, _XUGS, _XGP, _XM, _XETA, _INV = range(18, 29)
+_V0 = 29
+NROWS = _V0 + 6
+
+
+class ReducedState(NamedTuple):
+    """The chain's state: ``S`` (7, N) = (a, b, P, m, R, Q, D) per trajectory, and ``a0`` (N,) = ‖w_0‖²."""
+
+    S: np.ndarray
+    a0: np.ndarray
+
+
+class ReducedNoise(NamedTuple):
+    """Where (z₁, z₂, χ) come from: the streams (2, N, 4) (normals; χ²), or injected draws (steps, N, 3)."""
+
+    streams: np.ndarray
+    draws: np.ndarray
+    injected: bool
+
+
+# Cephes atan (S. Moshier): rational approximation on three ranges, relative error ≤ 2.2e-16
+_P0, _P1, _P2, _P3, _P4 = (
+    -8.750608600031904122785e-1,
+    -1.615753718733365076637e1,
+    -7.500855792314704667340e1,
+    -1.228866684490136173410e2,
+    -6.485021904942025371773e1,
+)
+_Q0, _Q1, _Q2, _Q3, _Q4 = (
+    2.485846490142306297962e1,
+    1.650270098316988542046e2,
+    4.328810604912902668951e2,
+    4.853903996359136964868e2,
+    1.945506571482613964425e2,
+)
+_T3P8 = 2.41421356237309504880  # tan(3π/8)
+_MOREBITS = 6.123233995736765886130e-17  # π/2 − fl(π/2)
+
+
+@njit(inline="always", error_model="numpy")
+def atan2_nonneg(y, x):  # pragma: no cover - compiled
+    """atan2(y, x) for y ≥ 0 without a libm call or a branch (so a loop over lanes vectorizes): Cephes' atan of
+    y/|x| (π/2 − atan(|x|/y) above tan 3π/8, π/4 + atan((r−1)/(r+1)) above 0.66), reflected for x < 0."""
+    r = y / abs(x)
+    big = r > _T3P8
+    mid = r > 0.66
+    xr = -1.0 / r if big else ((r - 1.0) / (r + 1.0) if mid else r)
+    base = 0.5 * math.pi if big else (0.25 * math.pi if mid else 0.0)
+    extra = _MOREBITS if big else (0.5 * _MOREBITS if mid else 0.0)
+    z = xr * xr
+    p = (((_P0 * z + _P1) * z + _P2) * z + _P3) * z + _P4
+    q = ((((z + _Q0) * z + _Q1) * z + _Q2) * z + _Q3) * z + _Q4
+    at = base + (xr + xr * (z * p / q) + extra)
+    at = 0.0 if y == 0.0 else at
+    return at if x >= 0.0 else math.pi - at
+
+
+@njit(cache=True, error_model="numpy")
+def atan2_array(y, x, out):  # pragma: no cover - compiled
+    """:func:`atan2_nonneg` elementwise (for the tests)."""
+    for i in range(y.shape[0]):
+        out[i] = atan2_nonneg(y[i], x[i])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
+    """One block of iterations of the reduced chain (eqs. R1–R9) for every trajectory.
+
+    ``opt``: a code of ``._spec.OPT_CODE`` (sgd, sgdm or nesterov); ``state``: :class:`ReducedState`;
+    ``noise``: :class:`ReducedNoise`; ``rt``: :class:`._common.Rates`; ``blk``: :class:`._common.Steps`;
+    ``out``: :class:`._common.Recorder`.
+    """
+    # one name per line: numba 0.6x parfors lose the writes to arrays bound by a tuple-unpacking assignment
+    S = state.S
+    a0 = state.a0
+    nstreams = noise.streams[0]
+    cstreams = noise.streams[1]
+    draws = noise.draws
+    use_draws = noise.injected
+    lr = rt.lr
+    wdc = rt.wd_coupled
+    wdd = rt.wd_decoupled
+    mom = rt.momentum
+    L = rt.unit_grad_sq
+    t0 = blk.t0
+    lr_mult = blk.lr_mult
+    wd_mult = blk.wd_mult
+    g_mult = blk.grad_mult
+    resc = blk.rescale
+    record = out.series
+    rec_every = out.every
+    rec = out.rec
+    sum_start = out.summary_start
+    sum_count = out.count
+    sum_mean = out.mean
+    sum_m2 = out.m2
+    diverged = out.diverged
+    div_step = out.div_step
+    max_sq = out.max_sq
+    min_sq = out.min_sq
+    N = S.shape[1]
+    nsteps = lr_mult.shape[0]
+    df = dim - 3.0
+    inv_dm1 = 1.0 / (dim - 1)
+    has_z2 = dim > 2
+    has_chi = dim > 3
+    nan = np.nan
+    K = (N + CHUNK - 1) // CHUNK
+    for k in prange(K):
+        lo = k * CHUNK
+        nj = min(N, lo + CHUNK) - lo
+        # ---- the block's draws, (nsteps, 3, CHUNK): lane jj of iteration s at [s, :, jj] (padding lanes: 0)
+        Z = np.zeros((nsteps, 3, CHUNK))
+        if use_draws:
+            for s in range(nsteps):
+                for jj in range(nj):
+                    Z[s, 0, jj] = draws[s, lo + jj, 0]
+                    Z[s, 1, jj] = draws[s, lo + jj, 1] if has_z2 else 0.0
+                    Z[s, 2, jj] = draws[s, lo + jj, 2] if has_chi else 0.0
+        else:
+            for jj in range(nj):
+                j = lo + jj
+                for s in range(nsteps):
+                    Z[s, 0, jj] = standard_normal(nstreams, j)
+                    z2 = standard_normal(nstreams, j)
+                    Z[s, 1, jj] = z2 if has_z2 else 0.0
+                if has_chi:
+                    for s in range(nsteps):
+                        Z[s, 2, jj] = chisquare(cstreams, j, df)
+        # ---- every per-lane quantity is a row of one (NROWS, CHUNK) array: constant strides, so LLVM sees that
+        # the rows do not overlap and vectorizes the lockstep loops (separate arrays could alias, as far as it
+        # can tell). Padding lanes (jj ≥ nj) hold a harmless dead trajectory.
+        X = np.zeros((NROWS, CHUNK))
+        for jj in range(CHUNK):
+            X[_A, jj] = 1.0
+        for jj in range(nj):
+            j = lo + jj
+            alpha = mom[j]
+            # (R1) v_t = α_v v_{t−1} + g + λ_c w, step = σ_v v_{t−1} + σ_g g + κλ_c w
+            if opt == SGD:
+                X[_AV, jj], X[_SV, jj], X[_SG, jj], X[_KAP, jj], X[_H2, jj] = 0.0, 0.0, 1.0, 1.0, 0.0
+            elif opt == SGDM:
+                X[_AV, jj], X[_SV, jj], X[_SG, jj], X[_KAP, jj], X[_H2, jj] = alpha, alpha, 1.0, 1.0, 2.0 * alpha
+            else:  # Nesterov (PyTorch): step = d_t + α v_t = (1+α)(g + λ_c w) + α² v_{t−1}
+                X[_AV, jj], X[_SV, jj], X[_SG, jj] = alpha, alpha * alpha, 1.0 + alpha
+                X[_KAP, jj], X[_H2, jj] = 1.0 + alpha, 2.0 * alpha
+            X[_SQL, jj] = fsqrt(L[j])
+            X[_LR, jj] = lr[j]
+            X[_WDC, jj] = wdc[j]
+            X[_WDD, jj] = wdd[j]
+            for q in range(7):
+                X[q, jj] = S[q, j]
+            X[_ALIVE, jj] = 0.0 if diverged[j] else 1.0
+            X[_DEAD, jj] = -1.0
+        for s in range(nsteps):
+            t = t0 + s
+            f = resc[s]
+            if f != 1.0:  # rescale on LR drop (Wan et al. Sec. 4.2): w ← f·w (v and the directions unchanged)
+                for jj in range(CHUNK):
+                    X[_A, jj] *= f * f
+                    X[_B, jj] *= f
+                    X[_M, jj] *= f
+            lm = lr_mult[s]
+            wm = wd_mult[s]
+            sgm = fsqrt(g_mult[s] * inv_dm1)
+            tf = float(t)
+            for jj in range(CHUNK):
+                X[_Z1, jj] = Z[s, 0, jj]
+                X[_Z2, jj] = Z[s, 1, jj]
+                X[_CHI, jj] = Z[s, 2, jj]
+            for jj in range(CHUNK):  # lockstep over lanes: selects only, vectorized
+                a = X[_A, jj]
+                b = X[_B, jj]
+                P = max(X[_P, jj], 0.0)
+                m = X[_M, jj]
+                R = X[_R, jj]
+                Q = max(X[_Q, jj], 0.0)
+                D = X[_D, jj]
+                av = X[_AV, jj]
+                sv = X[_SV, jj]
+                sg = X[_SG, jj]
+                eta = X[_LR, jj] * lm
+                lam_c = X[_WDC, jj] * wm
+                lam_d = X[_WDD, jj] * wm
+                z1 = X[_Z1, jj]
+                z2 = X[_Z2, jj]
+                chi = X[_CHI, jj]
+                rchi = fsqrt(max(chi, 0.0))
+                ra = fsqrt(a)
+                ira = 1.0 / ra
+                # (R3) basis e₁ ∥ p, e₂ in span{p, q}
+                al1 = fsqrt(P)
+                has_p = P > 0.0
+                be1 = R / al1 if has_p else fsqrt(Q)
+                be1 = math.copysign(fsqrt(Q), be1) if be1 * be1 > Q else be1
+                be2 = fsqrt(D / P) if (has_p and D > 0.0) else 0.0  # β₂² = Q − β₁² = D/P
+                be2 = be2 if has_z2 else 0.0
+                # (R4) noise
+                sig = X[_SQL, jj] * sgm
+                sz = sig * ira
+                ugs = sig * sig * (z1 * z1 + z2 * z2 + rchi * rchi)
+                # (R5, R6) v_t and w_{t+1} in the frame (w_t/‖w_t‖, e₁, e₂, e₃); w_0 = (m/‖w‖, β₁, β₂, 0)
+                v0 = (av * b + lam_c * a) * ira
+                v1 = av * al1 + sz * z1
+                v2 = sz * z2
+                v3 = sz * rchi
+                w0_ = (1.0 - eta * lam_d - eta * X[_KAP, jj] * lam_c) * ra - eta * sv * b * ira
+                w1 = -eta * (sv * al1 + sg * sz * z1)
+                w2 = -eta * sg * sz * z2
+                w3 = -eta * sg * sz * rchi
+                q0 = m * ira
+                wt2 = w1 * w1 + w2 * w2 + w3 * w3
+                # (R7)
+                a_new = w0_ * w0_ + wt2
+                # (R7') minors X_i W_j − X_j W_i of v_t and w_0 with w_{t+1}
+                mv01 = v0 * w1 - v1 * w0_
+                mv02 = v0 * w2 - v2 * w0_
+                mv03 = v0 * w3 - v3 * w0_
+                mv12 = v1 * w2 - v2 * w1
+                mv13 = v1 * w3 - v3 * w1
+                mv23 = v2 * w3 - v3 * w2
+                mz01 = q0 * w1 - be1 * w0_
+                mz02 = q0 * w2 - be2 * w0_
+                mz03 = q0 * w3
+                mz12 = be1 * w2 - be2 * w1
+                mz13 = be1 * w3
+                mz23 = be2 * w3
+                inv_an = 1.0 / a_new
+                # (R7'') 3×3 minors of (v_t, w_0, w_{t+1})
+                d012 = v0 * mz12 - v1 * mz02 + v2 * mz01
+                d013 = v0 * mz13 - v1 * mz03 + v3 * mz01
+                d023 = v0 * mz23 - v2 * mz03 + v3 * mz02
+                d123 = v1 * mz23 - v2 * mz13 + v3 * mz12
+                was = X[_ALIVE, jj] > 0.0
+                ok = (a <= max_sq) & (a >= min_sq) & (a_new <= max_sq) & (a_new >= min_sq)
+                live = was & ok
+                X[_ALIVE, jj] = 1.0 if live else 0.0
+                X[_DEAD, jj] = tf if (was and not ok) else X[_DEAD, jj]
+                X[_A, jj] = a_new if live else a
+                X[_B, jj] = (v0 * w0_ + v1 * w1 + v2 * w2 + v3 * w3) if live else b
+                pn = mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23
+                X[_P, jj] = pn * inv_an if live else P
+                X[_M, jj] = (q0 * w0_ + be1 * w1 + be2 * w2) if live else m
+                rn = mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23
+                X[_R, jj] = rn * inv_an if live else R
+                qn = mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23
+                X[_Q, jj] = qn * inv_an if live else Q
+                X[_D, jj] = (d012 * d012 + d013 * d013 + d023 * d023 + d123 * d123) * inv_an if live else D
+                X[_XA, jj] = a
+                X[_XWT2, jj] = wt2
+                X[_XW0, jj] = w0_
+                X[_XUGS, jj] = ugs
+                X[_XGP, jj] = sz * z1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
+                X[_XM, jj] = m
+                X[_XETA, jj] = eta
+            rec_now = record and t % rec_every == 0
+            in_sum = t >= sum_start
+            if rec_now or in_sum:
+                # (R8, R9) the quantities of iteration t, lockstep over lanes into rows of X
+                for jj in range(CHUNK):
+                    a = X[_XA, jj]
+                    ugs = X[_XUGS, jj]
+                    X[_V0, jj] = a
+                    X[_V0 + 1, jj] = atan2_nonneg(fsqrt(X[_XWT2, jj]), X[_XW0, jj])
+                    X[_V0 + 2, jj] = ugs
+                    X[_V0 + 3, jj] = ugs + X[_H2, jj] * X[_XGP, jj] * a
+                    X[_V0 + 5, jj] = X[_XETA, jj] / a
+                for jj in range(nj):
+                    X[_V0 + 4, jj] = X[_XM, jj] / fsqrt(a0[lo + jj] * X[_XA, jj])
+                if rec_now:
+                    r = t // rec_every
+                    for q in range(6):
+                        for jj in range(nj):
+                            rec[q, r, lo + jj] = X[_V0 + q, jj] if X[_ALIVE, jj] > 0.0 else nan
+                if in_sum:  # Welford's online mean and variance
+                    for jj in range(nj):
+                        X[_INV, jj] = 0.0
+                        if X[_ALIVE, jj] > 0.0:
+                            cnt = sum_count[lo + jj] + 1
+                            sum_count[lo + jj] = cnt
+                            X[_INV, jj] = 1.0 / cnt
+                    for q in range(6):
+                        for jj in range(nj):
+                            j = lo + jj
+                            inv = X[_INV, jj]
+                            v = X[_V0 + q, jj]
+                            mu = sum_mean[q, j]
+                            delta = v - mu
+                            mu_new = mu + delta * inv
+                            live = inv > 0.0
+                            sum_mean[q, j] = mu_new if live else mu
+                            m2 = sum_m2[q, j]
+                            sum_m2[q, j] = m2 + delta * (v - mu_new) if live else m2
+        for jj in range(nj):
+            j = lo + jj
+            for q in range(7):
+                S[q, j] = X[q, jj]
+            if X[_DEAD, jj] >= 0.0:
+                diverged[j] = True
+                div_step[j] = np.int64(X[_DEAD, jj])
