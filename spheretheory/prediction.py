@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import broadcast, check_choice, check_int, check_real, scalar_or_array
+from ._validation import InputError, broadcast, check_choice, check_int, check_real, scalar_or_array
 
 #: Keys every optimizer's ``compute`` must return.
 STANDARD_KEYS: tuple[str, ...] = (
@@ -143,7 +143,7 @@ def _check_decay_product(lr: np.ndarray, weight_decay: np.ndarray, interval: str
     bad = np.argwhere(lr * weight_decay >= 1.0)
     if bad.size:
         i = tuple(bad[0])
-        raise ValueError(
+        raise InputError(
             f"weight_decay must be in {interval} so that 1 - lr*weight_decay > 0; got "
             f"weight_decay={float(weight_decay[i])!r} with lr={float(lr[i])!r}"
         )
@@ -153,13 +153,13 @@ def _validate_hyper(spec: OptimizerSpec, given: dict[str, Any]) -> dict[str, np.
     unknown = [k for k, v in given.items() if v is not None and k not in spec.hyperparameters]
     if unknown:
         takes = ", ".join(spec.hyperparameters) or "no optimizer-specific hyperparameters"
-        raise ValueError(f"optimizer {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
+        raise InputError(f"optimizer {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
     out = {}
     for name, hp in spec.hyperparameters.items():
         value = given.get(name)
         if value is None:
             if hp.default is None:
-                raise ValueError(f"optimizer {spec.name!r} needs {name}")
+                raise InputError(f"optimizer {spec.name!r} needs {name}")
             value = hp.default
         out[name] = check_real(
             name, value, low=hp.low, high=hp.high, low_inclusive=hp.low_inclusive, high_inclusive=hp.high_inclusive
@@ -208,10 +208,10 @@ def predict(
     spec = specs[name]
     common = _validate_common(lr, weight_decay, unit_grad_sq, dim)
     if spec.needs_dim and common["dim"] is None:
-        raise ValueError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
+        raise InputError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
     if "momentum" not in spec.hyperparameters and momentum is not None:
         if np.any(check_real("momentum", momentum) != 0):
-            raise ValueError(
+            raise InputError(
                 f"optimizer {name!r} does not take momentum"
                 + (" (use optimizer='sgdm')" if name == "sgd" else " (use beta1 for the Adam family and Lion)")
             )
@@ -323,7 +323,7 @@ def lr_drop(
     max_steps = check_int("max_steps", max_steps, low=1)
     if name == "sgd":
         if momentum not in (None, 0, 0.0):
-            raise ValueError("optimizer 'sgd' does not take momentum (use optimizer='sgdm')")
+            raise InputError("optimizer 'sgd' does not take momentum (use optimizer='sgdm')")
         mom = np.asarray(0.0)
     else:
         mom = check_real("momentum", 0.0 if momentum is None else momentum, low=0.0, high=1.0, high_inclusive=False)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
 from . import _measure as M
 from ._core import FAILS, FIRST_ORDER, HOLDS, NOT_CHECKABLE, Claim, Outcome, Param, bound_holds, compare, register
 
@@ -29,15 +30,15 @@ def _wd(default: float, quick: float | None = None) -> Param:
 def _check_small(p: dict[str, Any], limit: float = 0.05) -> float:
     el = p["lr"] * p["weight_decay"]
     if el > limit:
-        raise ValueError(f"lr*weight_decay must be <= {limit} (the theorems assume λη ≪ 1); got {el:g}")
+        raise InputError(f"lr*weight_decay must be <= {limit} (the theorems assume λη ≪ 1); got {el:g}")
     a = p.get("momentum", 0.0)
     if a > 0 and el >= (1 - math.sqrt(a)) ** 2 and not p.get("_outside_domain", False):
-        raise ValueError(
+        raise InputError(
             f"lr*weight_decay must be < (1 - sqrt(momentum))^2 = {(1 - math.sqrt(a)) ** 2:.4g} (Thm 2, assumption 5);"
             f" got {el:g}"
         )
     if "start" in p and abs(p["start"] - 1) < 0.05:
-        raise ValueError(f"start must differ from 1 by at least 0.05 (a deviation to relax); got {p['start']:g}")
+        raise InputError(f"start must differ from 1 by at least 0.05 (a deviation to relax); got {p['start']:g}")
     return el
 
 

@@ -34,10 +34,11 @@ def print_json(obj: Any) -> None:
 
 
 def format_value(value: Any) -> str:
+    """A table cell: 6 significant digits; a non-finite float is ``n/a`` (the caller prints the reason)."""
     if isinstance(value, (float, np.floating)):
         v = float(value)
         if not math.isfinite(v):
-            return str(v)
+            return "n/a"
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
             return f"{v:.6e}"
         return f"{v:.6g}"

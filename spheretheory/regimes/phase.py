@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_real
+from .._validation import InputError, check_choice, check_int, check_real
 from .classify import classify
 
 MODELS = ("nrq", "toy", "net")
@@ -81,7 +81,7 @@ def sweep(
         model = make_model(model)
     elrs_arr = check_real("elr", np.atleast_1d(np.asarray(elrs, dtype=float)), low=0.0, low_inclusive=False)
     if elrs_arr.ndim != 1:
-        raise ValueError(f"elr must be a list of numbers; got shape {elrs_arr.shape}")
+        raise InputError(f"elr must be a list of numbers; got shape {elrs_arr.shape}")
     steps = check_int("steps", steps, low=40)
     runs = check_int("runs", runs, low=1)
     results = []

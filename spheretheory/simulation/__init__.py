@@ -182,6 +182,7 @@ def simulate(
         progress=progress,
         summary_fraction=summary_fraction,
     )
+    _check_memory(problem)
     if problem.method == "reduced":
         # Contract with .reduced: simulate_reduced(problem) takes the validated Problem (._spec.Problem:
         # params broadcast to (G,), schedules, seed, record settings, ...) and returns a SimulationResult
@@ -204,3 +205,24 @@ def simulate(
     from ._cupy import run as run_cupy
 
     return run_cupy(problem)
+
+
+def _check_memory(problem: Any) -> None:
+    """Refuse a run whose arrays would not fit (spheretheory._validation.check_memory) before allocating them."""
+    from .._validation import check_memory, simulation_bytes
+
+    nbytes = simulation_bytes(
+        grid=problem.G,
+        trajectories=problem.trajectories,
+        dim=3 if problem.method == "reduced" else problem.dim,
+        records=problem.n_records,
+        itemsize=np.dtype(problem.dtype).itemsize,
+    )
+    if problem.noise_draws is not None:
+        nbytes += problem.noise_draws.nbytes
+    check_memory(
+        f"simulate ({problem.G}x{problem.trajectories} trajectories, d={problem.dim}, {problem.n_records} records)",
+        nbytes,
+        hint="use fewer trajectories, a smaller dim, or record fewer steps (record='summary' or a larger "
+        "record_every)",
+    )

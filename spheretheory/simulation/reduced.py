@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from .._validation import InputError, InputTypeError
 from ._common import NQ, Q_INDEX, new_buffers, per_trajectory, seed_sequences
 from ._spec import Problem
 from .result import SimulationResult
@@ -453,23 +454,23 @@ def _chunk_draws(gen: np.random.Generator, nj: int, nsteps: int, dim: int) -> np
 
 def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
     if problem.optimizer not in REDUCED_OPTIMIZERS:
-        raise ValueError(
+        raise InputError(
             f"optimizer must be one of {', '.join(REDUCED_OPTIMIZERS)} with method='reduced' (the exact "
             f"reduction needs an update linear in w, v and g); got {problem.optimizer!r}"
         )
     if problem.model is not None:
-        raise ValueError("model= cannot be used with method='reduced' (the reduction needs isotropic noise)")
+        raise InputError("model= cannot be used with method='reduced' (the reduction needs isotropic noise)")
     if problem.noise != "isotropic":
-        raise ValueError(f"noise must be 'isotropic' with method='reduced'; got {problem.noise!r}")
+        raise InputError(f"noise must be 'isotropic' with method='reduced'; got {problem.noise!r}")
     if problem.backend not in ("numba", "numpy"):
-        raise ValueError(f"backend must be one of numba, numpy with method='reduced'; got {problem.backend!r}")
+        raise InputError(f"backend must be one of numba, numpy with method='reduced'; got {problem.backend!r}")
     if problem.noise_draws is not None:
-        raise ValueError(
+        raise InputError(
             "noise_draws (full-d draws ξ) cannot drive method='reduced'; inject the reduced draws "
             "(z₁, z₂, χ) with spheretheory.simulation.reduced.simulate_reduced(problem, draws=...)"
         )
     if np.dtype(problem.dtype) != np.dtype(np.float64):
-        raise ValueError(
+        raise InputError(
             f"dtype must be float64 with method='reduced' (the reduced state is kept in float64); "
             f"got {np.dtype(problem.dtype).name}"
         )
@@ -482,11 +483,11 @@ def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
     if arr.shape == (T, G * n, 3):
         arr = arr.reshape(T, G, n, 3)
     if arr.shape != (T, G, n, 3):
-        raise ValueError(f"draws must have shape (steps, G, trajectories, 3) = {(T, G, n, 3)}; got {arr.shape}")
+        raise InputError(f"draws must have shape (steps, G, trajectories, 3) = {(T, G, n, 3)}; got {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("draws must be finite")
+        raise InputError("draws must be finite")
     if np.any(arr[..., 2] < 0):
-        raise ValueError("draws[..., 2] (the χ² remainder) must be non-negative")
+        raise InputError("draws[..., 2] (the χ² remainder) must be non-negative")
     return np.ascontiguousarray(arr.reshape(T, G * n, 3))
 
 
@@ -552,7 +553,9 @@ def simulate_reduced(
     if problem is None:
         problem = _problem_from_kwargs(kwargs)
     elif kwargs:
-        raise TypeError(f"simulate_reduced takes either a Problem or keyword arguments, not both; got {sorted(kwargs)}")
+        raise InputTypeError(
+            f"simulate_reduced takes either a Problem or keyword arguments, not both; got {sorted(kwargs)}"
+        )
     injected = _validate(problem, draws)
     p = per_trajectory(problem)
     N, d, T = problem.N, problem.dim, problem.steps
@@ -706,7 +709,7 @@ def _problem_from_kwargs(kwargs: dict[str, Any]) -> Problem:
     params = inspect.signature(simulate).parameters
     unknown = set(kwargs) - set(params)
     if unknown:
-        raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        raise InputTypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
     args = {name: par.default for name, par in params.items()}
     args.update(kwargs)
     args["method"] = "reduced"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..._validation import check_int
+from ..._validation import InputError, check_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from .monitor import SphereMonitor
@@ -94,14 +94,14 @@ def plot_monitor(
 
     smooth_steps = check_int("smooth_steps", smooth_steps, low=1)
     if not monitor.groups or monitor.n_records == 0:
-        raise ValueError(f"nothing to plot: {monitor.message}; {monitor.n_records} records")
+        raise InputError(f"nothing to plot: {monitor.message}; {monitor.n_records} records")
     names = [g.name for g in monitor.groups]
     if layers is None:
         chosen = list(range(len(names)))
     else:
         unknown = [name for name in layers if name not in names]
         if unknown:
-            raise ValueError(f"layers: unknown group(s) {unknown}; monitored: {names}")
+            raise InputError(f"layers: unknown group(s) {unknown}; monitored: {names}")
         chosen = [names.index(name) for name in layers]
     rec = monitor.group_records()
     steps = rec["step"]

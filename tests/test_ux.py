@@ -1,0 +1,225 @@
+"""Issue 14, the new user's battery: every bad input is one line with exit 2, every value shown without a number
+carries its reason, and a run that cannot be compared with equilibrium says so. Each test below is one row of
+the issue's table and fails if that row regresses."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import spheretheory as st
+from spheretheory._validation import (
+    InputError,
+    InputTypeError,
+    check_output_dir,
+    check_output_file,
+    memory_budget,
+    parse_bytes,
+)
+from spheretheory.cli import main
+
+SMALL = ["--backend", "numpy", "--dim", "8", "--no-progress"]
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line(code: int, err: str, word: str, expected_code: int = 2) -> None:
+    assert code == expected_code, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert word in err, err
+
+
+# --- bad input: one line, exit 2, before any work -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path,word",
+    [
+        ("/nonexistent/x.png", "does not exist"),
+        ("/proc/x.png", "cannot write"),
+        ("README.md/x.png", "is not a directory"),
+        ("x.txt", "must end in one of"),
+    ],
+)
+def test_simulate_plot_path_refused_before_running(path, word, capsys, monkeypatch):
+    import spheretheory.simulation as sim
+
+    def must_not_run(*args, **kwargs):  # the path is checked before the simulation starts
+        raise AssertionError("simulate ran before the output path was checked")
+
+    monkeypatch.setattr(sim, "simulate", must_not_run)
+    code, _, err = run_cli(capsys, "simulate", "--plot", path, *SMALL)
+    assert_one_line(code, err, word)
+
+
+def test_check_report_on_an_existing_file_refused_before_running(capsys, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = run_cli(capsys, "check", "--claim", "wan2021.thm3", "--report", str(f))
+    assert_one_line(code, err, "not a directory")
+
+
+def test_output_helpers(tmp_path):
+    assert check_output_file("--plot", str(tmp_path / "a.png"), ("png",)).endswith("a.png")
+    assert check_output_dir("--report", str(tmp_path / "new" / "deeper"))
+    with pytest.raises(InputError, match="is a directory"):
+        check_output_file("--plot", str(tmp_path), ("",))
+    with pytest.raises(InputTypeError):
+        check_output_file("--plot", 3, ("png",))
+
+
+@pytest.mark.parametrize(
+    "argv,word",
+    [
+        (["--trajectories", "100000000"], "memory"),
+        (["--steps", "300", "--trajectories", "16", "--max-memory", "1K"], "--max-memory"),
+        (["--max-memory", "abc"], "--max-memory"),
+        (["--optimizer", "sgd", "--beta1", "0.5"], "--beta1 does not apply"),
+        (["--optimizer", "sgdm", "--eps", "1e-6"], "--eps does not apply"),
+        (["--optimizer", "adam", "--momentum", "0.9"], "--momentum does not apply"),
+        (["--lr-drop"], "--lr-drop needs"),
+        (["--lr-drop", "1000", "--steps", "200"], "--lr-drop steps must be in [1, steps)"),
+        (["--drop-factor", "3"], "--drop-factor applies only"),
+        (["--rescale-on-drop"], "--rescale-on-drop applies only"),
+        (["--wd", "-1e-4"], "weight_decay"),
+    ],
+)
+def test_simulate_bad_flags_one_line(argv, word, capsys):
+    code, _, err = run_cli(capsys, "simulate", *argv, *SMALL)
+    assert_one_line(code, err, word)
+
+
+def test_api_memory_refused_before_allocating():
+    with pytest.raises(InputError, match="record='summary'"):
+        st.simulate(steps=10**9, trajectories=64, record="series")  # would need ~3 TiB
+    with memory_budget(parse_bytes("m", "1K")), pytest.raises(InputError, match="memory"):
+        st.simulate(steps=10, trajectories=4, dim=8, backend="numpy")
+
+
+def test_parse_bytes():
+    assert (
+        parse_bytes("m", "2K") == 2048 and parse_bytes("m", "1.5GiB") == int(1.5 * 2**30) and parse_bytes("m", 10) == 10
+    )
+    for bad in ("-1G", "0", "1X", "nan"):
+        with pytest.raises(InputError):
+            parse_bytes("m", bad)
+
+
+@pytest.mark.parametrize("token", ["-1e-4", "-1E-4", "-.5", "-3", "-inf"])
+def test_negative_numbers_reach_the_domain_check(token, capsys):
+    code, _, err = run_cli(capsys, "predict", "--lr", "0.1", "--wd", token)
+    assert_one_line(code, err, "weight_decay")
+    assert "expected one argument" not in err
+
+
+def test_genuine_bug_keeps_its_traceback(monkeypatch):
+    """A plain ValueError is a bug, not bad input: the CLI must not turn it into a usage message."""
+    import spheretheory.prediction as P
+
+    def broken(**kwargs):
+        raise ValueError("internal bug")
+
+    monkeypatch.setattr(P, "predict", broken)
+    with pytest.raises(ValueError, match="internal bug"):
+        main(["predict", "--lr", "0.1", "--wd", "1e-3"])
+
+
+def test_leftover_oserror_and_memoryerror_are_one_line(monkeypatch, capsys):
+    import spheretheory.prediction as P
+
+    def no_memory(**kwargs):
+        raise MemoryError("Unable to allocate 5 GiB")
+
+    monkeypatch.setattr(P, "predict", no_memory)
+    code, _, err = run_cli(capsys, "predict", "--lr", "0.1", "--wd", "1e-3")
+    assert_one_line(code, err, "out of memory", expected_code=1)
+
+    def disk_full(**kwargs):
+        raise OSError(28, "No space left on device", "/tmp/x")
+
+    monkeypatch.setattr(P, "predict", disk_full)
+    code, _, err = run_cli(capsys, "predict", "--lr", "0.1", "--wd", "1e-3")
+    assert_one_line(code, err, "No space left", expected_code=1)
+
+    def missing(**kwargs):
+        raise FileNotFoundError(2, "No such file or directory", "/nope/x")
+
+    monkeypatch.setattr(P, "predict", missing)
+    code, _, err = run_cli(capsys, "predict", "--lr", "0.1", "--wd", "1e-3")
+    assert_one_line(code, err, "/nope/x", expected_code=2)
+
+
+# --- no bare nan: n/a with its reason, and exit codes that say the run failed -------------------------------
+
+
+def test_one_trajectory_se_is_na_with_note(capsys):
+    code, out, err = run_cli(capsys, "simulate", "--trajectories", "1", "--steps", "100", *SMALL)
+    assert code == 0 and "nan" not in out
+    assert "n/a: one trajectory" in out
+    code, out, _ = run_cli(capsys, "simulate", "--trajectories", "1", "--steps", "100", "--json", *SMALL)
+    data = json.loads(out)
+    assert data["sq_norm_se"] is None and "one trajectory" in data["se_note"]
+
+
+def test_steps_1_reports_no_se_and_warns(capsys):
+    code, out, err = run_cli(capsys, "simulate", "--steps", "1", "--trajectories", "4", *SMALL)
+    assert code == 0 and "e-17" not in out and "nan" not in out
+    assert "one step" in err and "not at equilibrium" in out
+
+
+def test_every_trajectory_diverged_exits_nonzero(capsys):
+    code, out, err = run_cli(capsys, "simulate", "--init-norm", "1e300", "--steps", "50", "--trajectories", "4", *SMALL)
+    assert code == 1 and "nan" not in out
+    assert "every trajectory diverged" in err and "n/a: every trajectory diverged" in out
+    code, out, _ = run_cli(
+        capsys, "simulate", "--init-norm", "1e300", "--steps", "50", "--trajectories", "4", "--json", *SMALL
+    )
+    assert code == 1 and json.loads(out)["sq_norm_mean"] is None
+
+
+def test_short_run_is_marked_not_at_equilibrium(capsys):
+    # adamw at lr=1e-3, wd=0.1: predicted relaxation time ~6e3 steps, so 3000 steps is far short
+    code, out, err = run_cli(
+        capsys,
+        "simulate",
+        "--optimizer",
+        "adamw",
+        "--lr",
+        "1e-3",
+        "--wd",
+        "0.1",
+        "--steps",
+        "3000",
+        "--trajectories",
+        "4",
+        "--json",
+        *SMALL,
+    )
+    data = json.loads(out)
+    assert code == 0 and data["at_equilibrium"] is False
+    assert any("relaxation time" in w for w in data["warnings"]) and "relaxation time" in err
+    # a long enough run is not marked (sgd at lr=0.1, wd=1e-2: relaxation ~ 1/(2 eta lambda) = 250 steps)
+    code, out, err = run_cli(
+        capsys,
+        "simulate",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.1",
+        "--wd",
+        "1e-2",
+        "--steps",
+        "4000",
+        "--trajectories",
+        "8",
+        "--json",
+        *SMALL,
+    )
+    data = json.loads(out)
+    assert code == 0 and data["at_equilibrium"] is True and data["warnings"] == [] and "warning" not in err
