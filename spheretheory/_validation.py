@@ -290,7 +290,10 @@ def check_memory(what: str, nbytes: float, *, hint: str = "") -> None:
         if avail is None:
             return
         budget = DEFAULT_MEMORY_FRACTION * avail
-        source = f"{DEFAULT_MEMORY_FRACTION:g} of the {format_bytes(avail)} available; raise it with --max-memory or memory_budget"
+        source = (
+            f"{DEFAULT_MEMORY_FRACTION:g} of the {format_bytes(avail)} available; "
+            "raise it with --max-memory or memory_budget"
+        )
     if nbytes > budget:
         raise InputError(
             f"{what} would need about {format_bytes(nbytes)} of memory, above {format_bytes(budget)} ({source})"
