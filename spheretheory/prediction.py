@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._flags import fp_events, nonfinite_notes
 from ._validation import InputError, broadcast, check_choice, check_int, check_real, scalar_or_array
 
 #: Keys every optimizer's ``compute`` must return.
@@ -140,7 +141,8 @@ def _validate_common(lr, weight_decay, unit_grad_sq, dim) -> dict[str, Any]:
 
 def _check_decay_product(lr: np.ndarray, weight_decay: np.ndarray, interval: str) -> None:
     lr, weight_decay = (np.atleast_1d(v) for v in np.broadcast_arrays(lr, weight_decay))
-    bad = np.argwhere(lr * weight_decay >= 1.0)
+    with np.errstate(over="ignore"):  # an overflowing product is >= 1: refused below
+        bad = np.argwhere(lr * weight_decay >= 1.0)
     if bad.size:
         i = tuple(bad[0])
         raise InputError(
@@ -220,7 +222,7 @@ def predict(
     arrays = broadcast(lr=common["lr"], weight_decay=common["weight_decay"], unit_grad_sq=common["unit_grad_sq"],
                        **hyper)
     _check_decay_product(arrays["lr"], arrays["weight_decay"], "[0, 1/lr)")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with fp_events() as fp:  # generated code: FP warnings are silenced and reported as notes
         values = spec.compute(dim=common["dim"], **arrays)
     missing = [k for k in STANDARD_KEYS if k not in values]
     if missing:  # pragma: no cover - a registry bug, not user input
@@ -229,7 +231,20 @@ def predict(
     if common["dim"] is not None:
         inputs["dim"] = common["dim"]
     out = {k: (v if isinstance(v, (str, bool)) else scalar_or_array(v)) for k, v in values.items()}
+    out["notes"] = nonfinite_notes(out, _nonfinite_reasons(out, arrays), fp.seen)
     return Prediction(name, inputs, out)
+
+
+def _nonfinite_reasons(values: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Known reasons for nan/inf values (see spheretheory._flags.nonfinite_notes)."""
+    reasons = {}
+    if np.all(arrays["weight_decay"] == 0) or values.get("equilibrium_exists") is False:
+        reasons["*"] = "no equilibrium without weight decay (λ = 0): ‖w‖ grows without bound"
+    elif values.get("norm_needs_dim"):
+        reasons["*"] = "scales with the number of weights in the group: pass dim (--dim)"
+    elif values.get("norm_hyperparameter_only") is False:
+        reasons["*"] = "no hyperparameter-only value exists (norm_hyperparameter_only is False)"
+    return reasons
 
 
 # --------------------------------------------------------------------------------------------- SGD and SGDM
@@ -332,30 +347,57 @@ def lr_drop(
     kw = {"lr": arr["lr"], "weight_decay": arr["weight_decay"]}
     if name == "sgdm":
         kw["momentum"] = arr["momentum"]
-    steps = steps_to_equilibrium(name, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"], arr["momentum"],
-                                 max_steps=max_steps)
-    cont = theory.get(f"{name}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"])
-    bound_new = theory.get(f"{name}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
-                                                         factor=arr["factor"])
-    bound_old = theory.get(f"{name}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
-    x_old = theory.get(f"{name}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
-    x_new = theory.get(f"{name}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]}, unit_grad_sq=1.0)
-    # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in the tests)
-    critical = np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0
+    with fp_events() as fp:
+        cont = np.asarray(
+            theory.get(f"{name}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"]), dtype=float
+        )
+        # iterate only as far as is quick (LR_DROP_ITERATION_CAP); beyond it the closed form answers
+        cap = min(max_steps, LR_DROP_ITERATION_CAP)
+        steps = steps_to_equilibrium(name, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"],
+                                     arr["momentum"], max_steps=cap)
+        bound_new = theory.get(f"{name}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+                                                             factor=arr["factor"])
+        bound_old = theory.get(f"{name}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
+        x_old = theory.get(f"{name}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
+        x_new = theory.get(f"{name}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+                                                          unit_grad_sq=1.0)
+        # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in the tests)
+        critical = np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0
+        rescale_exact = (x_new / x_old) ** 0.5
+    not_reached = ~np.isfinite(steps)
+    # the printed bound is valid when it is <= the true count; when the iteration stopped at the cap the count
+    # is > cap, so a bound <= cap is valid for sure; otherwise judge it against the closed form
+    reference = np.where(not_reached, np.maximum(cont, cap + 1), steps)
     values = {
-        "steps": steps,
+        "steps": np.where(not_reached, np.nan, steps),
         "steps_continuous": np.asarray(cont, dtype=float),
         "paper_bound": np.asarray(bound_new, dtype=float),
         "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
-        "paper_bound_valid": np.asarray(bound_new <= steps),
-        "paper_bound_old_lr_valid": np.asarray(bound_old <= steps),
+        "paper_bound_valid": np.asarray(bound_new <= reference),
+        "paper_bound_old_lr_valid": np.asarray(bound_old <= reference),
         "critical_rtol": critical,
         "rescale_factor": arr["factor"] ** -0.25,
-        "rescale_factor_exact": (x_new / x_old) ** 0.5,
+        "rescale_factor_exact": rescale_exact,
         "new_lr": arr["lr"] / arr["factor"],
         "old_equilibrium_sq_norm_per_L": x_old,
         "new_equilibrium_sq_norm_per_L": x_new,
     }
     out = {key: scalar_or_array(v) for key, v in values.items()}
+    reasons = {}
+    if np.any(not_reached):
+        approx = ", ".join(f"{c:.4g}" for c in np.atleast_1d(cont[not_reached])[:4])
+        reasons["steps"] = (
+            f"not reached within {cap} steps of the exact iteration (closed form ≈ {approx} steps)"
+            + ("; rtol is below what float64 resolves" if np.any(arr["rtol"] < 1e-12) else "")
+        )
+    out["notes"] = nonfinite_notes(out, reasons, fp.seen)
+    for key, bound in (("paper_bound_valid", bound_new), ("paper_bound_old_lr_valid", bound_old)):
+        if np.any(not_reached & (bound > cap)):
+            out["notes"][key] = f"judged against the closed form (the bound is above the {cap}-step cap)"
     inputs = {key: scalar_or_array(v) for key, v in arr.items() if name == "sgdm" or key != "momentum"}
     return LrDrop(name, inputs, out)
+
+
+#: lr_drop iterates the exact recursion at most this many steps (well under a second with numba); beyond it the
+#: closed form ``steps_continuous`` answers.
+LR_DROP_ITERATION_CAP = 10_000_000

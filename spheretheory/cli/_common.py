@@ -59,6 +59,15 @@ def print_table(rows: Sequence[tuple[str, Any, str]], title: str | None = None) 
         print(f"  {name:<{w0}}  {value:>{w1}}  {desc}".rstrip())
 
 
+def print_notes(notes: Mapping[str, str]) -> None:
+    """Print each reason once, with the keys it explains: ``note (key1, key2): reason``."""
+    by_reason: dict[str, list[str]] = {}
+    for key, reason in notes.items():
+        by_reason.setdefault(reason, []).append(key)
+    for reason, keys in by_reason.items():
+        print(f"note ({', '.join(keys)}): {reason}")
+
+
 #: Order in which prediction keys are shown in tables.
 DESCRIBED_ORDER: tuple[str, ...] = (
     "angular_update",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import print_json, print_table
+from ._common import print_json, print_notes, print_table
 
 ROWS = (
     ("steps", "exact iteration of the derived norm recursion (first step within rtol)"),
@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "sgdm"), help="sgd or sgdm (default sgd)")
     p.add_argument("--lr", type=float, required=True, help="learning rate η > 0 before the drop")
-    p.add_argument("--wd", "--weight-decay", dest="weight_decay", type=float, required=True,
-                   help="weight decay λ in (0, 1/lr)")
+    p.add_argument(
+        "--wd", "--weight-decay", dest="weight_decay", type=float, required=True, help="weight decay λ in (0, 1/lr)"
+    )
     p.add_argument("--momentum", type=float, default=None, help="heavy-ball momentum α in [0, 1) (sgdm)")
     p.add_argument("--factor", type=float, default=10.0, help="k > 1: the LR is divided by k (default 10)")
     p.add_argument("--rtol", type=float, default=0.01, help="relative tolerance on ‖w‖² (default 0.01)")
@@ -56,4 +57,5 @@ def run(args: argparse.Namespace) -> int:
     inputs = ", ".join(f"{k}={v:g}" for k, v in result.inputs.items())
     title = f"spheretheory lr-drop: {result.optimizer} ({inputs})"
     print_table([(k, result.values[k], d) for k, d in ROWS], title=title)
+    print_notes(result.values.get("notes", {}))
     return 0
