@@ -305,3 +305,30 @@ def test_lr_drop_normal_case_unchanged(capsys):
     data = json.loads(out)
     # the exact count agrees with the continuous closed form to first order in eta*lambda
     assert data["steps"] == pytest.approx(data["steps_continuous"], rel=1e-4) and data["notes"] == {}
+
+
+@pytest.mark.parametrize("case", ["adam_l2", "no_weight_decay"])
+def test_monitor_compare_table_has_no_nan(case):
+    """SphereMonitor.compare() for uncovered optimizers used to print nan, +nan and -1."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from spheretheory.integrations.pytorch import SphereMonitor
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    if case == "adam_l2":
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-2)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(16, 4, generator=g), torch.randint(0, 3, (16,), generator=g)
+    mon = SphereMonitor.attach(model, opt, x)
+    for _ in range(6):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    text = mon.compare().table()
+    assert "nan" not in text.lower() and "inf" not in text.split("\n", 1)[1].replace("info", "")
+    assert not any(tok == "-1" for line in text.splitlines()[2:] for tok in line.split()), text
+    assert "n/a" in text and "note: n/a" in text
