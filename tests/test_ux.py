@@ -332,3 +332,56 @@ def test_monitor_compare_table_has_no_nan(case):
     assert "nan" not in text.lower() and "inf" not in text.split("\n", 1)[1].replace("info", "")
     assert not any(tok == "-1" for line in text.splitlines()[2:] for tok in line.split()), text
     assert "n/a" in text and "note: n/a" in text
+
+
+# --- say what is happening ------------------------------------------------------------------------------------
+
+
+def test_cold_numba_cache_is_announced(monkeypatch, capsys):
+    import types
+
+    import spheretheory.simulation._numba as nb
+    from spheretheory.cli.simulate import _compiling_note
+
+    cold = types.SimpleNamespace(
+        signatures=[], _cache=types.SimpleNamespace(_cache_file=types.SimpleNamespace(_load_index=lambda: {}))
+    )
+    monkeypatch.setattr(nb, "_kernel", cold)
+    _compiling_note("numba", "full")
+    assert "compiling kernels (first run, about" in capsys.readouterr().err
+    warm = types.SimpleNamespace(signatures=["sig"], _cache=cold._cache)
+    monkeypatch.setattr(nb, "_kernel", warm)
+    _compiling_note("numba", "full")
+    _compiling_note("numpy", "full")
+    assert capsys.readouterr().err == ""
+
+
+def test_derive_json(capsys):
+    code, out, _ = run_cli(capsys, "derive", "--list", "--json")
+    names = [d["name"] for d in json.loads(out)["derivations"]]
+    assert code == 0 and "sgd.angular_update" in names
+    code, out, _ = run_cli(capsys, "derive", "sgd.angular_update", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["result"] == "acos(-lr*weight_decay + 1)" and d["steps"] and "Wan et al." in d["source"]
+
+
+def test_check_list_json_several_claims_and_empty_selection(capsys):
+    code, out, _ = run_cli(capsys, "check", "--list", "--json", "--claim", "wan2021.thm3", "wan2021.cor31")
+    assert code == 0 and [c["id"] for c in json.loads(out)["claims"]] == ["wan2021.thm3", "wan2021.cor31"]
+    code, _, err = run_cli(capsys, "check", "--claim", "wan2021.thm3", "--paper", "kosson2024")
+    assert_one_line(code, err, "no claim selected")
+
+
+@pytest.mark.parametrize("seed,word", [("-1", "--seed"), ("a", "--seed")])
+def test_check_seed_validated(seed, word, capsys):
+    code, _, err = run_cli(capsys, "check", "--claim", "wan2021.thm3", "--seed", seed)
+    assert_one_line(code, err, word)
+
+
+def test_claims_run_seed_validated():
+    from spheretheory import claims
+
+    with pytest.raises(InputTypeError, match="seed"):
+        claims.run("wan2021.thm3", seed="a")
+    with pytest.raises(InputError, match="seed"):
+        claims.run("wan2021.thm3", seed=-1)
