@@ -221,12 +221,13 @@ def _plot_rate(path, t, dev2, envelope, momentum, derived):
     from ._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
-    ax.semilogy(t, dev2, label="measured E[(‖w‖²−w*²)²]")
-    rate = "1−2λη/(1−α)" if momentum else "1−2λη"
-    ax.semilogy(t, envelope, "k--", label=f"printed bound ({rate})^t B + floor, smallest B")
-    ax.semilogy(t, dev2[0] * np.exp(-2 * derived * t), "r:", label="derived contraction μ^{2t}")
+    ax.semilogy(t, dev2, label="measured")
+    rate = r"(1-2\lambda\eta/(1-\alpha))" if momentum else r"(1-2\lambda\eta)"
+    ax.semilogy(t, envelope, "k--", label=f"printed bound ${rate}^t B$ + floor, smallest $B$")
+    ax.semilogy(t, dev2[0] * np.exp(-2 * derived * t), "r:", label=r"derived contraction $\mu^{2t}$")
     ax.set_ylim(max(dev2.min() * 0.5, 1e-12), dev2[0] * 2)
-    ax.set_xlabel("step t")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"$E[(\|w_t\|^2 - w^{*2})^2]$")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -568,7 +569,7 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
     from ._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
-    for rescale, lab in ((False, "plain"), (True, "rescaled by k^(−1/4)")):
+    for rescale, lab in ((False, "plain"), (True, r"$w$ rescaled by $k^{-1/4}$ at the drop")):
         res, warm = _lr_drop_run({**p, "trajectories": min(p["trajectories"], 256)}, seed, rescale, post)
         ax.plot(res.steps - warm, res.sq_norm[:, 0, :].mean(-1) / x_new, label=lab)
     ax.axhline(1.0, color="k", lw=0.7)
@@ -578,8 +579,13 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
     if measured is not None and np.isfinite(measured):
         ax.axvline(measured, color="k", ls=":", lw=0.8, label="measured first entry")
     ax.set_yscale("log")
+    from matplotlib import ticker
+
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))  # plain 0.5, 1, 2 instead of 5×10⁻¹
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("steps after the drop")
-    ax.set_ylabel("E‖w‖² / new w*²")
+    ax.set_ylabel(r"$E\|w_t\|^2 / w^{*2}_{\mathrm{new}}$")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
