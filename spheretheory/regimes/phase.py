@@ -208,7 +208,7 @@ def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
                     v, color="k", ls=styles[i % 4], lw=0.8, alpha=0.7, label=f"derived: {_readable(k)} = {v:.3g}"
                 )
     for reg, c in REGIME_COLORS.items():
-        axes[0].plot([], [], "o", color=c, label=reg)
+        axes[0].plot([], [], "o", color=c, label=_readable(reg))
     axes[0].legend(fontsize=7, loc="best")
     ax2.legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Sphere training at fixed ELR — {diagram.model} ({diagram.runs} seeds, {diagram.steps} steps)")
