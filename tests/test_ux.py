@@ -60,6 +60,33 @@ def test_simulate_plot_path_refused_before_running(path, word, capsys, monkeypat
     assert_one_line(code, err, word)
 
 
+@pytest.mark.parametrize("path,word", [("/nonexistent/x.png", "does not exist"), ("x.txt", "must end in one of")])
+def test_regimes_plot_path_refused_before_running(path, word, capsys, monkeypatch):
+    import spheretheory.regimes.phase as phase
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the sweep ran before the output path was checked")
+
+    monkeypatch.setattr(phase, "sweep", must_not_run)
+    code, _, err = run_cli(capsys, "regimes", "--plot", path, "--no-progress")
+    assert_one_line(code, err, word)
+
+
+def test_regimes_one_run_shows_na_with_reason(capsys):
+    code, out, _ = run_cli(capsys, "regimes", "--runs", "1", "--steps", "100", "--elr", "0.01", "--no-progress")
+    assert code == 0 and "nan" not in out and "n/a: an SE needs at least two runs" in out
+    code, out, _ = run_cli(
+        capsys, "regimes", "--runs", "1", "--steps", "100", "--elr", "0.01", "--no-progress", "--json"
+    )
+    data = json.loads(out)
+    assert data["results"][0]["loss_se"] is None and "two runs" in data["loss_se_note"]
+
+
+def test_check_report_under_proc_refused(capsys):
+    code, _, err = run_cli(capsys, "check", "--claim", "wan2021.thm3", "--report", "/proc/spheretheory-report")
+    assert_one_line(code, err, "--report")
+
+
 def test_check_report_on_an_existing_file_refused_before_running(capsys, tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
