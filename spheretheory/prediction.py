@@ -317,7 +317,9 @@ def lr_drop(
 
     Returns an :class:`LrDrop` with
 
-    * ``steps`` — exact iteration of the derived recursion (``sgd.norm_recursion`` / ``sgdm.moment_recursion``);
+    * ``steps`` — exact iteration of the derived recursion (``sgd.norm_recursion`` / ``sgdm.moment_recursion``),
+      run for at most min(``max_steps``, :data:`LR_DROP_ITERATION_CAP`) steps; beyond that it is nan and
+      ``notes["steps"]`` says "not reached within N steps (closed form ≈ X)";
     * ``steps_continuous`` — closed form ln((ρ−1)/((1+r)²−1)) / (1 − μ(η/k)), ``*.lr_drop_steps_continuous``;
     * ``paper_bound`` — the printed ⌈ln(k)(1−α)/(2λη)⌉ with η = the new rate η/k, and ``paper_bound_old_lr``
       with η = the old rate; ``paper_bound_valid`` / ``paper_bound_old_lr_valid`` say whether each is ≤ steps;
