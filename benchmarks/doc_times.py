@@ -29,8 +29,8 @@ COMMANDS = (
     ("paper_checks.wan2021", "python -m paper_checks.wan2021 {tmp}"),
     ("paper_checks.wan2021 --quick", "python -m paper_checks.wan2021 {tmp} --quick"),
     ("paper_checks.li2020 --quick", "python -m paper_checks.li2020 {tmp} --quick"),
-    ("adaptive experiments", "python -m spheretheory.adaptive.experiments --out {tmp}"),
-    ("regimes figures", "python -m spheretheory.regimes.figures {tmp}"),
+    ("paper_checks.adam", "python -m paper_checks.adam {tmp}"),
+    ("paper_checks.regimes", "python -m paper_checks.regimes {tmp}"),
 )
 
 

@@ -142,8 +142,8 @@ def test_paper_checks_figures(saved, tmp_path, module):
 
 
 @pytest.mark.slow
-def test_adaptive_experiment_figures(saved, tmp_path):
-    from spheretheory.adaptive import experiments as E
+def test_adam_figures(saved, tmp_path):
+    from paper_checks import adam as E
 
     E.exp_radial_momentum(tmp_path)
     E.exp_equilibria(tmp_path, dim=64, trajectories=4)

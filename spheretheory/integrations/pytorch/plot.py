@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..._validation import InputError, check_int
+from .compare import _getf, moving_average, phases, predict_for
+from .records import HYPER, MonitoredRun
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .monitor import SphereMonitor
 
-
-def _predicted_series(monitor: SphereMonitor, rec: dict, gi: int, power: np.ndarray) -> tuple[np.ndarray, ...]:
+def _predicted_series(monitor: MonitoredRun, rec: dict, gi: int, power: np.ndarray) -> tuple[np.ndarray, ...]:
     """Predicted Δ* (per record) and norm from the averaged power (per record), NaN where unavailable."""
-    from .compare import _getf, phases, predict_for
-    from .monitor import HYPER, optimizer_family
-
-    pg = monitor.optimizer.param_groups[monitor._pg_of_group[gi]]
-    family, extra, reason = optimizer_family(monitor.optimizer, pg)
+    family, extra, reason = monitor.optimizer_family(gi)
     n = rec["step"].size
     delta = np.full(n, np.nan)
     norm = np.full(n, np.nan)
@@ -54,7 +49,7 @@ def _predicted_series(monitor: SphereMonitor, rec: dict, gi: int, power: np.ndar
     return delta, norm
 
 
-def _layer_label(monitor: SphereMonitor, group: Any) -> str:
+def _layer_label(monitor: MonitoredRun, group: Any) -> str:
     """The group's module path with its layer type and normalisation, e.g. ``features.0 (Conv2d, batchnorm)``."""
     try:
         module = type(monitor.model.get_submodule(group.name)).__name__
@@ -71,13 +66,14 @@ def _mark_lr_changes(ax: Any, drops: Sequence[int]) -> None:
         ax.axvline(t, color="0.5", ls=":", lw=0.9, label="LR change" if i == 0 and ax.get_legend() else None)
 
 
-def _run_title(monitor: SphereMonitor, rec: dict, steps: np.ndarray, drops: Sequence[int]) -> str:
+def _run_title(monitor: MonitoredRun, rec: dict, steps: np.ndarray, drops: Sequence[int]) -> str:
     """Model, optimizer and its hyperparameters at the first record, the steps covered, the LR changes."""
     hyper = ", ".join(
         f"{k}={float(rec[k][0, 0]):g}" for k in ("lr", "momentum", "weight_decay") if np.isfinite(rec[k][0, 0])
     )
-    model = type(monitor.model).__name__
-    title = f"{model} trained with {type(monitor.optimizer).__name__} ({hyper} at step {steps[0]})"
+    model = type(getattr(monitor, "model", None)).__name__.replace("NoneType", "model")
+    optimizer = type(getattr(monitor, "optimizer", None)).__name__.replace("NoneType", "the optimizer")
+    title = f"{model} trained with {optimizer} ({hyper} at step {steps[0]})"
     title += f", steps {steps[0]}-{steps[-1]}"
     if drops:
         title += f"; LR changes at step {', '.join(map(str, drops))} (dotted lines)"
@@ -85,7 +81,7 @@ def _run_title(monitor: SphereMonitor, rec: dict, steps: np.ndarray, drops: Sequ
 
 
 def plot_monitor(
-    monitor: SphereMonitor,
+    monitor: MonitoredRun,
     path: str | None = None,
     *,
     layers: Sequence[str] | None = None,
@@ -119,8 +115,6 @@ def plot_monitor(
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from .compare import moving_average
 
     smooth_steps = check_int("smooth_steps", smooth_steps, low=1)
     if not monitor.groups or monitor.n_records == 0:
