@@ -108,7 +108,7 @@ def fig4(out, quick: bool, seed: int) -> dict:
             yerr=2 * se,
             fmt=markers[i % len(markers)],
             mfc="none",
-            ms=7 - 0.6 * i,
+            ms=(11, 7.5, 4)[i] if i < 3 else 7,  # the three ηλ = 1e-4 points coincide: nested sizes
             capsize=3,
             label=rf"$\eta$={lr:g}, $\lambda$={wd:g} ($\eta\lambda$={lr * wd:.0e})",
         )

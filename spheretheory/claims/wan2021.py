@@ -581,7 +581,7 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
     ax.set_yscale("log")
     from matplotlib import ticker
 
-    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
     ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))  # plain 0.5, 1, 2 instead of 5×10⁻¹
     ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("steps after the drop")
