@@ -308,3 +308,20 @@ def simulation_bytes(
     bytes plus ``records`` float64 records of ``quantities`` quantities per trajectory, N = grid·trajectories."""
     n = int(grid) * int(trajectories)
     return 4 * n * int(dim) * int(itemsize) + int(records) * int(quantities) * n * 8
+
+
+#: largest width accepted by the finite-d predictions (beyond it the O(1/d) terms are below double precision)
+MAX_DIM = 10**12
+
+
+def check_dim(value: Any, *, name: str = "dim", low: int = 2, high: int = MAX_DIM) -> int:
+    """Validate a weight-group width d: an integer in ``[low, high]`` (InputError naming ``name`` and the range)."""
+    interval = f"[{low}, {high}]"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, float, np.floating)):
+        raise InputError(f"{name} must be an integer in {interval}; got {value!r}")
+    if isinstance(value, (float, np.floating)):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise InputError(f"{name} must be an integer in {interval}; got {value!r}")
+    if not low <= int(value) <= high:
+        raise InputError(f"{name} must be an integer in {interval}; got {value!r}")
+    return int(value)

@@ -389,7 +389,8 @@ def test_derive_json(capsys):
     assert code == 0 and "sgd.angular_update" in names
     code, out, _ = run_cli(capsys, "derive", "sgd.angular_update", "--json")
     d = json.loads(out)
-    assert code == 0 and d["result"] == "acos(-lr*weight_decay + 1)" and d["steps"] and "Wan et al." in d["source"]
+    assert code == 0 and d["steps"] and "Wan et al." in d["source"]
+    assert {"lr", "weight_decay"} <= set(d["parameters"]) and "lr*weight_decay" in d["result"]
 
 
 def test_check_list_json_several_claims_and_empty_selection(capsys):
