@@ -236,13 +236,19 @@ def predict(
     arrays = broadcast(lr=common["lr"], weight_decay=common["weight_decay"], unit_grad_sq=common["unit_grad_sq"],
                        **hyper)
     _check_decay_product(arrays["lr"], arrays["weight_decay"], "[0, 1/lr)")
+    finite_d_reason = None
     with fp_events() as fp:  # generated code: FP warnings are silenced and reported as notes
         values = spec.compute(dim=common["dim"], **arrays)
-    if common["dim"] is not None:  # finite-width keys (issue 12), computed in the theory module
-        from .theory.finite_d_numeric import finite_d_values
+        if common["dim"] is not None:  # finite-width keys (issue 12), computed in the theory module
+            from .theory.finite_d_numeric import FINITE_D_KEYS, finite_d_values
 
-        values.update(finite_d_values(name, dim=common["dim"], quantiles=quantiles, **arrays))
-    elif quantiles is not None:
+            try:
+                values.update(finite_d_values(name, dim=common["dim"], quantiles=quantiles, **arrays))
+            except np.linalg.LinAlgError:  # the closure's linear system is singular (J ≈ I at tiny ηλ)
+                nan = np.full(np.broadcast(*arrays.values()).shape, np.nan)
+                values.update({k: nan for k in FINITE_D_KEYS})
+                finite_d_reason = "the finite-width closure is singular at these hyperparameters (ηλ ≈ 0)"
+    if common["dim"] is None and quantiles is not None:
         raise InputError("quantiles need dim (the finite-width law of Δ depends on the number of weights d)")
     missing = [k for k in STANDARD_KEYS if k not in values]
     if missing:  # pragma: no cover - a registry bug, not user input
@@ -251,7 +257,10 @@ def predict(
     if common["dim"] is not None:
         inputs["dim"] = common["dim"]
     out = {k: (v if isinstance(v, (str, bool)) else scalar_or_array(v)) for k, v in values.items()}
-    out["notes"] = nonfinite_notes(out, _nonfinite_reasons(out, arrays), fp.seen)
+    reasons = _nonfinite_reasons(out, arrays)
+    if finite_d_reason:
+        reasons.update({k: finite_d_reason for k in FINITE_D_KEYS})
+    out["notes"] = nonfinite_notes(out, reasons, fp.seen)
     return Prediction(name, inputs, out)
 
 
