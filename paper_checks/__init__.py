@@ -1,7 +1,8 @@
 """Reproductions of the papers' headline figures and tables in our setting, one module per paper.
 
 Each module runs on its own and writes PNGs (and a ``<paper>_numbers.json`` of the measured values) to a folder
-given on the command line (default ``out/``)::
+given on the command line (default ``out/``). Run ``python -m paper_checks.X`` from the repository root (that puts
+``paper_checks`` on the path); ``python paper_checks/X.py`` works from anywhere::
 
     python -m paper_checks.wan2021 out/            # or: python paper_checks/wan2021.py out/
     python -m paper_checks.kodryan2022 out/ --quick

@@ -7,7 +7,7 @@ Each ``exp_*`` function returns a dict of measured and predicted numbers and, gi
 writes them all to ``OUT/numbers.json``. Per-step internals (η_e, c, m, v) come from the numpy references of
 :mod:`spheretheory.adaptive.reference` (through :mod:`spheretheory.adaptive.runs`, which the claims use too);
 equilibrium sweeps use :func:`spheretheory.simulate` (numba backend). Predicted numbers come from
-:func:`spheretheory.predict` and the theory engine's generated twins, never typed here. Error bars are ±3 SE across
+:func:`spheretheory.predict` and the theory engine's generated twins, never typed here. Error bars are ±2 SE across
 independent trajectories.
 """
 
@@ -164,9 +164,9 @@ def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
         ax[1].errorbar(
             el,
             [-r["step_bias_measured"] for r in eq_rows],
-            yerr=[3 * r["step_bias_se"] for r in eq_rows],
+            yerr=[2 * r["step_bias_se"] for r in eq_rows],
             fmt="o",
-            label="measured −(η^S/η^A − 1) (±3 SE)",
+            label=r"measured $-(\eta^S/\eta^A - 1)$ (±2 SE)",
         )
         ax[1].loglog(el, [-r["step_bias_predicted"] for r in eq_rows], "k-", label="(1−β)E[G²]/(8βE[G]²)")
         ax[1].set_xlabel("ηλ")
@@ -226,13 +226,13 @@ def exp_equilibria(out: Path | None = None, *, dim: int = 256, trajectories: int
         for i, name in enumerate(("adamw", "lion")):
             r = res[name]
             a = ax[i]
-            a.errorbar(el, r["angular_measured"], yerr=3 * np.array(r["angular_se"]), fmt="o", label="measured (±3 SE)")
+            a.errorbar(el, r["angular_measured"], yerr=2 * np.array(r["angular_se"]), fmt="o", label="measured (±2 SE)")
             a.loglog(el, r["angular_predicted"], "k-", label="derived, finite ηλ")
             a.loglog(el, r["angular_first_order"], "b--", label="first order in ηλ")
             if name == "lion":
                 a.loglog(el, r["angular_linearized"], "r:", label="Kosson et al. (sign linearized)")
-            a.set_xlabel("ηλ")
-            a.set_ylabel("equilibrium angular update Δ")
+            a.set_xlabel(r"$\eta\lambda$")
+            a.set_ylabel(r"equilibrium angular update $\Delta$ (rad)")
             a.set_title({"adamw": "AdamW (β₁=0.9, ε=0)", "lion": "Lion (β₁=0.9, β₂=0.99)"}[name])
             a.legend(fontsize=7)
         fig.tight_layout()
@@ -438,12 +438,18 @@ def exp_radial_momentum(
         plt = C.plt()
         fig, ax = plt.subplots(figsize=(6.5, 4))
         t = np.arange(steps)
-        for v, c in (("adam", "C0"), ("adams", "C1"), ("adamsrt", "C2")):
-            ax.plot(t, series[v].mean(1), color=c, lw=0.8, label=f"{v} measured")
-            ax.axhline(res[v]["radial_fraction_predicted"], color=c, ls="--", lw=1)
+        # AdamW and AdamS nearly coincide: AdamW wide and faint underneath, AdamS thin and dashed on top
+        styles = (
+            ("adam", "C0", "-", 3.0, 0.45, "AdamW (per-coordinate v)"),
+            ("adams", "C1", "--", 1.0, 1.0, "AdamS (one v per group)"),
+            ("adamsrt", "C2", "-", 1.0, 1.0, "AdamSRT (v rescaled and transported)"),
+        )
+        for v, c, ls, lw, alpha, name in styles:
+            ax.plot(t, series[v].mean(1), color=c, ls=ls, lw=lw, alpha=alpha, label=f"{name}, measured")
+            ax.axhline(res[v]["radial_fraction_predicted"], color=c, ls=":", lw=1.2)
         ax.set_xlabel("step")
-        ax.set_ylabel("⟨c, u⟩/‖c‖ (radial part of the effective direction)")
-        ax.set_title(f"Radial part of the momentum (ηλ={lr * weight_decay:g}, β₁={beta1})")
+        ax.set_ylabel(r"$\langle c, u\rangle/\|c\|$ (radial part of the effective direction)")
+        ax.set_title(f"Radial part of the momentum (ηλ={lr * weight_decay:g}, β₁={beta1}); dotted: predicted")
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(out / "radial_momentum.png", dpi=120)

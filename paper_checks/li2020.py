@@ -49,17 +49,19 @@ def main(argv: list[str] | None = None) -> int:
         ax.errorbar(
             1 / el,
             steps,
-            yerr=[4 * r["se"] / r["eta_lambda"] for r in sel],
+            yerr=[2 * r["se"] / r["eta_lambda"] for r in sel],
             fmt=mk,
-            label=f"measured, ‖w₀‖² = {start:g}·w*²",
+            label=rf"measured, $\|w_0\|^2$ = {start:g} $w^{{*2}}$",
         )
         ax.plot(1 / el, np.array([r["linearised"] for r in sel]) / el, "k--", lw=0.7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.minorticks_off()
-    ax.set_xlabel("1/(ηλ)")
-    ax.set_ylabel("steps to within 5 % of w*²")
-    ax.set_title("time to equilibrium ∝ 1/(ηλ) (dashed: linearised)")
+    ax.set_xlabel(r"$1/(\eta\lambda)$")
+    ax.set_ylabel(r"steps until $\|w_t\|^2$ is within 5 % of $w^{*2}$")
+    ax.set_title(
+        r"time to equilibrium $\propto 1/(\eta\lambda)$ (dashed: linearised)" "\nerror bars: ±2 SE", fontsize=9
+    )
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(args.out / "li2020.png", dpi=110)

@@ -41,15 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     ax[0].errorbar(
         d,
         [r["excess"] for r in rows],
-        yerr=[4 * r["se"] for r in rows],
+        yerr=[2 * r["se"] for r in rows],
         fmt="o",
-        label="measured stationary excess risk (±4 SE)",
+        label="measured stationary excess risk (±2 SE)",
     )
-    ax[0].plot(d, [r["predicted"] for r in rows], "k-", label="σ√(d−1)·Δ/4 (nrq.excess_risk_first_order)")
+    ax[0].plot(
+        d, [r["predicted"] for r in rows], "k-", label=r"$\sigma\sqrt{d-1}\,\Delta/4$ (nrq.excess_risk_first_order)"
+    )
     ax[0].set_xscale("log")
     ax[0].set_yscale("log")
     ax[0].minorticks_off()
-    ax[0].set_xlabel("measured angular update Δ")
+    ax[0].set_xlabel(r"measured angular update $\Delta$ (rad)")
     ax[0].set_ylabel("excess risk")
     ax[0].set_title("limiting risk set by the angular update (σ = 0.5, d = 10)")
     ax[0].legend(fontsize=7)
@@ -59,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ax[1].plot(t, esc.numbers["loss_curve"], label="loss (mean over runs)")
     ax[1].axvline(drop * chunk, color="k", lw=0.7, label="LR ÷ 10")
     ax2 = ax[1].twinx()
-    ax2.plot(t, esc.numbers["angular_update_curve"], "r:", label="Δ (chunk mean)")
-    ax2.set_ylabel("angular update", color="r")
+    ax2.plot(t, esc.numbers["angular_update_curve"], "r:", label=r"$\Delta$ (chunk mean)")
+    ax2.set_ylabel(r"angular update $\Delta$ (rad)", color="r")
     ax[1].set_xlabel("step")
     ax[1].set_ylabel("loss")
     ax[1].set_title("escape: the loss dips, then rises as Δ grows back")

@@ -44,20 +44,23 @@ def fig3(out, quick: bool, seed: int) -> dict:
             record_every=5,
         )
         t = r.steps
-        ax[0].plot(t, r.trajectory_mean("sq_norm")[:, 0], color=col, label=f"{opt} E‖w‖²")
+        ax[0].plot(t, r.trajectory_mean("sq_norm")[:, 0], color=col, label=rf"{opt} $E\|w_t\|^2$")
         ax[0].axhline(p.equilibrium_sq_norm_first_order, color=col, ls="--", lw=0.8)
-        ax[1].plot(t, r.trajectory_mean("angular_update")[:, 0], color=col, label=f"{opt} Δ_t")
+        ax[1].plot(t, r.trajectory_mean("angular_update")[:, 0], color=col, label=rf"{opt} $\Delta_t$")
         ax[1].axhline(p.angular_update_first_order, color=col, ls="--", lw=0.8)
         box = np.ones(40) / 40  # running mean over 40 records (200 steps) to show the level, not the noise
         ax[2].plot(
-            t[39:], np.convolve(r.trajectory_mean("h_tilde")[:, 0], box, "valid"), color=col, label=f"{opt} h̃ (mean)"
+            t[39:],
+            np.convolve(r.trajectory_mean("h_tilde")[:, 0], box, "valid"),
+            color=col,
+            label=rf"{opt} $\tilde h_t$ (mean)",
         )
         ax[2].plot(
             t[39:],
             np.convolve(r.trajectory_mean("unit_grad_sq")[:, 0], box, "valid"),
             color=col,
             ls=":",
-            label=f"{opt} ‖g̃‖² (mean)",
+            label=rf"{opt} $\|\tilde g_t\|^2$ (mean)",
         )
         s = r.equilibrium_stats()
         res[opt] = {
@@ -69,11 +72,17 @@ def fig3(out, quick: bool, seed: int) -> dict:
             "angular_update_se": float(s["angular_update"].se[0]),
             "printed_angular_update": float(p.angular_update_first_order),
         }
-    ax[0].set_title("weight norm vs Thm 1/2 (dashed)")
-    ax[1].set_title("angular update vs Thm 3 (dashed)")
-    ax[2].set_title("h̃ = ‖g̃‖² + 2α⟨v,g⟩‖w‖² vs ‖g̃‖² (Fig. 3(d))")
+    ax[0].set_title("squared weight norm vs Thm 1/2 (dashed)", fontsize=10)
+    ax[1].set_title("angular update vs Thm 3 (dashed)", fontsize=10)
+    ax[2].set_title(
+        r"$\tilde h_t = \|\tilde g_t\|^2 + 2\alpha\langle v, g\rangle\|w\|^2$ vs $\|\tilde g_t\|^2$ (Fig. 3(d))",
+        fontsize=10,
+    )
+    ax[0].set_ylabel(r"squared norm $E\|w_t\|^2$")
+    ax[1].set_ylabel(r"angular update $\Delta_t$ (rad)")
+    ax[2].set_ylabel(r"unit-gradient power (200-step mean)")
     for a in ax:
-        a.set_xlabel("step")
+        a.set_xlabel("step $t$")
         a.legend(fontsize=7)
     ax[1].set_yscale("log")
     fig.suptitle(f"Fig. 3 form: η = {lr}, λ = {wd}, d = 256, reduced-state simulator, {n} trajectories")
@@ -91,11 +100,21 @@ def fig4(out, quick: bool, seed: int) -> dict:
     rows, model = _free_nrq([g[0] for g in grid], [g[1] for g in grid], p, seed)
     plt = C.plt()
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for (lr, wd), (loss, se, ang) in zip(grid, rows, strict=True):
-        ax.errorbar(ang, loss, yerr=4 * se, fmt="o", label=f"η={lr:g}, λ={wd:g} (ηλ={lr * wd:.0e})")
-    ax.set_xlabel("equilibrium angular update Δ (measured)")
-    ax.set_ylabel("stationary training loss (±4 SE)")
-    ax.set_title("Fig. 4 form: free SGD on the NRQ (conjectures 1, 2)")
+    markers = "osD^vP"  # distinct open markers, so that points at the same Δ do not hide one another
+    for i, ((lr, wd), (loss, se, ang)) in enumerate(zip(grid, rows, strict=True)):
+        ax.errorbar(
+            ang,
+            loss,
+            yerr=2 * se,
+            fmt=markers[i % len(markers)],
+            mfc="none",
+            ms=(11, 7.5, 4)[i] if i < 3 else 7,  # the three ηλ = 1e-4 points coincide: nested sizes
+            capsize=3,
+            label=rf"$\eta$={lr:g}, $\lambda$={wd:g} ($\eta\lambda$={lr * wd:.0e})",
+        )
+    ax.set_xlabel(r"equilibrium angular update $\Delta$ (rad, measured)")
+    ax.set_ylabel("stationary training loss")
+    ax.set_title("Fig. 4 form: free SGD on the NRQ (conjectures 1, 2)\nerror bars: ±2 SE across runs", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "wan2021_fig4.png", dpi=110)
@@ -116,7 +135,7 @@ def fig5(out, quick: bool, seed: int) -> dict:
     plt = C.plt()
     fig, ax = plt.subplots(1, 2, figsize=(12, 3.8))
     res = {"milestones": milestones}
-    for rescale, lab in ((False, "plain"), (True, "rescaled (w / k^(1/4) at each drop)")):
+    for rescale, lab in ((False, "plain"), (True, r"rescaled ($w / k^{1/4}$ at each drop)")):
         r = st.simulate(
             "sgdm",
             lr=lr,
@@ -145,10 +164,12 @@ def fig5(out, quick: bool, seed: int) -> dict:
         lo = 0 if j == 0 else milestones[j - 1]
         hi = milestones[j] if j < 3 else steps
         ax[0].hlines(th, lo, hi, colors="k", linestyles="--", lw=0.8)
-    ax[0].set_title("Fig. 5(a)/(b) form: angular update, LR ÷10 three times (dashed: Thm 3)")
-    ax[1].set_title("Fig. 5(c) form: weight norm")
+    ax[0].set_title("Fig. 5(a)/(b) form: angular update, LR ÷10 three times (dashed: Thm 3)", fontsize=10)
+    ax[1].set_title(r"Fig. 5(c) form: weight norm $\|w_t\|$ (not squared)", fontsize=10)
+    ax[0].set_ylabel(r"angular update $\Delta_t$ (rad)")
+    ax[1].set_ylabel(r"weight norm $\sqrt{E\|w_t\|^2}$")
     for a in ax:
-        a.set_xlabel("step")
+        a.set_xlabel("step $t$")
         a.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "wan2021_fig5.png", dpi=110)

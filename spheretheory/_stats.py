@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import InputError
+
 __all__ = [
     "EquilibriumStats",
     "RunningMoments",
@@ -103,7 +105,7 @@ class EquilibriumStats:
 
 def window_bounds(n: int, fraction: float) -> tuple[int, int]:
     if not (0.0 < float(fraction) <= 1.0):
-        raise ValueError(f"fraction must be in (0, 1]; got {fraction!r}")
+        raise InputError(f"fraction must be in (0, 1]; got {fraction!r}")
     length = max(1, int(math.ceil(n * float(fraction))))
     return n - length, n
 
@@ -178,7 +180,7 @@ def equilibrium_stats(
     if x.ndim == 1:
         x = x[:, None]
     if x.shape[0] < 1:
-        raise ValueError("series must have at least one record")
+        raise InputError("series must have at least one record")
     lo, hi = window_bounds(x.shape[0], fraction)
     win = x[lo:hi]
     finite = np.all(np.isfinite(win), axis=0)

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import broadcast, check_choice, check_dim, check_int, check_real, scalar_or_array
+from ._flags import fp_events, nonfinite_notes
+from ._validation import InputError, broadcast, check_choice, check_dim, check_int, check_real, scalar_or_array
 from .optimizers import SPECS, STANDARD_KEYS, HyperParameter, OptimizerSpec
 
 __all__ = [
@@ -99,10 +100,11 @@ def _validate_common(lr, weight_decay, unit_grad_sq, dim) -> dict[str, Any]:
 
 def _check_decay_product(lr: np.ndarray, weight_decay: np.ndarray, interval: str) -> None:
     lr, weight_decay = (np.atleast_1d(v) for v in np.broadcast_arrays(lr, weight_decay))
-    bad = np.argwhere(lr * weight_decay >= 1.0)
+    with np.errstate(over="ignore"):  # an overflowing product is >= 1: refused below
+        bad = np.argwhere(lr * weight_decay >= 1.0)
     if bad.size:
         i = tuple(bad[0])
-        raise ValueError(
+        raise InputError(
             f"weight_decay must be in {interval} so that 1 - lr*weight_decay > 0; got "
             f"weight_decay={float(weight_decay[i])!r} with lr={float(lr[i])!r}"
         )
@@ -112,13 +114,13 @@ def _validate_hyper(spec: OptimizerSpec, given: dict[str, Any]) -> dict[str, np.
     unknown = [k for k, v in given.items() if v is not None and k not in spec.hyperparameters]
     if unknown:
         takes = ", ".join(spec.hyperparameters) or "no optimizer-specific hyperparameters"
-        raise ValueError(f"optimizer {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
+        raise InputError(f"optimizer {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
     out = {}
     for name, hp in spec.hyperparameters.items():
         value = given.get(name)
         if value is None:
             if hp.default is None:
-                raise ValueError(f"optimizer {spec.name!r} needs {name}")
+                raise InputError(f"optimizer {spec.name!r} needs {name}")
             value = hp.default
         out[name] = hp.validate(name, value)
     return out
@@ -172,23 +174,29 @@ def predict(
     spec = specs[name]
     common = _validate_common(lr, weight_decay, unit_grad_sq, dim)
     if spec.needs_dim and common["dim"] is None:
-        raise ValueError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
+        raise InputError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
     if "momentum" not in spec.hyperparameters and momentum is not None:
         if np.any(check_real("momentum", momentum) != 0):
-            raise ValueError(f"optimizer {name!r} does not take momentum{spec.momentum_hint}")
+            raise InputError(f"optimizer {name!r} does not take momentum{spec.momentum_hint}")
         momentum = None  # an explicit 0 means "no momentum": accepted
     hyper = _validate_hyper(spec, {"momentum": momentum, **hyperparameters})
     arrays = broadcast(lr=common["lr"], weight_decay=common["weight_decay"], unit_grad_sq=common["unit_grad_sq"],
                        **hyper)
     _check_decay_product(arrays["lr"], arrays["weight_decay"], "[0, 1/lr)")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    finite_d_reason = None
+    with fp_events() as fp:  # generated code: FP warnings are silenced and reported as notes
         values = spec.compute(dim=common["dim"], **arrays)
-    if common["dim"] is not None:  # finite-width keys (issue 12), computed in the theory module
-        from .theory.finite_d_numeric import finite_d_values
+        if common["dim"] is not None:  # finite-width keys (issue 12), computed in the theory module
+            from .theory.finite_d_numeric import FINITE_D_KEYS, finite_d_values
 
-        values.update(finite_d_values(name, dim=common["dim"], quantiles=quantiles, **arrays))
-    elif quantiles is not None:
-        raise ValueError("quantiles need dim (the finite-width law of Δ depends on the number of weights d)")
+            try:
+                values.update(finite_d_values(name, dim=common["dim"], quantiles=quantiles, **arrays))
+            except np.linalg.LinAlgError:  # the closure's linear system is singular (J ≈ I at tiny ηλ)
+                nan = np.full(np.broadcast(*arrays.values()).shape, np.nan)
+                values.update({k: nan for k in FINITE_D_KEYS})
+                finite_d_reason = "the finite-width closure is singular at these hyperparameters (ηλ ≈ 0)"
+    if common["dim"] is None and quantiles is not None:
+        raise InputError("quantiles need dim (the finite-width law of Δ depends on the number of weights d)")
     missing = [k for k in STANDARD_KEYS if k not in values]
     if missing:  # pragma: no cover - a registry bug, not user input
         raise RuntimeError(f"optimizer {name!r} did not compute {missing}")
@@ -196,7 +204,23 @@ def predict(
     if common["dim"] is not None:
         inputs["dim"] = common["dim"]
     out = {k: (v if isinstance(v, (str, bool)) else scalar_or_array(v)) for k, v in values.items()}
+    reasons = _nonfinite_reasons(out, arrays)
+    if finite_d_reason:
+        reasons.update({k: finite_d_reason for k in FINITE_D_KEYS})
+    out["notes"] = nonfinite_notes(out, reasons, fp.seen)
     return Prediction(name, inputs, out)
+
+
+def _nonfinite_reasons(values: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Known reasons for nan/inf values (see spheretheory._flags.nonfinite_notes)."""
+    reasons = {}
+    if np.all(arrays["weight_decay"] == 0) or values.get("equilibrium_exists") is False:
+        reasons["*"] = "no equilibrium without weight decay (λ = 0): ‖w‖ grows without bound"
+    elif values.get("norm_needs_dim"):
+        reasons["*"] = "scales with the number of weights in the group: pass dim (--dim)"
+    elif values.get("norm_hyperparameter_only") is False:
+        reasons["*"] = "no hyperparameter-only value exists (norm_hyperparameter_only is False)"
+    return reasons
 
 
 # ------------------------------------------------------------------------------------------------ LR drop
@@ -220,7 +244,9 @@ def lr_drop(
     Returns an :class:`LrDrop` with
 
     * ``steps`` — exact iteration of the derived recursion (``sgd.norm_recursion``, ``sgdm.moment_recursion``,
-      ``nesterov.moment_recursion``: the spec's ``lr_drop`` prefix);
+      ``nesterov.moment_recursion``: the spec's ``lr_drop`` prefix), run for at most min(``max_steps``,
+      :data:`LR_DROP_ITERATION_CAP`) steps; beyond that it is nan and ``notes["steps"]`` says "not reached
+      within N steps (closed form ≈ X)";
     * ``steps_continuous`` — closed form ln((ρ−1)/((1+r)²−1)) / (1 − μ(η/k)), ``*.lr_drop_steps_continuous``;
     * only where the paper printed a bound (sgd, sgdm): ``paper_bound`` — the printed ⌈ln(k)(1−α)/(2λη)⌉ with
       η = the new rate η/k, and ``paper_bound_old_lr`` with η = the old rate; ``paper_bound_valid`` /
@@ -246,7 +272,7 @@ def lr_drop(
     has_momentum = "momentum" in spec.hyperparameters
     if not has_momentum:
         if momentum not in (None, 0, 0.0):
-            raise ValueError(f"optimizer {name!r} does not take momentum{spec.momentum_hint}")
+            raise InputError(f"optimizer {name!r} does not take momentum{spec.momentum_hint}")
         mom = np.asarray(0.0)
     else:
         hp = spec.hyperparameters["momentum"]
@@ -256,34 +282,64 @@ def lr_drop(
     kw = {"lr": arr["lr"], "weight_decay": arr["weight_decay"]}
     if has_momentum:
         kw["momentum"] = arr["momentum"]
-    steps = steps_to_equilibrium(prefix, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"], arr["momentum"],
-                                 max_steps=max_steps)
-    cont = theory.get(f"{prefix}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"])
-    x_old = theory.get(f"{prefix}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
-    x_new = theory.get(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]}, unit_grad_sq=1.0)
+    with fp_events() as fp:
+        cont = np.asarray(
+            theory.get(f"{prefix}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"]), dtype=float
+        )
+        # iterate only as far as is quick (LR_DROP_ITERATION_CAP); beyond it the closed form answers
+        cap = min(max_steps, LR_DROP_ITERATION_CAP)
+        steps = steps_to_equilibrium(prefix, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"],
+                                     arr["momentum"], max_steps=cap)
+        x_old = theory.get(f"{prefix}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
+        x_new = theory.get(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+                                                            unit_grad_sq=1.0)
+        rescale_exact = (x_new / x_old) ** 0.5
+        has_bound = f"{prefix}.lr_drop_paper_bound" in theory.names()
+        if has_bound:
+            bound_new = theory.get(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+                                                                    factor=arr["factor"])
+            bound_old = theory.get(f"{prefix}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
+    not_reached = ~np.isfinite(steps)
+    # the printed bound is valid when it is <= the true count; when the iteration stopped at the cap the count
+    # is > cap, so a bound <= cap is valid for sure; otherwise judge it against the closed form
+    reference = np.where(not_reached, np.maximum(cont, cap + 1), steps)
     paper: dict[str, Any] = {}
-    if f"{prefix}.lr_drop_paper_bound" in theory.names():
-        bound_new = theory.get(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
-                                                                factor=arr["factor"])
-        bound_old = theory.get(f"{prefix}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
+    if has_bound:
         paper = {
             "paper_bound": np.asarray(bound_new, dtype=float),
             "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
-            "paper_bound_valid": np.asarray(bound_new <= steps),
-            "paper_bound_old_lr_valid": np.asarray(bound_old <= steps),
+            "paper_bound_valid": np.asarray(bound_new <= reference),
+            "paper_bound_old_lr_valid": np.asarray(bound_old <= reference),
             # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in tests)
             "critical_rtol": np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0,
         }
     values = {
-        "steps": steps,
+        "steps": np.where(not_reached, np.nan, steps),
         "steps_continuous": np.asarray(cont, dtype=float),
         **paper,
         "rescale_factor": arr["factor"] ** -0.25,
-        "rescale_factor_exact": (x_new / x_old) ** 0.5,
+        "rescale_factor_exact": rescale_exact,
         "new_lr": arr["lr"] / arr["factor"],
         "old_equilibrium_sq_norm_per_L": x_old,
         "new_equilibrium_sq_norm_per_L": x_new,
     }
     out = {key: scalar_or_array(v) for key, v in values.items()}
+    reasons = {}
+    if np.any(not_reached):
+        approx = ", ".join(f"{c:.4g}" for c in np.atleast_1d(cont[not_reached])[:4])
+        reasons["steps"] = (
+            f"not reached within {cap} steps of the exact iteration (closed form ≈ {approx} steps)"
+            + ("; rtol is below what float64 resolves" if np.any(arr["rtol"] < 1e-12) else "")
+        )
+    out["notes"] = nonfinite_notes(out, reasons, fp.seen)
+    if has_bound:
+        for key, bound in (("paper_bound_valid", bound_new), ("paper_bound_old_lr_valid", bound_old)):
+            if np.any(not_reached & (bound > cap)):
+                out["notes"][key] = f"judged against the closed form (the bound is above the {cap}-step cap)"
     inputs = {key: scalar_or_array(v) for key, v in arr.items() if has_momentum or key != "momentum"}
     return LrDrop(name, inputs, out)
+
+
+#: lr_drop iterates the exact recursion at most this many steps (well under a second with numba); beyond it the
+#: closed form ``steps_continuous`` answers.
+LR_DROP_ITERATION_CAP = 10_000_000

@@ -13,6 +13,7 @@ adamsrt). This package imports numpy only.
 
 from __future__ import annotations
 
+from .._validation import InputError
 from .measure import StepDecomposition, adam_effective_lr_formula, angle_between, decompose_step
 from .oracle import gradient, noise_scale_for, unit_gradient
 from .reference import AdamState, StepOut, adam_init, adam_step, adamg_step, lion_step, sgd_step
@@ -48,7 +49,7 @@ def sgd_adamg_mapping(lr: float, weight_decay: float, init_norm: float) -> dict[
     lam = float(check_real("weight_decay", weight_decay, low=0.0))
     r0 = float(check_real("init_norm", init_norm, low=0.0, low_inclusive=False))
     if eta * lam >= 1:
-        raise ValueError(f"lr * weight_decay must be in [0, 1); got {eta * lam!r}")
+        raise InputError(f"lr * weight_decay must be in [0, 1); got {eta * lam!r}")
     rho = 1.0 - eta * lam
     if lam == 0.0:
         return {"beta": 1.0, "gamma": 1.0, "lr": 2**-0.5, "v0": r0**4 / (2 * eta**2)}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .._validation import check_real
+from .._validation import InputError, check_real
 
 __all__ = [
     "AdamState",
@@ -118,7 +118,7 @@ def adam_step(
     """
     _check_betas(beta1, beta2, eps, lr, weight_decay)
     if variant not in ("adam", "adams", "adamsrt"):
-        raise ValueError(f"variant must be one of adam, adams, adamsrt; got {variant!r}")
+        raise InputError(f"variant must be one of adam, adams, adamsrt; got {variant!r}")
     x = state.x
     g = np.asarray(grad, dtype=float)
     if not decoupled:

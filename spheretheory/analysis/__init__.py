@@ -42,6 +42,7 @@ from .._stats import (
     stats_from_trajectory_means,
     window_bounds,
 )
+from .._validation import InputError
 
 __all__ = [
     "EquilibriumStats",
@@ -75,7 +76,7 @@ def angular_updates(weights: np.ndarray, axis: int = 0) -> np.ndarray:
     """
     w = np.moveaxis(np.asarray(weights), axis, 0)
     if w.ndim < 2 or w.shape[0] < 2:
-        raise ValueError(f"weights must have shape (T, ..., d) with T >= 2; got shape {np.shape(weights)}")
+        raise InputError(f"weights must have shape (T, ..., d) with T >= 2; got shape {np.shape(weights)}")
     return angle_between(w[:-1], w[1:], axis=-1)
 
 
@@ -117,7 +118,7 @@ def time_to_equilibrium(
     """
     x = np.moveaxis(np.asarray(series, dtype=np.float64), axis, 0)
     if not (float(rtol) > 0):
-        raise ValueError(f"rtol must be in (0, inf); got {rtol!r}")
+        raise InputError(f"rtol must be in (0, inf); got {rtol!r}")
     if target is None:
         lo, hi = window_bounds(x.shape[0], fraction)
         target = x[lo:hi].mean(axis=0)
@@ -131,7 +132,7 @@ def time_to_equilibrium(
     if steps is not None:
         st = np.asarray(steps)
         if st.shape != (x.shape[0],):
-            raise ValueError(f"steps must have shape ({x.shape[0]},); got {st.shape}")
+            raise InputError(f"steps must have shape ({x.shape[0]},); got {st.shape}")
         result = np.where(result >= 0, st[np.clip(result, 0, x.shape[0] - 1)], -1)
     return result[()] if np.ndim(result) == 0 else result
 
@@ -153,7 +154,7 @@ def relaxation_rate(
     t = np.asarray(steps, dtype=np.float64)
     x = np.asarray(series, dtype=np.float64)
     if t.shape != x.shape or x.ndim != 1:
-        raise ValueError(f"steps and series must be 1-D of equal length; got {t.shape} and {x.shape}")
+        raise InputError(f"steps and series must be 1-D of equal length; got {t.shape} and {x.shape}")
     gap = np.abs(x - float(target))
     g0 = gap[0]
     sel = (gap <= stop_fraction * g0) & (gap >= start_fraction * g0) & np.isfinite(gap)

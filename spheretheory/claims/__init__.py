@@ -19,6 +19,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from .._validation import InputError, InputTypeError
 from ._core import (
     _REGISTRY,
     FAILS,
@@ -100,13 +101,13 @@ def claims(paper: str | None = None) -> list[Claim]:
 def get(claim_id: str) -> Claim:
     """The claim with this id (``ValueError`` listing the ids when unknown)."""
     if not isinstance(claim_id, str):
-        raise TypeError(f"claim must be a string id; got {claim_id!r}")
+        raise InputTypeError(f"claim must be a string id; got {claim_id!r}")
     key = claim_id.split(".", 1)[0]
     if key in PAPERS:
         _load(key)
     if claim_id not in _REGISTRY:
         _load()
-        raise ValueError(f"claim must be one of {', '.join(_REGISTRY)}; got {claim_id!r}")
+        raise InputError(f"claim must be one of {', '.join(_REGISTRY)}; got {claim_id!r}")
     return _REGISTRY[claim_id]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError, check_int
 from ..optimizers.base import HyperParameter
 
 HOLDS = "holds"
@@ -94,7 +95,7 @@ class Claim:
             out[name] = int(value) if p.integer else float(value)
         for name, value in (overrides or {}).items():
             if name not in self.domain:
-                raise ValueError(
+                raise InputError(
                     f"claim {self.id!r} has no parameter {name!r}; it takes {', '.join(self.domain) or 'none'}"
                 )
             out[name] = self.domain[name].validate(f"{self.id}: {name}", value)
@@ -206,6 +207,7 @@ def run_claim(
     seed: int = 0,
 ) -> ClaimResult:
     """Run one claim; a bug or numerical breakdown in the check becomes ``error`` (not a verdict)."""
+    seed = check_int("seed", seed, low=0)
     params = claim.params(overrides, quick=quick)  # bad overrides raise ValueError to the caller
     t0 = time.perf_counter()
     try:
@@ -213,7 +215,7 @@ def run_claim(
         error = None
     except (ValueError, TypeError) as exc:
         if overrides:  # the hyperparameters the user asked for were rejected by the simulator/theory
-            raise ValueError(f"claim {claim.id}: {exc}") from exc
+            raise InputError(f"claim {claim.id}: {exc}") from exc
         outcome, error = None, "".join(traceback.format_exception_only(type(exc), exc)).strip()
     except Exception as exc:  # noqa: BLE001 - a broken check is reported, not raised
         outcome, error = None, "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
 from ._core import FAILS, HOLDS, NOT_CHECKABLE, Claim, Outcome, Param, Z, register
 
 PAPER = "Kodryan et al. (2022), three regimes"
@@ -30,7 +31,7 @@ ORDER = ("convergence", "chaotic_equilibrium", "divergence")
 def _regimes(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     lo, hi, n = p["elr_min"], p["elr_max"], int(p["points"])
     if not lo < hi:
-        raise ValueError(f"elr_min < elr_max required; got {lo}, {hi}")
+        raise InputError(f"elr_min < elr_max required; got {lo}, {hi}")
     elrs = np.geomspace(lo, hi, n).tolist()
     d = _sweep(elrs, p, seed)
     got = d.regimes()
@@ -119,7 +120,7 @@ register(
 def _monotone(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     lo, hi, n = p["elr_min"], p["elr_max"], int(p["points"])
     if not lo < hi:
-        raise ValueError(f"elr_min < elr_max required; got {lo}, {hi}")
+        raise InputError(f"elr_min < elr_max required; got {lo}, {hi}")
     elrs = np.geomspace(lo, hi, n).tolist()
     d = _sweep(elrs, p, seed)
     rows = [r for r in d.results if r["regime"] == "chaotic_equilibrium"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
 from . import _measure as M
 from ._core import FAILS, Claim, Outcome, Param, compare, register
 
@@ -20,7 +21,7 @@ def _time(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     for i, wd in enumerate(wds):
         el = lr * wd
         if el > 0.05:
-            raise ValueError(f"lr*weight_decay*ratio must be <= 0.05 (ηλ ≪ 1); got {el:g}")
+            raise InputError(f"lr*weight_decay*ratio must be <= 0.05 (ηλ ≪ 1); got {el:g}")
         pr = M.predict("sgd", lr=lr, weight_decay=wd)
         x_star = pr["equilibrium_sq_norm"]
         steps = int(max(3 * pr["relaxation_steps"] * math.log(abs(p["start"] - 1) / p["rtol"]), 200))

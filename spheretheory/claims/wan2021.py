@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
 from . import _measure as M
 from ._core import FAILS, FIRST_ORDER, HOLDS, NOT_CHECKABLE, Claim, Outcome, Param, bound_holds, compare, register
 
@@ -29,15 +30,15 @@ def _wd(default: float, quick: float | None = None) -> Param:
 def _check_small(p: dict[str, Any], limit: float = 0.05) -> float:
     el = p["lr"] * p["weight_decay"]
     if el > limit:
-        raise ValueError(f"lr*weight_decay must be <= {limit} (the theorems assume λη ≪ 1); got {el:g}")
+        raise InputError(f"lr*weight_decay must be <= {limit} (the theorems assume λη ≪ 1); got {el:g}")
     a = p.get("momentum", 0.0)
     if a > 0 and el >= (1 - math.sqrt(a)) ** 2 and not p.get("_outside_domain", False):
-        raise ValueError(
+        raise InputError(
             f"lr*weight_decay must be < (1 - sqrt(momentum))^2 = {(1 - math.sqrt(a)) ** 2:.4g} (Thm 2, assumption 5);"
             f" got {el:g}"
         )
     if "start" in p and abs(p["start"] - 1) < 0.05:
-        raise ValueError(f"start must differ from 1 by at least 0.05 (a deviation to relax); got {p['start']:g}")
+        raise InputError(f"start must differ from 1 by at least 0.05 (a deviation to relax); got {p['start']:g}")
     return el
 
 
@@ -220,12 +221,13 @@ def _plot_rate(path, t, dev2, envelope, momentum, derived):
     from ._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
-    ax.semilogy(t, dev2, label="measured E[(‖w‖²−w*²)²]")
-    rate = "1−2λη/(1−α)" if momentum else "1−2λη"
-    ax.semilogy(t, envelope, "k--", label=f"printed bound ({rate})^t B + floor, smallest B")
-    ax.semilogy(t, dev2[0] * np.exp(-2 * derived * t), "r:", label="derived contraction μ^{2t}")
+    ax.semilogy(t, dev2, label="measured")
+    rate = r"(1-2\lambda\eta/(1-\alpha))" if momentum else r"(1-2\lambda\eta)"
+    ax.semilogy(t, envelope, "k--", label=f"printed bound ${rate}^t B$ + floor, smallest $B$")
+    ax.semilogy(t, dev2[0] * np.exp(-2 * derived * t), "r:", label=r"derived contraction $\mu^{2t}$")
     ax.set_ylim(max(dev2.min() * 0.5, 1e-12), dev2[0] * 2)
-    ax.set_xlabel("step t")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"$E[(\|w_t\|^2 - w^{*2})^2]$")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -567,7 +569,7 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
     from ._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
-    for rescale, lab in ((False, "plain"), (True, "rescaled by k^(−1/4)")):
+    for rescale, lab in ((False, "plain"), (True, r"$w$ rescaled by $k^{-1/4}$ at the drop")):
         res, warm = _lr_drop_run({**p, "trajectories": min(p["trajectories"], 256)}, seed, rescale, post)
         ax.plot(res.steps - warm, res.sq_norm[:, 0, :].mean(-1) / x_new, label=lab)
     ax.axhline(1.0, color="k", lw=0.7)
@@ -577,8 +579,13 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
     if measured is not None and np.isfinite(measured):
         ax.axvline(measured, color="k", ls=":", lw=0.8, label="measured first entry")
     ax.set_yscale("log")
+    from matplotlib import ticker
+
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))  # plain 0.5, 1, 2 instead of 5×10⁻¹
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("steps after the drop")
-    ax.set_ylabel("E‖w‖² / new w*²")
+    ax.set_ylabel(r"$E\|w_t\|^2 / w^{*2}_{\mathrm{new}}$")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -4,16 +4,22 @@ Each subcommand lives in its own module of this package and exposes ``add_parser
 registers the sub-parser and sets ``func``) and is listed in ``SUBCOMMANDS``. Modules are imported only
 to build the parser; heavy dependencies (sympy, numba, matplotlib) are imported inside the handlers.
 
-Bad input (``ValueError``/``TypeError`` raised by the library, or an argparse error) is reported as a single
-line on stderr with exit code 2, never as a traceback.
+Bad input (the package's :class:`~spheretheory._validation.InputError` / ``InputTypeError``, an argparse
+error, or an output path the OS refuses) is reported as a single line on stderr with exit code 2, never as a
+traceback. Running out of memory or another failure of the environment (disk full, ...) is one line with exit
+code 1. Any other exception is a bug: it keeps its traceback (exit code 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import re
 import sys
 from collections.abc import Sequence
+
+from .._validation import InputError, InputTypeError
 
 #: Subcommand modules, in the order they appear in ``--help``.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -26,6 +32,23 @@ SUBCOMMANDS: tuple[str, ...] = (
 )
 
 EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 1
+
+#: Tokens that are numbers, not options: ``-1e-4``, ``-.5``, ``-3``, ``-inf`` (argparse's own pattern misses
+#: exponents, so ``--wd -1e-4`` used to fail with "expected one argument" instead of the domain error).
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+#: OSError numbers that mean "the path you gave is wrong" (exit 2) rather than "the machine failed" (exit 1).
+_PATH_ERRNOS = {
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENAMETOOLONG,
+    errno.EEXIST,
+}
 
 
 class UsageError(Exception):
@@ -34,6 +57,10 @@ class UsageError(Exception):
 
 class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` that reports errors as one line (and exit code 2) without the usage block."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: error: {message}")
@@ -64,15 +91,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_USAGE
+    prefix = f"spheretheory {args.command}: error:"
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError) as exc:
-        message = " ".join(str(exc).split())  # one line, whatever the library wrote
-        print(f"spheretheory {args.command}: error: {message}", file=sys.stderr)
+    except (InputError, InputTypeError) as exc:
+        print(f"{prefix} {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError as exc:
+        detail = _one_line(exc) or "MemoryError"
+        print(
+            f"{prefix} out of memory ({detail}); use fewer trajectories, a smaller --dim or fewer recorded steps",
+            file=sys.stderr,
+        )
+        return EXIT_ENVIRONMENT
     except BrokenPipeError:  # pragma: no cover - output piped into `head`
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print("spheretheory: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        what = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else _one_line(exc)
+        print(f"{prefix} {what}", file=sys.stderr)
+        return EXIT_USAGE if exc.errno in _PATH_ERRNOS else EXIT_ENVIRONMENT
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())  # one line, whatever the library wrote

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,10 +17,11 @@ def print_json(obj: Any) -> None:
 
 
 def format_value(value: Any) -> str:
+    """A table cell: 6 significant digits; a non-finite float is ``n/a`` (the caller prints the reason)."""
     if isinstance(value, (float, np.floating)):
         v = float(value)
         if not math.isfinite(v):
-            return str(v)
+            return "n/a"
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
             return f"{v:.6e}"
         return f"{v:.6g}"
@@ -39,6 +40,15 @@ def print_table(rows: Sequence[tuple[str, Any, str]], title: str | None = None) 
     w1 = max(len(c[1]) for c in cells)
     for name, value, desc in cells:
         print(f"  {name:<{w0}}  {value:>{w1}}  {desc}".rstrip())
+
+
+def print_notes(notes: Mapping[str, str]) -> None:
+    """Print each reason once, with the keys it explains: ``note (key1, key2): reason``."""
+    by_reason: dict[str, list[str]] = {}
+    for key, reason in notes.items():
+        by_reason.setdefault(reason, []).append(key)
+    for reason, keys in by_reason.items():
+        print(f"note ({', '.join(keys)}): {reason}")
 
 
 #: Order in which prediction keys are shown in tables.

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from .._validation import InputError
+
 EXIT_BROKEN = 1
 
 
@@ -13,12 +15,12 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items or []:
         if "=" not in item:
-            raise ValueError(f"--set must be NAME=VALUE; got {item!r}")
+            raise InputError(f"--set must be NAME=VALUE; got {item!r}")
         k, v = item.split("=", 1)
         try:
             out[k.strip()] = float(v) if any(ch in v for ch in ".eE") or not v.strip().lstrip("-").isdigit() else int(v)
         except ValueError as exc:
-            raise ValueError(f"--set {k}: value must be a number; got {v!r}") from exc
+            raise InputError(f"--set {k}: value must be a number; got {v!r}") from exc
     return out
 
 
@@ -31,10 +33,12 @@ def add_parser(subparsers: Any) -> None:
         "a check broke, 2 on bad input.",
     )
     p.add_argument("--paper", help="only this paper's claims (e.g. wan2021)")
-    p.add_argument("--claim", action="append", help="only this claim id (repeatable)")
+    p.add_argument("--claim", action="append", nargs="+", metavar="ID", help="only these claim ids (repeatable)")
     p.add_argument("--quick", action="store_true", help="smaller runs (the whole registry in under two minutes)")
     p.add_argument("--report", metavar="DIR", help="write DIR/report.md and its PNG figures")
-    p.add_argument("--json", action="store_true", help='print {"claims": [...]} instead of the table')
+    p.add_argument(
+        "--json", action="store_true", help='print {"claims": [...]} instead of the table (also with --list)'
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -50,16 +54,44 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import claims as C
+    from .._validation import check_choice, check_int, check_output_dir
     from ..claims.report import print_table, write_report
     from ._common import print_json
 
+    check_int("--seed", args.seed, low=0)
+    if args.paper is not None:
+        args.paper = check_choice("--paper", args.paper, C.PAPERS)
+    if args.report is not None:
+        check_output_dir("--report", args.report)
+    args.claim = [cid for group in args.claim or [] for cid in group] or None
     if args.claim:
         selected = [C.get(cid) for cid in args.claim]
         if args.paper:
             selected = [c for c in selected if c.paper_key == args.paper]
     else:
         selected = C.claims(args.paper)
+    if not selected:
+        raise InputError(
+            f"no claim selected: --claim {' '.join(args.claim or [])} and --paper {args.paper} have none in common"
+        )
     if args.list:
+        if args.json:
+            print_json(
+                {
+                    "claims": [
+                        {
+                            "id": c.id,
+                            "where": c.where,
+                            "statement": c.statement,
+                            "domain": {
+                                k: {"interval": p.interval(), "default": p.default} for k, p in c.domain.items()
+                            },
+                        }
+                        for c in selected
+                    ]
+                }
+            )
+            return 0
         for c in selected:
             dom = ", ".join(f"{k} ∈ {p.interval()} (default {p.default:g})" for k, p in c.domain.items())
             print(f"{c.id}  [{c.where}]  {c.statement}\n    {dom}")
@@ -68,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if overrides:
         unknown = [k for k in overrides if not any(k in c.domain for c in selected)]
         if unknown:
-            raise ValueError(f"no selected claim takes {', '.join(unknown)}")
+            raise InputError(f"no selected claim takes {', '.join(unknown)}")
         if args.claim:  # explicitly named claims must all accept every override
             for c in selected:
                 c.params(overrides)

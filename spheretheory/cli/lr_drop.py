@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..optimizers import SPECS, add_cli_flags, collect_cli_flags
-from ._common import print_json, print_table
+from ._common import print_json, print_notes, print_table
 
 #: the optimizers with an LR-drop prediction (their spec names a recursion to iterate)
 DROPPABLE = tuple(name for name, spec in SPECS.items() if spec.lr_drop)
@@ -34,8 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--optimizer", default="sgd", choices=DROPPABLE, help=f"{', '.join(DROPPABLE)} (default sgd)")
     p.add_argument("--lr", type=float, required=True, help="learning rate η > 0 before the drop")
-    p.add_argument("--wd", "--weight-decay", dest="weight_decay", type=float, required=True,
-                   help="weight decay λ in (0, 1/lr)")
+    p.add_argument(
+        "--wd", "--weight-decay", dest="weight_decay", type=float, required=True, help="weight decay λ in (0, 1/lr)"
+    )
     add_cli_flags(p, DROPPABLE)  # generated from the specs' hyperparameters
     p.add_argument("--factor", type=float, default=10.0, help="k > 1: the LR is divided by k (default 10)")
     p.add_argument("--rtol", type=float, default=0.01, help="relative tolerance on ‖w‖² (default 0.01)")
@@ -60,4 +61,5 @@ def run(args: argparse.Namespace) -> int:
     inputs = ", ".join(f"{k}={v:g}" for k, v in result.inputs.items())
     title = f"spheretheory lr-drop: {result.optimizer} ({inputs})"
     print_table([(k, result.values[k], d) for k, d in ROWS if k in result.values], title=title)
+    print_notes(result.values.get("notes", {}))
     return 0

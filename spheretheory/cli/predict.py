@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..optimizers import SPECS, add_cli_flags, cli_hyperparameters, collect_cli_flags
-from ._common import DESCRIBED_ORDER, print_json, print_table
+from ._common import DESCRIBED_ORDER, print_json, print_notes, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--optimizer", default="sgd", help=f"optimizer name ({', '.join(SPECS)}; default sgd)")
     p.add_argument("--lr", type=float, required=True, help="learning rate η > 0")
-    p.add_argument("--wd", "--weight-decay", dest="weight_decay", type=float, required=True,
-                   help="weight decay λ in [0, 1/lr)")
+    p.add_argument(
+        "--wd", "--weight-decay", dest="weight_decay", type=float, required=True, help="weight decay λ in [0, 1/lr)"
+    )
     p.add_argument("--unit-grad-sq", type=float, default=1.0, help="L = E‖g̃‖², unit-gradient power (default 1)")
     p.add_argument("--dim", type=int, default=None,
                    help="number of weights in the group (Adam family; sgd/sgdm: adds the finite-width keys)")
@@ -48,17 +49,18 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
         return 0
     inputs = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.inputs.items())
-    keys = [k for k in DESCRIBED_ORDER if k in result.values] + [k for k in result.values if k not in DESCRIBED_ORDER]
+    values = {k: v for k, v in result.values.items() if k != "notes"}
+    keys = [k for k in DESCRIBED_ORDER if k in values] + [k for k in values if k not in DESCRIBED_ORDER]
     rows = [(k, _shown(result.values[k]), DESCRIPTIONS.get(k, "")) for k in keys]
     print_table(rows, title=f"spheretheory predict: {result.optimizer} ({inputs})")
+    print_notes(result.values.get("notes", {}))
     if args.dim is None and result.optimizer in ("sgd", "sgdm"):
         print("note: finite-width keys (angular_update_mean/rms/std, equilibrium_sq_norm_mean/std) need --dim")
     if result.values.get("finite_d_in_range") is False:
         print("note: ηλ > (1 − √α)²: the finite-width values are outside their validity range (indicative only; "
               "n/a where the closure has no value)")
-    if result.values.get("norm_needs_dim"):
-        print("note: n/a norms scale with the number of weights in the group: pass --dim to get them")
-    elif any(result.values.get(f) is False for f in ("norm_hyperparameter_only", "angular_update_hyperparameter_only")):
+    flags = ("norm_hyperparameter_only", "angular_update_hyperparameter_only")
+    if not result.values.get("norm_needs_dim") and any(result.values.get(f) is False for f in flags):
         print("note: no hyperparameter-only value exists for some quantities here; see --json for the flags")
     return 0
 

@@ -26,9 +26,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._validation import check_output_file, figure_extensions
     from ..regimes.phase import plot_phase_diagram, sweep
     from ._common import format_value, print_json
 
+    if args.plot is not None:
+        check_output_file("--plot", args.plot, figure_extensions())
     diagram = sweep(
         args.model,
         args.elr,
@@ -56,9 +59,12 @@ def run(args: argparse.Namespace) -> int:
         "votes",
         "predicted_stationary_loss",
     )
+    se_missing = any(r.get("loss_se") is None or r.get("loss_se") != r.get("loss_se") for r in diagram.results)
+    se_note = "an SE needs at least two runs that did not diverge (--runs)" if se_missing else None
     if args.json:
         print_json(
             {
+                "loss_se_note": se_note,
                 "model": diagram.model,
                 "steps": diagram.steps,
                 "runs": diagram.runs,
@@ -74,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     print("  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)))
     for row in table:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+    if se_note:
+        print(f"n/a: {se_note}")
     print("derived boundaries (ELR): " + ", ".join(f"{k}={format_value(v)}" for k, v in diagram.boundaries.items()))
     if args.plot:
         print(f"phase diagram written to {args.plot}")

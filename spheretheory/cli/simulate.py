@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -30,9 +32,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--wd", type=float, nargs="+", default=[1e-3], help="weight decay lambda (default 1e-3)")
     p.add_argument("--momentum", type=float, nargs="+", default=None, help="alpha (default 0.9 for sgdm)")
     p.add_argument("--unit-grad-sq", type=float, nargs="+", default=[1.0], help="L = E||g~||^2 (default 1)")
-    p.add_argument("--beta1", type=float, default=0.9, help="Adam/Lion beta1 (default 0.9)")
+    p.add_argument("--beta1", type=float, default=None, help="Adam/Lion beta1 (default 0.9)")
     p.add_argument("--beta2", type=float, default=None, help="Adam/Lion beta2 (default 0.999 / 0.99)")
-    p.add_argument("--eps", type=float, default=1e-8, help="Adam epsilon (default 1e-8)")
+    p.add_argument("--eps", type=float, default=None, help="Adam epsilon (default 1e-8)")
     p.add_argument("--decoupled", choices=["yes", "no"], default=None, help="decoupled weight decay")
     p.add_argument("--dim", type=int, default=256, help="dimension d (default 256)")
     p.add_argument("--steps", type=int, default=20_000, help="iterations (default 20000)")
@@ -43,10 +45,16 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--init-norm", type=float, default=1.0, help="initial ||w|| (default 1)")
     p.add_argument("--lr-drop", type=int, nargs="*", default=None, metavar="STEP", help="divide lr at STEPs")
-    p.add_argument("--drop-factor", type=float, default=10.0, help="factor k of each lr drop (default 10)")
+    p.add_argument("--drop-factor", type=float, default=None, help="factor k of each lr drop (default 10)")
     p.add_argument("--rescale-on-drop", action="store_true", help="divide w by k^(1/4) at each drop (Wan 4.2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--plot", metavar="PATH", help="write ||w||^2 and Delta_t against the predictions (PNG)")
+    p.add_argument("--plot", metavar="PATH", help="write ||w||^2 and Delta_t against the predictions (PNG, PDF, SVG)")
+    p.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        default=None,
+        help="refuse runs estimated above SIZE (e.g. 8G; default half of the available memory)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -94,57 +102,184 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
             out.append(None)
             continue
         d = {}
-        for key in ("equilibrium_sq_norm", "angular_update", "angular_update_first_order", "effective_lr"):
+        for key in (
+            "equilibrium_sq_norm",
+            "angular_update",
+            "angular_update_first_order",
+            "effective_lr",
+            "relaxation_steps",
+        ):
             value = getattr(p, key, None)
             d[key] = None if value is None else float(np.asarray(value).reshape(-1)[0])
         out.append(d)
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..simulation import simulate, step_decay
-    from ._common import format_value, print_json
+#: Hyperparameter flags and the optimizers they apply to (the rest of the flags apply to every optimizer).
+_OPTIMIZER_FLAGS: dict[str, tuple[str, ...]] = {
+    "momentum": ("sgdm", "nesterov"),
+    "beta1": ("adam", "adamw", "lion"),
+    "beta2": ("adam", "adamw", "lion"),
+    "eps": ("adam", "adamw"),
+}
 
+#: A run is compared with equilibrium only when it lasts this many predicted relaxation times ...
+MIN_RELAXATION_TIMES = 5.0
+#: ... and its equilibrium window spans this many integrated autocorrelation times of ||w||^2.
+MIN_AUTOCORRELATION_TIMES = 5.0
+
+
+def _validate(args: argparse.Namespace) -> dict[str, Any]:
+    """Check everything that can be checked before the run (flags, output path, schedule, memory budget)."""
+    from .._validation import (
+        InputError,
+        check_choice,
+        check_int,
+        check_output_file,
+        figure_extensions,
+        parse_bytes,
+    )
+    from ..simulation._spec import OPTIMIZERS
+
+    opt = check_choice("optimizer", args.optimizer, OPTIMIZERS)
+    steps = check_int("steps", args.steps, low=1)
+    for flag, owners in _OPTIMIZER_FLAGS.items():
+        if getattr(args, flag) is not None and opt not in owners:
+            raise InputError(
+                f"--{flag.replace('_', '-')} does not apply to optimizer {opt!r} (it is used by {', '.join(owners)})"
+            )
+    if args.plot is not None:
+        check_output_file("--plot", args.plot, figure_extensions())
+    schedule = None
+    if args.lr_drop is not None:
+        if not args.lr_drop:
+            raise InputError("--lr-drop needs at least one STEP (the iterations at which the lr is divided)")
+        bad = [t for t in args.lr_drop if not 1 <= t < steps]
+        if bad:
+            raise InputError(f"--lr-drop steps must be in [1, steps) = [1, {steps}); got {bad[0]}")
+        from ..simulation import step_decay
+
+        schedule = step_decay(args.lr_drop, 10.0 if args.drop_factor is None else args.drop_factor)
+    elif args.drop_factor is not None:
+        raise InputError("--drop-factor applies only with --lr-drop STEP ...")
+    elif args.rescale_on_drop:
+        raise InputError("--rescale-on-drop applies only with --lr-drop STEP ...")
     momentum = args.momentum
     if momentum is None:
-        momentum = [0.9] if args.optimizer.strip().lower() in ("sgdm", "nesterov") else [0.0]
-    schedule = None
-    if args.lr_drop:
-        schedule = step_decay(args.lr_drop, args.drop_factor)
-    record_every = max(1, args.steps // 2000)  # at most ~2000 records for the plot; stats use every step
+        momentum = [0.9] if opt in ("sgdm", "nesterov") else [0.0]
+    return dict(
+        optimizer=opt,
+        momentum=momentum,
+        schedule=schedule,
+        max_memory=None if args.max_memory is None else parse_bytes("--max-memory", args.max_memory),
+    )
+
+
+def _compiling_note(backend: str, method: str) -> None:
+    """Say so on stderr when numba will compile the kernel first (an empty or stale cache)."""
+    if backend not in ("numba", "auto"):
+        return
     try:
-        res = simulate(
-            args.optimizer,
-            np.array(args.lr),
-            np.array(args.wd),
-            np.array(momentum),
-            dim=args.dim,
-            steps=args.steps,
-            trajectories=args.trajectories,
-            unit_grad_sq=np.array(args.unit_grad_sq),
-            lr_schedule=schedule,
-            rescale_on_drop=args.rescale_on_drop,
-            beta1=args.beta1,
-            beta2=args.beta2,
-            eps=args.eps,
-            decoupled=None if args.decoupled is None else args.decoupled == "yes",
-            init_norm=args.init_norm,
-            record_every=record_every,
-            record="series" if args.plot else "summary",  # the statistics need only the streaming summaries
-            backend=args.backend,
-            method=args.method,
-            seed=args.seed,
-            dtype=args.dtype,
-            progress=False if args.no_progress else None,
+        if method == "reduced":
+            from ..simulation._reduced_numba import kernel as _kernel
+        else:
+            from ..simulation._numba import _kernel
+        cold = not _kernel.signatures and not _kernel._cache._cache_file._load_index()
+    except (ImportError, AttributeError):  # another numba version: say nothing rather than guess
+        return
+    if cold:
+        print(
+            f"spheretheory simulate: compiling kernels (first run, about {COLD_COMPILE_S} s; cached afterwards)",
+            file=sys.stderr,
+            flush=True,
         )
+
+
+#: Measured cold numba compilation of the full kernel (2-core shared machine); see docs/user-guide.md.
+COLD_COMPILE_S = 20
+
+
+def _row_notes(res: Any, g: int, pred: dict[str, float] | None) -> tuple[str | None, list[str]]:
+    """(SE note, warnings) for grid point g: why its SE is not shown, and why it is not at equilibrium."""
+    from ..analysis import integrated_autocorrelation_time
+
+    c = res.config
+    n_ok = int((~res.diverged[g]).sum())
+    steps, window = int(c["steps"]), int(c["steps"]) - int(c["summary_start"])
+    se_note = None
+    if n_ok == 0:
+        se_note = "every trajectory diverged"
+    elif n_ok == 1:
+        se_note = "one trajectory (an SE needs at least two)"
+    elif window < 2:
+        se_note = f"an equilibrium window of {window} iteration"
+    warnings: list[str] = []
+    if steps == 1:
+        warnings.append("one step: the run never left its initial condition")
+    tau = (pred or {}).get("relaxation_steps")
+    if tau is not None and np.isfinite(tau) and steps < MIN_RELAXATION_TIMES * tau:
+        warnings.append(
+            f"not at equilibrium: {steps} steps < {MIN_RELAXATION_TIMES:g} x the predicted relaxation time "
+            f"{tau:.4g} steps; run at least {int(np.ceil(MIN_RELAXATION_TIMES * tau))} steps"
+        )
+    s = res.series("sq_norm")
+    every = int(c["record_every"])
+    if s is not None and n_ok:
+        win = s[s.shape[0] - max(1, window // every) :, g][:, ~res.diverged[g]][:, :64]
+        if win.shape[0] >= 4 and np.all(np.isfinite(win)):
+            tau_int = float(np.median(integrated_autocorrelation_time(win, axis=0))) * every
+            if window < MIN_AUTOCORRELATION_TIMES * tau_int:
+                warnings.append(
+                    f"equilibrium window of {window} steps < {MIN_AUTOCORRELATION_TIMES:g} x the autocorrelation "
+                    f"time of ||w||^2 ({tau_int:.4g} steps): the window mean is not an equilibrium average"
+                )
+    return se_note, warnings
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._validation import memory_budget
+    from ..simulation import simulate
+    from ._common import format_value, print_json
+
+    v = _validate(args)
+    record_every = max(1, args.steps // 2000)  # at most ~2000 records for the plot; stats use every step
+    if not args.json:
+        _compiling_note(args.backend.strip().lower(), args.method.strip().lower())
+    try:
+        with memory_budget(v["max_memory"]):
+            res = simulate(
+                v["optimizer"],
+                np.array(args.lr),
+                np.array(args.wd),
+                np.array(v["momentum"]),
+                dim=args.dim,
+                steps=args.steps,
+                trajectories=args.trajectories,
+                unit_grad_sq=np.array(args.unit_grad_sq),
+                lr_schedule=v["schedule"],
+                rescale_on_drop=args.rescale_on_drop,
+                beta1=0.9 if args.beta1 is None else args.beta1,
+                beta2=args.beta2,
+                eps=1e-8 if args.eps is None else args.eps,
+                decoupled=None if args.decoupled is None else args.decoupled == "yes",
+                init_norm=args.init_norm,
+                record_every=record_every,
+                # the statistics need only the streaming summaries; series only for the plot (and its checks)
+                record="series" if args.plot else "summary",
+                backend=args.backend,
+                method=args.method,
+                seed=args.seed,
+                dtype=args.dtype,
+                progress=False if args.no_progress else None,
+            )
     except (ImportError, NotImplementedError) as exc:  # cupy missing, reduced simulator missing
-        raise ValueError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
 
     # statistics over the last quarter, from the streaming summaries (every iteration of the window)
     names = ("sq_norm", "angular_update", "unit_grad_sq", "h_tilde", "effective_lr")
     stats = res.equilibrium_stats(quantities=names, source="summary")
-    m, v = res.summary["angular_update_mean"], res.summary["angular_update_var"]
-    rms_traj = np.sqrt(m**2 + v)
+    m, var = res.summary["angular_update_mean"], res.summary["angular_update_var"]
+    rms_traj = np.sqrt(m**2 + var)
     ok = np.isfinite(rms_traj)
     n_ok = ok.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -155,25 +290,42 @@ def run(args: argparse.Namespace) -> int:
     G = res.grid_size
     rows: list[dict[str, Any]] = []
     for g in range(G):
+        se_note, warns = _row_notes(res, g, preds[g])
         row: dict[str, Any] = {k: float(res.params[k][g]) for k in ("lr", "weight_decay", "momentum", "unit_grad_sq")}
         for q, s in stats.items():
-            row[f"{q}_mean"] = float(s.mean[g])
-            row[f"{q}_se"] = float(s.se[g])
-        row["angular_update_rms"] = float(rms[g])
-        row["angular_update_rms_se"] = float(rms_se[g])
+            row[f"{q}_mean"] = _finite_or_none(s.mean[g])
+            row[f"{q}_se"] = None if se_note else _finite_or_none(s.se[g])
+        row["angular_update_rms"] = _finite_or_none(rms[g])
+        row["angular_update_rms_se"] = None if se_note else _finite_or_none(rms_se[g])
+        row["se_note"] = se_note
+        row["at_equilibrium"] = not warns
+        row["warnings"] = warns
         p = preds[g] or {}
         row["predicted_sq_norm"] = p.get("equilibrium_sq_norm")
         row["predicted_angular_update"] = p.get("angular_update")
         row["predicted_angular_update_first_order"] = p.get("angular_update_first_order")
         row["predicted_effective_lr"] = p.get("effective_lr")
+        row["predicted_relaxation_steps"] = p.get("relaxation_steps")
         row["trajectories_used"] = int(stats["sq_norm"].n_trajectories[g])
         row["diverged"] = int(res.diverged[g].sum())
         rows.append(row)
+    all_diverged = all(r["trajectories_used"] == 0 for r in rows)
 
     if args.plot:
         plot_equilibrium(res, preds, args.plot)
 
     window = f"iterations {res.config['summary_start']}..{res.config['steps'] - 1}"
+    for g, row in enumerate(rows):
+        where = f"[{g}] " if G > 1 else ""
+        for w in row["warnings"]:
+            print(f"spheretheory simulate: warning: {where}{w}", file=sys.stderr)
+    if all_diverged:
+        print(
+            "spheretheory simulate: error: every trajectory diverged (‖w‖² left the representable range); "
+            "no equilibrium statistics",
+            file=sys.stderr,
+        )
+    code = EXIT_ALL_DIVERGED if all_diverged else 0
     if args.json:
         out: dict[str, Any] = dict(rows[0]) if G == 1 else {k: [r[k] for r in rows] for k in rows[0]}
         out["window"] = window
@@ -182,7 +334,7 @@ def run(args: argparse.Namespace) -> int:
         if args.plot:
             out["plot"] = args.plot
         print_json(out)
-        return 0
+        return code
 
     c = res.config
     print(
@@ -205,23 +357,35 @@ def run(args: argparse.Namespace) -> int:
                 row["angular_update_rms_se"],
                 row["predicted_angular_update"],
             ),
-            ("Delta first order", None, None, row["predicted_angular_update_first_order"]),
+            ("Delta first order", "", "", row["predicted_angular_update_first_order"]),
             ("eta/||w||^2", row["effective_lr_mean"], row["effective_lr_se"], row["predicted_effective_lr"]),
             ("||g~||^2", row["unit_grad_sq_mean"], row["unit_grad_sq_se"], row["unit_grad_sq"]),
         ]
         if "h_tilde_mean" in row:
             table.append(("h~ (Thm 2)", row["h_tilde_mean"], row["h_tilde_se"], None))
-        print(f"  {'quantity':<18} {'simulated':>14} {'+- SE':>12} {'predicted':>14}")
+        mark = "" if row["at_equilibrium"] else "  (not at equilibrium: see the warning)"
+        print(f"  {'quantity':<18} {'simulated':>14} {'+- SE':>12} {'predicted':>14}{mark}")
         for name, mean, se, pred in table:
-            fm = "" if mean is None else format_value(mean)
-            fs = "" if se is None else format_value(se)
+            fm = "n/a" if mean is None else format_value(mean)
+            fs = "n/a" if se is None else format_value(se)
             fp = "—" if pred is None else format_value(pred)
             print(f"  {name:<18} {fm:>14} {fs:>12} {fp:>14}")
+        if row["se_note"]:
+            print(f"  n/a: {row['se_note']}")
         if row["diverged"]:
             print(f"  diverged: {row['diverged']} of {c['trajectories']} trajectories (left out of the statistics)")
     if args.plot:
         print(f"plot written to {args.plot}")
-    return 0
+    return code
+
+
+#: Exit code when every trajectory diverged (the run produced no statistics).
+EXIT_ALL_DIVERGED = 1
+
+
+def _finite_or_none(x: Any) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
 
 
 def plot_equilibrium(res: Any, preds: list[dict[str, float] | None], path: str) -> None:

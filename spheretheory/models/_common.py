@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import InputError, InputTypeError
+
 
 def as_weights(w: np.ndarray, dim: int, name: str = "w") -> np.ndarray:
     """Validate ``w`` as a real array of shape ``(..., dim)``; returned as float64 (models compute in
     float64 whatever the input dtype)."""
     arr = np.asarray(w)
     if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real array of shape (..., {dim}); got dtype {arr.dtype}")
+        raise InputTypeError(f"{name} must be a real array of shape (..., {dim}); got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim == 0 or arr.shape[-1] != dim:
-        raise ValueError(f"{name} must have shape (..., {dim}); got shape {arr.shape}")
+        raise InputError(f"{name} must have shape (..., {dim}); got shape {arr.shape}")
     return arr
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import InputError, check_int, check_real
 from ._common import as_weights
 
 
@@ -72,22 +72,22 @@ class BatchNormNet:
         if self.X is None and self.y is None:
             self.X, self.y = make_classification(seed=self.seed)
         elif self.X is None or self.y is None:
-            raise ValueError("X and y must be given together")
+            raise InputError("X and y must be given together")
         X = check_real("X", self.X)
         if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:
-            raise ValueError(f"X must have shape (n, p) with n >= 2, p >= 1; got {X.shape}")
+            raise InputError(f"X must have shape (n, p) with n >= 2, p >= 1; got {X.shape}")
         y = np.asarray(self.y)
         if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have shape (n,) = ({X.shape[0]},); got {y.shape}")
+            raise InputError(f"y must have shape (n,) = ({X.shape[0]},); got {y.shape}")
         if y.dtype.kind not in "iu" or y.min() < 0:
-            raise ValueError("y must hold non-negative integer class labels")
+            raise InputError("y must hold non-negative integer class labels")
         self.X, self.y = X, y.astype(np.int64)
         self.classes = int(max(2, y.max() + 1))
         self.hidden = check_int("hidden", self.hidden, low=1)
         n = X.shape[0]
         self.batch_size = check_int("batch_size", self.batch_size, low=2)
         if self.batch_size > n:
-            raise ValueError(f"batch_size must be in [2, n] = [2, {n}] (the data set size); got {self.batch_size}")
+            raise InputError(f"batch_size must be in [2, n] = [2, {n}] (the data set size); got {self.batch_size}")
         self.head_scale = float(check_real("head_scale", self.head_scale, low=0.0, low_inclusive=False))
         rng = np.random.default_rng(self.seed + 1)
         self.V = rng.standard_normal((self.classes, self.hidden)) * self.head_scale / np.sqrt(self.hidden)
@@ -171,7 +171,7 @@ class BatchNormNet:
             batch = self.sample_batches(rng, w.shape[:-1])
         batch = np.asarray(batch)
         if batch.shape[:-1] != w.shape[:-1] or batch.dtype.kind not in "iu":
-            raise ValueError(f"batch must be integer indices of shape {w.shape[:-1]} + (B,); got {batch.shape}")
+            raise InputError(f"batch must be integer indices of shape {w.shape[:-1]} + (B,); got {batch.shape}")
         return self._forward_backward(w, self.X[batch], self._Y[batch], need_grad=True)
 
     # --- references ----------------------------------------------------------------------------------

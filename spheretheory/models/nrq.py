@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_real
+from .._validation import InputError, check_real
 from ._common import as_weights, sq_norm, tangent
 
 
@@ -49,14 +49,14 @@ class NoisyRayleighQuotient:
         if self.H is not None:
             H = check_real("H", self.H)
             if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 2:
-                raise ValueError(f"H must be a square matrix of size at least 2x2; got shape {H.shape}")
+                raise InputError(f"H must be a square matrix of size at least 2x2; got shape {H.shape}")
             if not np.allclose(H, H.T, rtol=1e-12, atol=1e-12 * max(1.0, float(np.abs(H).max()))):
-                raise ValueError("H must be symmetric")
+                raise InputError("H must be symmetric")
             H = 0.5 * (H + H.T)
             evals = np.linalg.eigvalsh(H)
             tol = 1e-12 * max(1.0, float(np.abs(evals).max()))
             if evals[0] < -tol:
-                raise ValueError(
+                raise InputError(
                     f"H must be positive semi-definite (all eigenvalues >= 0); smallest eigenvalue {evals[0]:.6g}"
                 )
             self.H = H
@@ -65,9 +65,9 @@ class NoisyRayleighQuotient:
             ev = np.linspace(0.0, 1.0, 10) if self.eigenvalues is None else self.eigenvalues
             ev = check_real("eigenvalues", ev)
             if ev.ndim != 1 or ev.size < 2:
-                raise ValueError(f"eigenvalues must be a 1-d array of length >= 2; got shape {ev.shape}")
+                raise InputError(f"eigenvalues must be a 1-d array of length >= 2; got shape {ev.shape}")
             if np.any(ev < 0):
-                raise ValueError(
+                raise InputError(
                     "eigenvalues must all be >= 0 (H positive semi-definite); "
                     f"got minimum {float(ev.min()):.6g} (indefinite H)"
                 )
@@ -129,7 +129,7 @@ class NoisyRayleighQuotient:
         else:
             noise = np.asarray(noise, dtype=np.float64)
             if noise.shape != w.shape:
-                raise ValueError(f"noise must have the shape of w {w.shape}; got {noise.shape}")
+                raise InputError(f"noise must have the shape of w {w.shape}; got {noise.shape}")
         r = np.sqrt(r2)
         return g + self.noise_std * tangent(noise, w / r) / r
 

@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .._validation import check_real
+from .._validation import InputError, check_real
 from ._common import as_weights, sq_norm, tangent
 
 
@@ -51,17 +51,17 @@ class WellsOnSphere:
     def __post_init__(self) -> None:
         c = check_real("centers", self.centers)
         if c.ndim != 2 or c.shape[1] < 2 or c.shape[0] < 1:
-            raise ValueError(f"centers must have shape (K, d) with K >= 1, d >= 2; got {c.shape}")
+            raise InputError(f"centers must have shape (K, d) with K >= 1, d >= 2; got {c.shape}")
         norms = np.linalg.norm(c, axis=1, keepdims=True)
         if np.any(norms == 0):
-            raise ValueError("centers must be non-zero vectors")
+            raise InputError("centers must be non-zero vectors")
         self.centers = c / norms
         K = c.shape[0]
         self.depths = check_real("depths", self.depths, low=0.0, low_inclusive=False).reshape(-1)
         self.concentrations = check_real("concentrations", self.concentrations, low=0.0, low_inclusive=False)
         self.concentrations = self.concentrations.reshape(-1)
         if self.depths.size != K or self.concentrations.size != K:
-            raise ValueError(f"depths and concentrations must have one entry per centre ({K})")
+            raise InputError(f"depths and concentrations must have one entry per centre ({K})")
         self.mult_noise = float(check_real("mult_noise", self.mult_noise, low=0.0))
         self.add_noise = float(check_real("add_noise", self.add_noise, low=0.0))
         self.dim = int(c.shape[1])
@@ -99,7 +99,7 @@ class WellsOnSphere:
         else:
             noise = np.asarray(noise, dtype=np.float64)
             if noise.shape != (*w.shape[:-1], self.dim + 1):
-                raise ValueError(f"noise must have shape {(*w.shape[:-1], self.dim + 1)}; got {noise.shape}")
+                raise InputError(f"noise must have shape {(*w.shape[:-1], self.dim + 1)}; got {noise.shape}")
         g = g * (1.0 + self.mult_noise * noise[..., :1])
         if self.add_noise:
             g = g + self.add_noise * tangent(noise[..., 1:], u) / r

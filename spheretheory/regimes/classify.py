@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
 from ..theory.toy import DIVERGENCE_ANGLE
 
 REGIMES = ("convergence", "chaotic_equilibrium", "divergence")
@@ -163,12 +164,12 @@ def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: flo
     cos0 = get("cos_to_start")
     cos0 = np.atleast_2d(np.asarray(cos0, dtype=float)) if cos0 is not None else np.full_like(loss, np.nan)
     if loss.ndim != 2 or loss.shape != angle.shape or cos0.shape != loss.shape:
-        raise ValueError(
+        raise InputError(
             f"loss, angular_update and cos_to_start must have the same shape (runs, n); got {loss.shape}, "
             f"{angle.shape}, {cos0.shape}"
         )
     if loss.shape[1] < 20:
-        raise ValueError(f"trajectory must have at least 20 records to classify; got {loss.shape[1]}")
+        raise InputError(f"trajectory must have at least 20 records to classify; got {loss.shape[1]}")
     min_loss = get("min_loss") if min_loss is None else min_loss
     random_loss = get("random_loss") if random_loss is None else random_loss
     dim = get("dim")

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_real
+from .._validation import InputError, check_choice, check_int, check_real
 from .classify import classify
 
 MODELS = ("nrq", "toy", "net")
@@ -81,7 +81,7 @@ def sweep(
         model = make_model(model)
     elrs_arr = check_real("elr", np.atleast_1d(np.asarray(elrs, dtype=float)), low=0.0, low_inclusive=False)
     if elrs_arr.ndim != 1:
-        raise ValueError(f"elr must be a list of numbers; got shape {elrs_arr.shape}")
+        raise InputError(f"elr must be a list of numbers; got shape {elrs_arr.shape}")
     steps = check_int("steps", steps, low=40)
     runs = check_int("runs", runs, low=1)
     results = []
@@ -140,6 +140,15 @@ def _boundaries(model, steps, trajectories, results) -> dict[str, float]:
 REGIME_COLORS = {"convergence": "tab:blue", "chaotic_equilibrium": "tab:orange", "divergence": "tab:red"}
 
 
+def _readable(key: str) -> str:
+    """Legend name of a derived boundary: ``stability_0`` -> ``stability of minimum 0``, ``random_walk`` ->
+    ``random walk``."""
+    head, _, tail = key.rpartition("_")
+    if head and tail.isdigit():
+        return f"{head.replace('_', ' ')} of minimum {tail}"
+    return key.replace("_", " ")
+
+
 def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
     """Draw loss level and angular update against ELR, coloured by regime, with the derived boundaries.
 
@@ -160,7 +169,7 @@ def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
         if y is None or not np.isfinite(y):
             ax.axvline(r["elr"], color=c, lw=6, alpha=0.3)
             continue
-        ax.errorbar(r["elr"], y, yerr=se if se and np.isfinite(se) else None, fmt="o", color=c, capsize=3)
+        ax.errorbar(r["elr"], y, yerr=2 * se if se and np.isfinite(se) else None, fmt="o", color=c, capsize=3)
     pred = [(r["elr"], r["predicted_stationary_loss"]) for r in rows if r.get("predicted_stationary_loss") is not None]
     model = diagram.extra.get("model")
     if model is not None and hasattr(model, "predicted_excess_risk"):
@@ -177,8 +186,8 @@ def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
     if model is not None and getattr(model, "random_loss", None) is not None:
         ax.axhline(model.random_loss, color="gray", ls=":", label="random direction")
     ax.set_xscale("log")
-    ax.set_xlabel("ELR")
-    ax.set_ylabel("stationary loss (2nd half, mean ± SE over seeds)")
+    ax.set_xlabel(r"effective learning rate $\eta/\|w\|^2$")
+    ax.set_ylabel("stationary loss (2nd half, mean ± 2 SE over seeds)")
     ax2 = axes[1]
     floor = 1e-8  # angular updates below this (converged runs: exact 0 up to rounding) are drawn at the floor
     for r in rows:
@@ -190,15 +199,17 @@ def plot_phase_diagram(diagram: PhaseDiagram, path: str) -> str:
     ax2.axhline(0.8 * np.pi / 2, color="gray", ls="--", lw=0.8, label="divergence angle")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
-    ax2.set_xlabel("ELR")
-    ax2.set_ylabel("mean angular update Δ (rad; ▼ = below 1e-8)")
+    ax2.set_xlabel(r"effective learning rate $\eta/\|w\|^2$")
+    ax2.set_ylabel(r"mean angular update $\Delta$ (rad; ▼ = below $10^{-8}$)")
     styles = ["-", "--", "-.", ":"]
     for ax_ in axes:
         for i, (k, v) in enumerate(sorted(diagram.boundaries.items())):
             if v is not None and np.isfinite(v) and v > 0:
-                ax_.axvline(v, color="k", ls=styles[i % 4], lw=0.8, alpha=0.7, label=f"derived: {k} = {v:.3g}")
+                ax_.axvline(
+                    v, color="k", ls=styles[i % 4], lw=0.8, alpha=0.7, label=f"derived: {_readable(k)} = {v:.3g}"
+                )
     for reg, c in REGIME_COLORS.items():
-        axes[0].plot([], [], "o", color=c, label=reg)
+        axes[0].plot([], [], "o", color=c, label=_readable(reg))
     axes[0].legend(fontsize=7, loc="best")
     ax2.legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Sphere training at fixed ELR — {diagram.model} ({diagram.runs} seeds, {diagram.steps} steps)")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputTypeError
 from ._spec import Problem, build_problem
 from .result import SimulationResult
 from .schedules import Schedule
@@ -139,6 +140,7 @@ def simulate(
         ``backend="cupy"`` without CuPy or without a CUDA device.
     """
     problem = build_problem(**locals())
+    _check_memory(problem)
     if problem.method == "reduced":
         from .reduced import simulate_reduced
 
@@ -176,6 +178,27 @@ def problem_from_call(**kwargs: Any) -> Problem:
     try:
         bound = inspect.signature(simulate).bind(**kwargs)
     except TypeError as exc:
-        raise TypeError(f"unexpected arguments for simulate: {exc}") from None
+        raise InputTypeError(f"unexpected arguments for simulate: {exc}") from None
     bound.apply_defaults()
     return build_problem(**bound.arguments)
+
+
+def _check_memory(problem: Problem) -> None:
+    """Refuse a run whose arrays would not fit (spheretheory._validation.check_memory) before allocating them."""
+    from .._validation import check_memory, simulation_bytes
+
+    nbytes = simulation_bytes(
+        grid=problem.G,
+        trajectories=problem.trajectories,
+        dim=3 if problem.method == "reduced" else problem.dim,
+        records=problem.n_records,
+        itemsize=np.dtype(problem.dtype).itemsize,
+    )
+    if problem.noise_draws is not None:
+        nbytes += problem.noise_draws.nbytes
+    check_memory(
+        f"simulate ({problem.G}x{problem.trajectories} trajectories, d={problem.dim}, {problem.n_records} records)",
+        nbytes,
+        hint="use fewer trajectories, a smaller dim, or record fewer steps (record='summary' or a larger "
+        "record_every)",
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice, check_int, check_real
+from .._validation import InputError, InputTypeError, as_float_array, check_choice, check_int, check_real
 from .schedules import Schedule, as_schedule
 
 OPTIMIZERS = ("sgd", "sgdm", "nesterov", "adam", "adamw", "lion")
@@ -123,7 +123,7 @@ class Problem:
 def _grid_param(name: str, value: Any, **bounds: Any) -> np.ndarray:
     arr = check_real(name, value, **bounds)
     if arr.ndim > 1:
-        raise ValueError(
+        raise InputError(
             f"{name} must be a scalar or a 1-D array (a hyperparameter grid of shape (G,)); got shape {arr.shape}"
         )
     return arr
@@ -168,22 +168,22 @@ def build_problem(**call: Any) -> Problem:
     try:
         dtype = np.dtype(dtype)
     except TypeError as exc:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from exc
+        raise InputTypeError(f"dtype must be float32 or float64; got {dtype!r}") from exc
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+        raise InputError(f"dtype must be float32 or float64; got {dtype}")
     if not isinstance(rescale_on_drop, (bool, np.bool_)):
-        raise TypeError(f"rescale_on_drop must be a bool; got {rescale_on_drop!r}")
+        raise InputTypeError(f"rescale_on_drop must be a bool; got {rescale_on_drop!r}")
     if progress is not None and not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be None or a bool; got {progress!r}")
+        raise InputTypeError(f"progress must be None or a bool; got {progress!r}")
 
     if beta2 is None:
         beta2 = 0.99 if optimizer == "lion" else 0.999
     if decoupled is None:
         decoupled = optimizer in ("adamw", "lion")
     if not isinstance(decoupled, (bool, np.bool_)):
-        raise TypeError(f"decoupled must be None or a bool; got {decoupled!r}")
+        raise InputTypeError(f"decoupled must be None or a bool; got {decoupled!r}")
     if optimizer == "adamw" and not decoupled:
-        raise ValueError("decoupled=False with optimizer='adamw' is Adam: use optimizer='adam'")
+        raise InputError("decoupled=False with optimizer='adamw' is Adam: use optimizer='adam'")
 
     params = {
         "lr": _grid_param("lr", take("lr"), low=0.0, low_inclusive=False),
@@ -198,44 +198,44 @@ def build_problem(**call: Any) -> Problem:
     lengths = set(sizes.values()) - {1}
     if len(lengths) > 1:
         shapes = ", ".join(f"{k}({n},)" for k, n in sizes.items())
-        raise ValueError(f"hyperparameter grids must all have the same length G (or be scalars); got {shapes}")
+        raise InputError(f"hyperparameter grids must all have the same length G (or be scalars); got {shapes}")
     G = lengths.pop() if lengths else 1
     params = {
         k: np.ascontiguousarray(np.broadcast_to(v.reshape(-1), (G,)), dtype=np.float64) for k, v in params.items()
     }
     if optimizer in ("sgd", "adam", "adamw", "lion") and np.any(params["momentum"] != 0):
-        raise ValueError(
+        raise InputError(
             f"momentum must be 0 for optimizer={optimizer!r} (use 'sgdm'/'nesterov' for momentum, "
             "beta1/beta2 for the Adam family and Lion)"
         )
     if optimizer == "nesterov" and np.any(params["momentum"] <= 0):
-        raise ValueError("momentum must be in (0, 1) for optimizer='nesterov'")
+        raise InputError("momentum must be in (0, 1) for optimizer='nesterov'")
 
     spec_arr = None
     drift_arr = None
     if noise == "anisotropic":
         if spectrum is None:
-            raise ValueError("noise='anisotropic' needs spectrum= (the d eigenvalues of the noise covariance)")
+            raise InputError("noise='anisotropic' needs spectrum= (the d eigenvalues of the noise covariance)")
         spec_arr = check_real("spectrum", spectrum, low=0.0)
         if spec_arr.shape != (dim,) or not np.any(spec_arr > 0):
-            raise ValueError(f"spectrum must have shape (dim,) = ({dim},) with a positive entry; got {spec_arr.shape}")
+            raise InputError(f"spectrum must have shape (dim,) = ({dim},) with a positive entry; got {spec_arr.shape}")
         spec_arr = spec_arr / spec_arr.mean()
     elif spectrum is not None:
-        raise ValueError("spectrum= is only used with noise='anisotropic'")
+        raise InputError("spectrum= is only used with noise='anisotropic'")
     if noise == "drift":
         if drift is None:
-            raise ValueError("noise='drift' needs drift= (a vector a of shape (dim,): g̃ = P⊥(a + noise))")
+            raise InputError("noise='drift' needs drift= (a vector a of shape (dim,): g̃ = P⊥(a + noise))")
         drift_arr = check_real("drift", drift)
         if drift_arr.shape != (dim,):
-            raise ValueError(f"drift must have shape (dim,) = ({dim},); got {drift_arr.shape}")
+            raise InputError(f"drift must have shape (dim,) = ({dim},); got {drift_arr.shape}")
     elif drift is not None:
-        raise ValueError("drift= is only used with noise='drift'")
+        raise InputError("drift= is only used with noise='drift'")
 
     lr_s = as_schedule("lr_schedule", take("lr_schedule"))
     wd_s = as_schedule("wd_schedule", take("wd_schedule"))
     gr_s = as_schedule("grad_schedule", take("grad_schedule"))
     if rescale_on_drop and not lr_s.drops():
-        raise ValueError("rescale_on_drop=True needs an lr_schedule with drops (e.g. step decay)")
+        raise InputError("rescale_on_drop=True needs an lr_schedule with drops (e.g. step decay)")
 
     N = G * trajectories
     w0_arr = None
@@ -244,40 +244,40 @@ def build_problem(**call: Any) -> Problem:
         try:
             w0_arr = np.array(np.broadcast_to(w0_arr, (G, trajectories, dim)), dtype=np.float64)
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"w0 must be broadcastable to (G, trajectories, dim) = ({G}, {trajectories}, {dim}); "
                 f"got shape {np.shape(w0)}"
             ) from None
         sq = np.einsum("gnd,gnd->gn", w0_arr, w0_arr)
         if not np.all(np.isfinite(sq)) or np.any(sq <= 0):
-            raise ValueError("w0 must be finite and nonzero for every trajectory")
+            raise InputError("w0 must be finite and nonzero for every trajectory")
 
     draws = None
     if noise_draws is not None:
         if model is not None:
-            raise ValueError("noise_draws cannot be combined with model= (the model draws its own noise)")
+            raise InputError("noise_draws cannot be combined with model= (the model draws its own noise)")
         draws = as_float_array("noise_draws", noise_draws)
         want = (steps, G, trajectories, dim)
         if draws.shape == (steps, N, dim):
             draws = draws.reshape(want)
         if draws.shape != want:
-            raise ValueError(f"noise_draws must have shape (steps, G, trajectories, dim) = {want}; got {draws.shape}")
+            raise InputError(f"noise_draws must have shape (steps, G, trajectories, dim) = {want}; got {draws.shape}")
         if not np.all(np.isfinite(draws)):
-            raise ValueError("noise_draws must be finite")
+            raise InputError("noise_draws must be finite")
         draws = np.ascontiguousarray(draws, dtype=dtype)
 
     if model is not None:
         from ..models.base import ScaleInvariantModel
 
         if not isinstance(model, ScaleInvariantModel):
-            raise TypeError("model must implement spheretheory.models.ScaleInvariantModel (dim, loss, grad)")
+            raise InputTypeError("model must implement spheretheory.models.ScaleInvariantModel (dim, loss, grad)")
         if int(model.dim) != dim:
-            raise ValueError(f"dim must equal model.dim = {model.dim}; got {dim}")
+            raise InputError(f"dim must equal model.dim = {model.dim}; got {dim}")
 
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
-        raise TypeError(f"seed must be None, a non-negative int or a numpy SeedSequence; got {seed!r}")
+        raise InputTypeError(f"seed must be None, a non-negative int or a numpy SeedSequence; got {seed!r}")
     if isinstance(seed, (int, np.integer)) and int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed}")
+        raise InputError(f"seed must be a non-negative integer; got {seed}")
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
 

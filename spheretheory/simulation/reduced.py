@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError, InputTypeError
 from ._common import Q_INDEX, new_buffers, per_trajectory, rates, recorder, seed_sequences, steps_block, threads_for
 from ._reduced_numpy import block_draws, reduced_step, run_block
 from ._reduced_state import STATE_NAMES, draws_from_full, gram_from_state, state_from_vectors
@@ -74,23 +75,23 @@ def use_numba(problem: Problem) -> bool:
 
 def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
     if problem.optimizer not in REDUCED_OPTIMIZERS:
-        raise ValueError(
+        raise InputError(
             f"optimizer must be one of {', '.join(REDUCED_OPTIMIZERS)} with method='reduced' (the exact "
             f"reduction needs an update linear in w, v and g); got {problem.optimizer!r}"
         )
     if problem.model is not None:
-        raise ValueError("model= cannot be used with method='reduced' (the reduction needs isotropic noise)")
+        raise InputError("model= cannot be used with method='reduced' (the reduction needs isotropic noise)")
     if problem.noise != "isotropic":
-        raise ValueError(f"noise must be 'isotropic' with method='reduced'; got {problem.noise!r}")
+        raise InputError(f"noise must be 'isotropic' with method='reduced'; got {problem.noise!r}")
     if problem.backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"backend must be one of auto, numba, numpy with method='reduced'; got {problem.backend!r}")
+        raise InputError(f"backend must be one of auto, numba, numpy with method='reduced'; got {problem.backend!r}")
     if problem.noise_draws is not None:
-        raise ValueError(
+        raise InputError(
             "noise_draws (full-d draws ξ) cannot drive method='reduced'; inject the reduced draws "
             "(z₁, z₂, χ) with spheretheory.simulation.reduced.simulate_reduced(problem, draws=...)"
         )
     if np.dtype(problem.dtype) != np.dtype(np.float64):
-        raise ValueError(
+        raise InputError(
             f"dtype must be float64 with method='reduced' (the reduced state is kept in float64); "
             f"got {np.dtype(problem.dtype).name}"
         )
@@ -103,11 +104,11 @@ def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
     if arr.shape == (T, G * n, 3):
         arr = arr.reshape(T, G, n, 3)
     if arr.shape != (T, G, n, 3):
-        raise ValueError(f"draws must have shape (steps, G, trajectories, 3) = {(T, G, n, 3)}; got {arr.shape}")
+        raise InputError(f"draws must have shape (steps, G, trajectories, 3) = {(T, G, n, 3)}; got {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("draws must be finite")
+        raise InputError("draws must be finite")
     if np.any(arr[..., 2] < 0):
-        raise ValueError("draws[..., 2] (the χ² remainder) must be non-negative")
+        raise InputError("draws[..., 2] (the χ² remainder) must be non-negative")
     return np.ascontiguousarray(arr.reshape(T, G * n, 3))
 
 
@@ -169,7 +170,9 @@ def simulate_reduced(
 
         problem = problem_from_call(**{**kwargs, "method": "reduced"})
     elif kwargs:
-        raise TypeError(f"simulate_reduced takes either a Problem or keyword arguments, not both; got {sorted(kwargs)}")
+        raise InputTypeError(
+            f"simulate_reduced takes either a Problem or keyword arguments, not both; got {sorted(kwargs)}"
+        )
     injected = _validate(problem, draws)
     N, d, T = problem.N, problem.dim, problem.steps
     state, a0 = _initial_state(problem)

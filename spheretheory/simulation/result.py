@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
+
 #: The per-trajectory quantities a simulator records (series and streaming summaries).
 QUANTITIES: tuple[str, ...] = (
     "sq_norm",
@@ -96,14 +98,14 @@ class SimulationResult:
     def series(self, name: str) -> np.ndarray | None:
         """The recorded series of quantity ``name`` (one of :data:`QUANTITIES`)."""
         if name not in QUANTITIES:
-            raise ValueError(f"name must be one of {', '.join(QUANTITIES)}; got {name!r}")
+            raise InputError(f"name must be one of {', '.join(QUANTITIES)}; got {name!r}")
         return getattr(self, name)
 
     def trajectory_mean(self, name: str) -> np.ndarray:
         """``(n_records, G)`` mean of a series over the trajectories that did not diverge."""
         s = self.series(name)
         if s is None:
-            raise ValueError(f"{name} was not recorded (record={self.config.get('record')!r})")
+            raise InputError(f"{name} was not recorded (record={self.config.get('record')!r})")
         ok = ~self.diverged[None]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(ok, s, 0.0).sum(axis=-1) / ok.sum(axis=-1)
@@ -138,14 +140,14 @@ class SimulationResult:
         out: dict[str, Any] = {}
         mask = ~self.diverged
         if source not in ("auto", "series", "summary"):
-            raise ValueError(f"source must be one of auto, series, summary; got {source!r}")
+            raise InputError(f"source must be one of auto, series, summary; got {source!r}")
         for q in names:
             s = self.series(q)
             if source != "summary" and s is not None and s.shape[0] > 0:
                 out[q] = equilibrium_stats(s, frac, mask=mask)
             elif source != "series" and f"{q}_mean" in self.summary:
                 if abs(frac - summary_fraction) > 1e-12:
-                    raise ValueError(
+                    raise InputError(
                         f"fraction={frac} but only streaming summaries over the last {summary_fraction} "
                         "of the "
                         f"run were kept (record='summary'); use fraction={summary_fraction}"

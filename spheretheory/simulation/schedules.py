@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import InputError, InputTypeError, check_int, check_real
 
 __all__ = ["Schedule", "as_schedule", "constant", "linear_drift", "step_decay", "stepped"]
 
@@ -39,11 +39,11 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if len(self.times) != len(self.values):
-            raise ValueError("schedule times and values must have equal length")
+            raise InputError("schedule times and values must have equal length")
         if any(b < a for a, b in zip(self.times, self.times[1:], strict=False)):
-            raise ValueError(f"schedule times must be non-decreasing; got {self.times}")
+            raise InputError(f"schedule times must be non-decreasing; got {self.times}")
         if any(not (v > 0 and np.isfinite(v)) for v in self.values):
-            raise ValueError(f"schedule values must be positive and finite; got {self.values}")
+            raise InputError(f"schedule values must be positive and finite; got {self.values}")
 
     def __call__(self, t: np.ndarray | int) -> np.ndarray:
         """Multiplier at iteration(s) t (right-continuous at jumps: a jump at t applies from iteration t)."""
@@ -95,7 +95,7 @@ def step_decay(milestones: Sequence[int], factor: float = 10.0) -> Schedule:
     factor = float(check_real("factor", factor, low=0.0, low_inclusive=False))
     ms = [check_int("milestones", m, low=1) for m in milestones]
     if any(b <= a for a, b in zip(ms, ms[1:], strict=False)):
-        raise ValueError(f"milestones must be strictly increasing; got {ms}")
+        raise InputError(f"milestones must be strictly increasing; got {ms}")
     times: list[float] = [0.0]
     values: list[float] = [1.0]
     for j, m in enumerate(ms):
@@ -109,9 +109,9 @@ def stepped(milestones: Sequence[int], values: Sequence[float]) -> Schedule:
     ms = [check_int("milestones", m, low=1) for m in milestones]
     vals = [float(check_real("values", v, low=0.0, low_inclusive=False)) for v in values]
     if len(vals) != len(ms) + 1:
-        raise ValueError(f"values must have len(milestones) + 1 = {len(ms) + 1} entries; got {len(vals)}")
+        raise InputError(f"values must have len(milestones) + 1 = {len(ms) + 1} entries; got {len(vals)}")
     if any(b <= a for a, b in zip(ms, ms[1:], strict=False)):
-        raise ValueError(f"milestones must be strictly increasing; got {ms}")
+        raise InputError(f"milestones must be strictly increasing; got {ms}")
     times: list[float] = [0.0]
     out: list[float] = [vals[0]]
     for j, m in enumerate(ms):
@@ -151,7 +151,7 @@ def as_schedule(name: str, spec: Any) -> Schedule:
                 return linear_drift(**spec)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{name}: {exc}") from exc
-    raise TypeError(
+    raise InputTypeError(
         f"{name} must be None, a Schedule, or a dict with keys milestones+factor, milestones+values or "
         f"t0+t1[+start+stop]; got {spec!r}"
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 
+from .._validation import InputError
 from .base import Derivation, DerivationResult, Step
 
 __all__ = ["Derivation", "DerivationResult", "Step", "register", "get", "names", "all_derivations"]
@@ -68,7 +69,7 @@ def get(name: str) -> Derivation:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown derivation {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        raise InputError(f"unknown derivation {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
 
 
 def all_derivations() -> list[Derivation]:

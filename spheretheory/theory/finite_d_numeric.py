@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
+
 __all__ = [
     "FINITE_D_KEYS",
     "FINITE_D_OPTIMIZERS",
@@ -390,10 +392,10 @@ def angular_update_quantiles(
 
     qs = np.atleast_1d(np.asarray(q, dtype=float))
     if np.any((qs <= 0) | (qs >= 1)):
-        raise ValueError(f"quantile levels must be in (0, 1); got {qs.tolist()}")
+        raise InputError(f"quantile levels must be in (0, 1); got {qs.tolist()}")
     lr, wd, al, L, d = (np.asarray(v, dtype=float) for v in _arrays(lr, weight_decay, momentum, unit_grad_sq, dim))
     if lr.ndim:
-        raise ValueError("angular_update_quantiles takes scalar hyperparameters")
+        raise InputError("angular_update_quantiles takes scalar hyperparameters")
     mom = sgdm_state_moments(lr, wd, al, L, d)
     k = float(d) - 1.0
 
@@ -455,7 +457,7 @@ def finite_d_values(
     if quantiles is not None:
         levels = np.atleast_1d(np.asarray(quantiles, dtype=float))
         if np.ndim(lr) or np.ndim(weight_decay) or np.ndim(mom) or np.ndim(unit_grad_sq):
-            raise ValueError("quantiles need scalar hyperparameters (lr, weight_decay, momentum, unit_grad_sq)")
+            raise InputError("quantiles need scalar hyperparameters (lr, weight_decay, momentum, unit_grad_sq)")
         values = angular_update_quantiles(lr, weight_decay, mom, unit_grad_sq, dim, q=levels)
         out.update({f"angular_update_q{p:g}": v for p, v in zip(levels, values, strict=True)})
     return out

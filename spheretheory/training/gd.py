@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import InputError, check_int, check_real
 from ..models.base import ScaleInvariantModel
 from .sphere import initial_weights
 from .trajectory import Recorder, Trajectory, angle_between, cosine, progress
@@ -60,7 +60,7 @@ def full_batch_gd(
         if w.ndim == 1 and runs == 1:
             w = w[None]
         if w.shape != (runs, model.dim):
-            raise ValueError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
+            raise InputError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
     w_start = w.copy()
     record_at = set(range(0, steps, record_every)) | {steps - 1}
     rec = Recorder(runs, len(record_at))

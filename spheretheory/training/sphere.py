@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_real
+from .._validation import InputError, check_choice, check_int, check_real
 from ..models.base import ScaleInvariantModel
 from .trajectory import Recorder, Trajectory, angle_between, cosine, progress
 
@@ -22,7 +22,7 @@ def _groups(dim: int, groups: Sequence[int] | None) -> list[slice] | None:
         return None
     sizes = [check_int("groups[i]", g, low=1) for g in groups]
     if sum(sizes) != dim:
-        raise ValueError(f"groups must be sizes summing to the model dimension {dim}; got sum {sum(sizes)}")
+        raise InputError(f"groups must be sizes summing to the model dimension {dim}; got sum {sum(sizes)}")
     out, start = [], 0
     for s in sizes:
         out.append(slice(start, start + s))
@@ -123,7 +123,7 @@ def train_sphere(
         if u.ndim == 1 and runs == 1:
             u = u[None]
         if u.shape != (runs, model.dim):
-            raise ValueError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
+            raise InputError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
     u = _normalize(np.array(u, dtype=float), sl)
     u_start = u.copy()
     if backend == "numba":
@@ -175,9 +175,9 @@ def _train_nrq_compiled(model, u, elr, steps, runs, rng, record_every, groups, s
     from ._kernels import sphere_nrq_numba
 
     if not isinstance(model, NoisyRayleighQuotient) or not model._diag:
-        raise ValueError("backend='numba' needs a NoisyRayleighQuotient with diagonal H; use backend='numpy'")
+        raise InputError("backend='numba' needs a NoisyRayleighQuotient with diagonal H; use backend='numpy'")
     if groups is not None or not stochastic or record_weights:
-        raise ValueError("backend='numba' supports one joint sphere, stochastic=True, record_weights=False")
+        raise InputError("backend='numba' supports one joint sphere, stochastic=True, record_weights=False")
     evals = np.ascontiguousarray(np.diag(model.H), dtype=np.float64)
     u = np.ascontiguousarray(u)
     u0 = u.copy()

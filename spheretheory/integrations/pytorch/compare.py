@@ -108,20 +108,46 @@ class Comparison:
         lines = [self.message, head]
         for r in self.rows:
             lines.append(
-                f"{r.group[:22]:<22} {r.phase:>2} {f'{r.start_step}-{r.end_step}':>13} {r.lr:>8.3g} "
-                f"{r.measured_angular_update:>9.4g} {r.measured_angular_update_se:>8.2g} "
-                f"{r.predicted_angular_update:>9.4g} {r.relative_error:>+8.3f} "
-                f"{r.measured_unit_grad_power:>9.3g} "
-                f"{r.measured_norm:>8.4g} {r.predicted_norm:>8.4g} "
-                f"{r.predicted_angular_update_given_norm:>9.4g} {r.time_to_equilibrium:>6} "
+                f"{r.group[:22]:<22} {r.phase:>2} {f'{r.start_step}-{r.end_step}':>13} {_cell(r.lr, '8.3g')} "
+                f"{_cell(r.measured_angular_update, '9.4g')} {_cell(r.measured_angular_update_se, '8.2g')} "
+                f"{_cell(r.predicted_angular_update, '9.4g')} {_cell(r.relative_error, '+8.3f')} "
+                f"{_cell(r.measured_unit_grad_power, '9.3g')} "
+                f"{_cell(r.measured_norm, '8.4g')} {_cell(r.predicted_norm, '8.4g')} "
+                f"{_cell(r.predicted_angular_update_given_norm, '9.4g')} "
+                f"{(str(r.time_to_equilibrium) if r.time_to_equilibrium >= 0 else 'never'):>6} "
                 f"{'yes' if r.at_equilibrium else 'no':>4}"
             )
         notes = sorted({r.prediction_note for r in self.rows if r.prediction_note})
         lines += [f"note: {n}" for n in notes]
+        if any(not math.isfinite(v) for r in self.rows for v in _numbers(r)):
+            lines.append(
+                "note: n/a = not available: no prediction for this optimizer (see the note above), or an SE or "
+                "L that the window cannot give"
+            )
+        if any(r.time_to_equilibrium < 0 for r in self.rows):
+            lines.append("note: t_eq never = the moving average of Δ did not settle within rtol in this phase")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _cell(value: float, spec: str) -> str:
+    """Format a table number; a non-finite value is ``n/a`` (the table's notes say why)."""
+    width = int("".join(ch for ch in spec.split(".")[0] if ch.isdigit()))
+    return format(value, spec) if math.isfinite(value) else f"{'n/a':>{width}}"
+
+
+def _numbers(r: PhaseComparison) -> tuple[float, ...]:
+    return (
+        r.measured_angular_update,
+        r.measured_angular_update_se,
+        r.predicted_angular_update,
+        r.relative_error,
+        r.measured_unit_grad_power,
+        r.predicted_norm,
+        r.predicted_angular_update_given_norm,
+    )
 
 
 def phases(hyper: np.ndarray, rtol: float = 1e-9) -> list[tuple[int, int]]:

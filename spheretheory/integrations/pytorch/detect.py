@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._validation import check_real
+from ..._validation import InputError, InputTypeError, check_real
 
 __all__ = [
     "DetectionReport",
@@ -300,16 +300,16 @@ def _manual_group(spec: Any, params: Mapping[str, nn.Parameter]) -> ScaleInvaria
     elif isinstance(spec, (tuple, list)) and all(isinstance(s, str) for s in spec):
         names = tuple(spec)
     else:
-        raise TypeError(
+        raise InputTypeError(
             "include entries must be a parameter name, a tuple of names, or (name(s), 'channel'|'tensor'); "
             f"got {spec!r}"
         )
     for n in names:
         if n not in params:
-            raise ValueError(f"include: {n!r} is not a parameter of the model; known: {', '.join(params)}")
+            raise InputError(f"include: {n!r} is not a parameter of the model; known: {', '.join(params)}")
     rows = {params[n].shape[0] if params[n].dim() else 1 for n in names}
     if len(rows) != 1:
-        raise ValueError(f"include: parameters {names} must share the size of dim 0; got {sorted(rows)}")
+        raise InputError(f"include: parameters {names} must share the size of dim 0; got {sorted(rows)}")
     (n_rows,) = rows
     units = np.arange(n_rows) if gran == "channel" else np.zeros(n_rows, dtype=np.int64)
     return ScaleInvariantGroup(
@@ -357,7 +357,7 @@ def find_scale_invariant_groups(
         ``groups`` (verified), ``not_invariant`` (failed the check, with the measured change) and ``skipped``.
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+        raise InputTypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_real("rtol", rtol, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     exclude = set(exclude)
     params = dict(model.named_parameters())
@@ -518,7 +518,7 @@ def _verify(work: nn.Module, groups: Sequence[ScaleInvariantGroup], x: Any, seed
     params = dict(work.named_parameters())
     base = _forward(work, x, seed)
     if not base:
-        raise ValueError("example_input: the model returned no floating-point tensor to compare")
+        raise InputError("example_input: the model returned no floating-point tensor to compare")
     scale_ref = max(float(t.abs().max()) for t in base if t.numel()) or 1.0
     rng = np.random.default_rng(seed)
     changes = []

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._validation import check_choice, check_int
+from ..._validation import InputError, InputTypeError, check_choice, check_int
 from .detect import DetectionReport, ScaleInvariantGroup, find_scale_invariant_groups
 from .families import adam_like, as_float, optimizer_family
 from .probe import GramProbe, Tracked
@@ -98,14 +98,14 @@ class SphereMonitor:
         on_empty: str = "warn",
     ) -> None:
         if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+            raise InputTypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
         if not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+            raise InputTypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
         self.every = check_int("every", every, low=1)
         if not isinstance(per_unit, bool):
-            raise TypeError(f"per_unit must be a bool; got {per_unit!r}")
+            raise InputTypeError(f"per_unit must be a bool; got {per_unit!r}")
         if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable(step, values) or None; got {callback!r}")
+            raise InputTypeError(f"callback must be callable(step, values) or None; got {callback!r}")
         on_empty = check_choice("on_empty", on_empty, ("warn", "raise"))
         self.model = model
         self.optimizer = optimizer
@@ -145,7 +145,7 @@ class SphereMonitor:
             if self.skipped:
                 msg += "; skipped: " + "; ".join(f"{n} ({r})" for n, r in self.skipped)
             if on_empty == "raise":
-                raise ValueError(msg)
+                raise InputError(msg)
             warnings.warn(f"SphereMonitor records nothing: {msg}", UserWarning, stacklevel=3)
             self.message = msg
             return
@@ -236,7 +236,7 @@ class SphereMonitor:
             (``ValueError``) when no scale-invariant group is found.
         """
         if example_input is None:
-            raise ValueError(
+            raise InputError(
                 "example_input must be a batch the model accepts (a tensor, a tuple of positional arguments "
                 "or a dict of keyword arguments); it is used to find and verify the scale-invariant groups"
             )

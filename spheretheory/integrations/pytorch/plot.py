@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_int
+from ..._validation import InputError, check_int
 from .compare import _getf, moving_average, phases, predict_for
 from .records import HYPER, MonitoredRun
 
@@ -47,6 +47,37 @@ def _predicted_series(monitor: MonitoredRun, rec: dict, gi: int, power: np.ndarr
             vals.append(_getf(p_i, "equilibrium_norm"))
         norm[a:b] = np.interp(np.arange(a, b), idx, np.asarray(vals))
     return delta, norm
+
+
+def _layer_label(monitor: MonitoredRun, group: Any) -> str:
+    """The group's module path with its layer type and normalisation, e.g. ``features.0 (Conv2d, batchnorm)``."""
+    try:
+        module = type(monitor.model.get_submodule(group.name)).__name__
+    except (AttributeError, ValueError, TypeError):  # manual groups are named after parameters
+        module = None
+    kind = getattr(group, "kind", None)
+    inside = ", ".join(x for x in (module, kind) if x)
+    return f"{group.name} ({inside})" if inside else str(group.name)
+
+
+def _mark_lr_changes(ax: Any, drops: Sequence[int]) -> None:
+    """Dotted vertical lines at the steps where the learning rate changes (LR drops)."""
+    for i, t in enumerate(drops):
+        ax.axvline(t, color="0.5", ls=":", lw=0.9, label="LR change" if i == 0 and ax.get_legend() else None)
+
+
+def _run_title(monitor: MonitoredRun, rec: dict, steps: np.ndarray, drops: Sequence[int]) -> str:
+    """Model, optimizer and its hyperparameters at the first record, the steps covered, the LR changes."""
+    hyper = ", ".join(
+        f"{k}={float(rec[k][0, 0]):g}" for k in ("lr", "momentum", "weight_decay") if np.isfinite(rec[k][0, 0])
+    )
+    model = type(getattr(monitor, "model", None)).__name__.replace("NoneType", "model")
+    optimizer = type(getattr(monitor, "optimizer", None)).__name__.replace("NoneType", "the optimizer")
+    title = f"{model} trained with {optimizer} ({hyper} at step {steps[0]})"
+    title += f", steps {steps[0]}-{steps[-1]}"
+    if drops:
+        title += f"; LR changes at step {', '.join(map(str, drops))} (dotted lines)"
+    return title
 
 
 def plot_monitor(
@@ -87,14 +118,14 @@ def plot_monitor(
 
     smooth_steps = check_int("smooth_steps", smooth_steps, low=1)
     if not monitor.groups or monitor.n_records == 0:
-        raise ValueError(f"nothing to plot: {monitor.message}; {monitor.n_records} records")
+        raise InputError(f"nothing to plot: {monitor.message}; {monitor.n_records} records")
     names = [g.name for g in monitor.groups]
     if layers is None:
         chosen = list(range(len(names)))
     else:
         unknown = [name for name in layers if name not in names]
         if unknown:
-            raise ValueError(f"layers: unknown group(s) {unknown}; monitored: {names}")
+            raise InputError(f"layers: unknown group(s) {unknown}; monitored: {names}")
         chosen = [names.index(name) for name in layers]
     rec = monitor.group_records()
     steps = rec["step"]
@@ -102,11 +133,14 @@ def plot_monitor(
     if log_delta is None:
         lr = rec["lr"][np.isfinite(rec["lr"])]
         log_delta = bool(lr.size and lr.max() > 2 * lr.min())
+    labels = [_layer_label(monitor, g) for g in monitor.groups]
+    lr_all = rec["lr"][:, 0]
+    drops = [int(steps[i]) for i in range(1, steps.size) if np.isfinite(lr_all[i]) and lr_all[i] != lr_all[i - 1]]
     nrows = len(chosen) + (1 if overview else 0)
     fig, axes = plt.subplots(nrows, 3, figsize=(13, 2.6 * nrows), squeeze=False)
     for row, gi in enumerate(chosen):
         sgdm = float(np.nanmax(rec["momentum"][:, gi])) > 0 and np.any(np.isfinite(rec["h_tilde"][:, gi]))
-        pkey, plabel = ("h_tilde", "h̃_t") if sgdm else ("unit_grad_sq", "‖g̃_t‖²")
+        pkey, plabel = ("h_tilde", r"$\tilde h_t$") if sgdm else ("unit_grad_sq", r"$\|\tilde g_t\|^2$")
         power = rec[pkey][:, gi]
         finite = np.isfinite(power)
         smooth = np.full_like(power, np.nan)
@@ -115,43 +149,52 @@ def plot_monitor(
         ax = axes[row]
         ax[0].plot(steps, power, alpha=0.3, lw=0.6, color="C0")
         ax[0].plot(steps, smooth, color="C0", label=f"{window}-record average")
-        ax[0].set_ylabel(plabel)
-        ax[0].set_title(f"{names[gi]}: unit-gradient power", fontsize=9)
+        ax[0].set_ylabel(f"unit-gradient power {plabel}", fontsize=8)
+        ax[0].set_title(f"{labels[gi]}: unit-gradient power", fontsize=9)
         ax[0].legend(fontsize=7)
-        ax[1].plot(steps, np.sqrt(rec["sq_norm"][:, gi]), color="C0", lw=0.8, label="‖w_t‖")
+        ax[1].plot(steps, np.sqrt(rec["sq_norm"][:, gi]), color="C0", lw=0.8, label=r"$\|w_t\|$ measured")
         ax[1].plot(steps, n_pred, "k--", lw=1, label="predicted from averaged power")
-        ax[1].set_title("weight norm", fontsize=9)
+        ax[1].set_title(f"{labels[gi]}: weight norm", fontsize=9)
+        ax[1].set_ylabel(r"$\|w_t\|$ (L2 norm of the group)", fontsize=8)
         ax[1].legend(fontsize=7)
-        ax[2].plot(steps, rec["angular_update"][:, gi], color="C3", lw=0.5, label="Δ_t")
-        ax[2].plot(steps, d_pred, "k--", lw=1, label="predicted Δ*")
-        ax[2].set_title("angular update", fontsize=9)
+        ax[2].plot(steps, rec["angular_update"][:, gi], color="C3", lw=0.5, label=r"$\Delta_t$ measured")
+        ax[2].plot(steps, d_pred, "k--", lw=1, label=r"predicted $\Delta^*$")
+        ax[2].set_title(f"{labels[gi]}: angular update", fontsize=9)
+        ax[2].set_ylabel(r"$\Delta_t$ (rad)", fontsize=8)
         ax[2].legend(fontsize=7)
         if log_delta:
             ax[2].set_yscale("log")
         for a in ax:
-            a.set_xlabel("step", fontsize=8)
+            a.set_xlabel("optimizer step", fontsize=8)
             a.tick_params(labelsize=7)
+            _mark_lr_changes(a, drops)
     if overview:
         ax = axes[-1]
         for i, gi in enumerate(chosen):
-            ax[0].plot(steps, rec["angular_update"][:, gi], lw=0.5, color=f"C{i % 10}", label=names[gi])
+            ax[0].plot(steps, rec["angular_update"][:, gi], lw=0.5, color=f"C{i % 10}", label=labels[gi])
         d_pred, _ = _predicted_series(monitor, rec, chosen[0], np.full(steps.size, np.nan))
-        ax[0].plot(steps, d_pred, "k--", lw=1.2, label="predicted Δ*")
+        ax[0].plot(steps, d_pred, "k--", lw=1.2, label=r"predicted $\Delta^*$")
         ax[0].set_title("angular update, all layers", fontsize=9)
+        ax[0].set_ylabel(r"$\Delta_t$ (rad)", fontsize=8)
         if log_delta:
             ax[0].set_yscale("log")
         ax[0].legend(fontsize=6, ncol=2)
         for i, gi in enumerate(chosen):
-            ax[1].plot(steps, np.sqrt(rec["sq_norm"][:, gi]), lw=0.8, color=f"C{i % 10}", label=names[gi])
+            ax[1].plot(steps, np.sqrt(rec["sq_norm"][:, gi]), lw=0.8, color=f"C{i % 10}", label=labels[gi])
         ax[1].set_yscale("log")
         ax[1].set_title("weight norms, all layers", fontsize=9)
+        ax[1].set_ylabel(r"$\|w_t\|$ (L2 norm of the group)", fontsize=8)
         for i, gi in enumerate(chosen):
-            ax[2].plot(steps, rec["effective_lr"][:, gi], lw=0.8, color=f"C{i % 10}")
+            ax[2].plot(steps, rec["effective_lr"][:, gi], lw=0.8, color=f"C{i % 10}", label=labels[gi])
         ax[2].set_yscale("log")
-        ax[2].set_title("effective learning rate", fontsize=9)
+        ax[2].set_title("effective learning rate, all layers", fontsize=9)
+        ax[2].set_ylabel(r"effective LR $\eta/\|w_t\|^2$", fontsize=8)
+        ax[2].legend(fontsize=6, ncol=2)
         for a in ax:
-            a.set_xlabel("step", fontsize=8)
+            a.set_xlabel("optimizer step", fontsize=8)
             a.tick_params(labelsize=7)
+            _mark_lr_changes(a, drops)
+    fig.suptitle(_run_title(monitor, rec, steps, drops), fontsize=10)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)
