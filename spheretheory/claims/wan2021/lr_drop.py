@@ -14,7 +14,7 @@ from ._common import DIM, PAPER, _check_small, _wd
 
 # ------------------------------------------------------------------------------------- Corollary 3.1
 def _lr_drop_run(p: dict[str, Any], seed: int, rescale: bool, post: int):
-    from ..simulation import step_decay
+    from ...simulation import step_decay
 
     a = p["momentum"]
     opt = "sgdm" if a > 0 else "sgd"
@@ -38,7 +38,7 @@ def _lr_drop_run(p: dict[str, Any], seed: int, rescale: bool, post: int):
 
 
 def _cor31(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
-    from ..prediction import lr_drop
+    from ...prediction import lr_drop
 
     a = p["momentum"]
     _check_small(p)
@@ -97,7 +97,7 @@ def _cor31(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
 
 
 def _plot_drop(path, p, seed, x_new, post, bound=None, measured=None):
-    from ._plot import plt
+    from .._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
     for rescale, lab in ((False, "plain"), (True, "rescaled by k^(−1/4)")):
@@ -153,7 +153,7 @@ register(
 
 
 def _rescale(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
-    from ..prediction import lr_drop
+    from ...prediction import lr_drop
 
     a = p["momentum"]
     el = _check_small(p)

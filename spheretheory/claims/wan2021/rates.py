@@ -81,7 +81,7 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) -> Outc
 
 
 def _plot_rate(path, t, dev2, envelope, momentum, derived):
-    from ._plot import plt
+    from .._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
     ax.semilogy(t, dev2, label="measured E[(‖w‖²−w*²)²]")
