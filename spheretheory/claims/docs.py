@@ -37,14 +37,17 @@ def render(paper: str) -> str:
         "(smaller runs than the default; re-run without `--quick`, or with `--set NAME=VALUE` to move a claim "
         "inside its domain). See [../claims.md](../claims.md) for the verdict rules.",
         "",
-        "| claim | where | verdict |",
-        "|---|---|---|",
+        "| claim | where | measured ? predicted | verdict |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| `{r.claim.id}` | {r.claim.where} | **{r.verdict}** |" for r in results]
+    lines += [f"| `{r.claim.id}` | {r.claim.where} | {r.claim.relation} | **{r.verdict}** |" for r in results]
     lines.append("")
     for r in results:
         c, o = r.claim, r.outcome
-        lines += [f"## `{c.id}` — {c.where}", "", f"**Claim.** {c.statement}", ""]
+        lines += [f"## `{c.id}` — {c.where}", ""]
+        if c.quote:
+            lines += ["**The paper:**", "", f"> {c.quote}", ""]
+        lines += [f"**Our reading** (measured {c.relation} predicted). {c.statement}", ""]
         lines += [
             "**Domain** (the paper's assumptions; `--set` values are validated against it):",
             "",

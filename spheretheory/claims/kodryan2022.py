@@ -121,7 +121,7 @@ register(
             "steps": Param(2000, 400, 200_000, integer=True, quick=1000, doc="steps per run"),
             "runs": RUNS,
         },
-        derivations=("toy.random_walk_elr", "toy.stability_elr"),
+        derivations=("toy.random_walk_elr", "toy.lyapunov_exponent"),
         method="regimes.sweep on the default wells-on-S² toy (multiplicative noise, which vanishes at a minimum, "
         "so convergence is a real asymptotic regime) over log-spaced ELRs; regimes.classify per ELR (majority "
         "over runs; undetermined = run too short, skipped in the ordering); classified transitions next to the "
