@@ -250,6 +250,16 @@ def bound_holds(value: float, bound: float, se: float, *, z: float = Z) -> bool:
     return float(value) <= float(bound) + z * float(se if np.isfinite(se) else 0.0)
 
 
+def bound_verdict(value: float, bound: float, se: float, *, z: float = Z) -> str:
+    """The verdict for "``value`` ≤ ``bound``" (pass −value, −bound for ≥): ``holds`` within z SE,
+    ``fails`` beyond, and ``not checkable at this size`` when the value is within z SE of the bound *and* z SE
+    exceed the bound itself (the check cannot tell the value from the bound nor from zero)."""
+    v, b, s = float(value), float(bound), float(se if np.isfinite(se) else 0.0)
+    if abs(v - b) <= z * s and underpowered(s, b, z=z):
+        return UNDERPOWERED
+    return HOLDS if bound_holds(v, b, s, z=z) else FAILS
+
+
 def run_claim(
     claim: Claim,
     overrides: Mapping[str, Any] | None = None,

@@ -193,9 +193,7 @@ register(
         derivations=("nrq.direction_variance",),
         method="regimes.sweep at log-spaced ELRs; stationary loss = mean over the second half, SE across runs; "
         "only ELRs classified chaotic_equilibrium are compared.",
-        tolerance="holds: every increment > 4 SE; fails: some decrement > 4 SE; otherwise not checkable at this "
-        "size.",
+        tolerance="holds: every increment > 4 SE; fails: some decrement > 4 SE; otherwise not checkable at this size.",
         check=_monotone,
     )
 )
-

@@ -183,4 +183,3 @@ register(
         check=_sgd_adamg,
     )
 )
-

@@ -22,7 +22,7 @@ def _wd(default: float, quick: float | None = None) -> Param:
 
 def _check_small(p: dict[str, Any], limit: float = 0.05) -> float:
     el = p["lr"] * p["weight_decay"]
-    if el > limit:
+    if el > limit and not p.get("_outside_domain", False):
         raise ValueError(f"lr*weight_decay must be <= {limit} (the theorems assume λη ≪ 1); got {el:g}")
     a = p.get("momentum", 0.0)
     if a > 0 and el >= (1 - math.sqrt(a)) ** 2 and not p.get("_outside_domain", False):

@@ -63,6 +63,8 @@ register(
         id="wan2021.thm3",
         paper=PAPER,
         where="Thm 3, eq. 14",
+        quote="then with probability at least 1 − ∛(V/(L_t l)) we have |Δ_t − √(2λη/(1+α))| < O(∛(V/(L_t l))). (14) In "
+        "SGD case, α = 0. [Theorem 3]",
         statement="At equilibrium the angular update Δ_t ≈ √(2λη/(1+α)) (α = 0 for SGD), error O(∛(V/(L_t l))).",
         domain={
             "lr": LR,

@@ -75,14 +75,20 @@ def _conj1(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     )
     return Outcome(
         verdict,
-        predicted="higher",
-        measured=[l1, l2],
-        se=[s1, s2],
-        tolerance=4.0,
+        predicted=l1,  # the loss at the smaller Δ; the claim: the loss at the larger Δ (measured) is higher
+        measured=l2,
+        se=math.hypot(s1, s2),
+        tolerance=4 * math.hypot(s1, s2),
         deviation=z,
         detail=detail,
         counterexample=None if verdict != FAILS else {**p, "loss": [l1, l2]},
-        numbers={"angular_update": [a1, a2], "z": z, "derived_loss": pred.tolist()},
+        numbers={
+            "angular_update": [a1, a2],
+            "loss": [l1, l2],
+            "loss_se": [s1, s2],
+            "z": z,
+            "derived_loss": pred.tolist(),
+        },
     )
 
 
@@ -128,6 +134,10 @@ register(
         id="wan2021.conjecture1",
         paper=PAPER,
         where="Sec. 3, conjecture 1",
+        quote="if the trajectory stays in the same basin with different values of angular update in equilibrium, and "
+        "momentum factor is fixed, then 1. Larger angular update leads to higher training loss and lower test "
+        "accuracy in equilibrium [Sec. 3]",
+        relation=">",
         statement="In one basin, with momentum fixed, a larger equilibrium angular update gives a higher "
         "training loss.",
         domain={**CONJ_DOMAIN, "ratio": Param(10.0, 1.0, 1000.0, False, True, doc="second point: λ × ratio")},
@@ -146,6 +156,8 @@ register(
         id="wan2021.conjecture2",
         paper=PAPER,
         where="Sec. 3, conjecture 2",
+        quote="2. Even with different learning rate and weight decay, same angular update leads to similar training "
+        "loss/test accuracy in equilibrium [Sec. 3]",
         statement="Equal equilibrium angular update from different (η, λ) gives a similar training loss.",
         domain={
             **CONJ_DOMAIN,

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .. import _measure as M
-from .._core import FAILS, HOLDS, Claim, Outcome, Param, bound_holds, compare, register
+from .._core import FAILS, Claim, Outcome, Param, bound_verdict, compare, register
 from ._common import DIM, L_SQ, LR, PAPER, TRAJ, _check_small, _wd
 
 
@@ -29,7 +29,8 @@ def _variance(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     V, _ = M.pooled_variance(res, "unit_grad_sq")  # E[(‖g̃‖² − L)²], measured
     L = p["unit_grad_sq"]
     bound = 2 * V * p["lr"] ** 2 / L  # l = L (see the claim's method)
-    ok = bound_holds(var, bound, var_se)
+    verdict = bound_verdict(var, bound, var_se)
+    ok = verdict != FAILS
     linear = p["lr"] ** 2 * V / (4 * L) / (1 - el)  # linearised recursion, first order
     detail = (
         f"Stationary Var(‖w‖²) = {var:.4g} ± {var_se:.2g} vs the printed bound 2Vη²/l = {bound:.4g} (V = "
@@ -38,7 +39,7 @@ def _variance(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         "(‖g̃‖² > l > 0 always) fails for Gaussian noise; l = L is the local reading of Remark 2."
     )
     return Outcome(
-        HOLDS if ok else FAILS,
+        verdict,
         predicted=bound,
         measured=var,
         se=var_se,
@@ -55,6 +56,9 @@ register(
         id="wan2021.thm1.variance",
         paper=PAPER,
         where="Thm 1, eq. 8 (variance term)",
+        quote="Its variance is bounded by 2Vη²/l, which is relatively small comparing with (w_t*)⁴ [after Remark 2; "
+        "the constant term of eq. 8]",
+        relation="≤",
         statement="At equilibrium E[(‖w‖² − w*²)²] ≤ 2Vη²/l, V bounding Var(‖g̃‖²) and l a lower bound of ‖g̃‖².",
         domain={"lr": LR, "weight_decay": _wd(0.01), "dim": DIM, "unit_grad_sq": L_SQ, "trajectories": TRAJ},
         derivations=("sgd.norm_recursion", "sgd.equilibrium_sq_norm"),
@@ -119,6 +123,7 @@ register(
         id="wan2021.thm2.variance",
         paper=PAPER,
         where="Thm 2, eq. 12 (variance term)",
+        quote="then ∃B, C > 0, C only depends on α, … ≤ (1 − 2λη/(1−α))^t B + (Vη²/l)C, (12) [Theorem 2]",
         statement="At equilibrium E[(‖w‖² − w*²)²] ≤ Vη²C/l with C > 0 depending only on α.",
         domain={
             "lr": LR,
