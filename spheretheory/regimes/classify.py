@@ -13,7 +13,8 @@ The statistics (per run, over the second half of the record; W₃ and W₄ are i
   random direction (needs the trajectory's ``min_loss`` and ``random_loss``).
 * ``cos_to_start`` — cos∠(w_T, w_0), against the uniform scale 1/√d.
 
-* ``diffusion`` — T·mean(Δ²), the squared angle a random walk with these steps covers in the run (rad²).
+* ``diffusion`` — T·mean(Δ²), the squared angle a random walk with these steps covers in the run (rad²);
+  ``path`` — T·mean(Δ), the total angle travelled (rad).
 
 Rules (thresholds in :mod:`spheretheory.regimes.boundaries` and below; documented in docs/regimes.md):
 
@@ -24,10 +25,12 @@ Rules (thresholds in :mod:`spheretheory.regimes.boundaries` and below; documente
    for the NRQ, RELAXATION_BUDGET / ``nrq.direction_rate``) → ``undetermined`` (run too short);
 4. loss still falling (``loss_trend_t < −3`` and ``relative_drop > 0.01``) or angular updates still shrinking
    (``angle_shrink < 0.5``, or median Δ below 1e-10) → ``convergence``;
-5. ``loss_level ≥ 0.95`` (no better than a random direction, and not falling) → ``divergence`` if the run
+5. ``path < 0.1`` rad (the run has travelled less than about 6° in all: neither a stationary state nor a
+   random walk can be told from a descent too slow to see) → ``undetermined``;
+6. ``loss_level ≥ 0.95`` (no better than a random direction, and not falling) → ``divergence`` if the run
    could have forgotten its start (``diffusion ≥ 1`` rad²), else ``undetermined`` (a run that has not moved
    cannot be a random walk);
-6. otherwise → ``chaotic_equilibrium``.
+7. otherwise → ``chaotic_equilibrium``.
 
 ``undetermined`` is the explicit fourth outcome ("undetermined: run too short"), never one of the regimes: a
 longer run decides it.
@@ -54,6 +57,8 @@ UNDETERMINED = "undetermined"
 OUTCOMES = (*REGIMES, UNDETERMINED)
 #: rad²: a random walk forgets its starting direction once Σ Δ_t² ≳ 1.
 MIXING = 1.0
+#: rad: below this total path Σ Δ_t a run that is not visibly descending is undetermined (it has not moved).
+MIN_PATH = 0.1
 
 TREND_T = -3.0
 RELATIVE_DROP = 0.01
@@ -129,6 +134,7 @@ def _run_stats(loss, angle, cos0, min_loss, random_loss, steps: float) -> dict[s
         "loss_level": float(level),
         "cos_to_start": float(cos0[-1]),
         "diffusion": float(steps * np.mean(angle**2)),
+        "path": float(steps * np.mean(angle)),
     }
 
 
@@ -146,6 +152,8 @@ def _decide(s: dict[str, float], steps: float, convergence_steps: float | None) 
         if s["angular_update_median_final"] < 1e-10:
             m2 = max(m2, 3.0)
         return "convergence", _conf(min(max(m1, m2), div_margin))
+    if s["path"] < MIN_PATH:
+        return UNDETERMINED, _conf(np.log(MIN_PATH / max(s["path"], 1e-300)))
     if np.isfinite(s["loss_level"]) and s["loss_level"] >= CHANCE_LEVEL:
         if s["diffusion"] < MIXING:
             return UNDETERMINED, _conf(np.log(MIXING / max(s["diffusion"], 1e-300)))
