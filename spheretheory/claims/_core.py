@@ -215,9 +215,9 @@ def compare(
       size of the terms the claim neglects (e.g. O(ηλ)), given by the claim;
     * ``fails`` otherwise;
     * ``not checkable`` when the prediction or the measurement is not finite (nothing to compare);
-    * ``not checkable at this size`` when z·se exceeds ``effect`` — the smallest deviation the check must be
-      able to resolve (default |p|: a check that cannot tell the prediction from zero has no power). More
-      trajectories or steps give a verdict.
+    * ``not checkable at this size`` when 2·z·se exceeds ``effect`` — the smallest deviation the check must be
+      able to resolve (default |p|: a check that cannot tell the prediction from zero has no power; see
+      :func:`underpowered`). More trajectories or steps give a verdict.
 
     A first-order allowance of ``cap`` (50 %) or more means the neglected terms are not small at these
     hyperparameters (the claim's expansion is outside its range): no first-order credit is given then. Pass
@@ -241,8 +241,9 @@ def compare(
 
 
 def underpowered(se: float, effect: float, *, z: float = Z) -> bool:
-    """True when ``z`` standard errors exceed the ``effect`` a check tests (it cannot resolve it)."""
-    return bool(math.isfinite(float(se)) and z * float(se) > abs(float(effect)))
+    """True when the check cannot tell 0 from ``effect``: their ±z·se intervals overlap, 2·z·se > |effect|
+    (a value inside one interval would then also be inside the other)."""
+    return bool(math.isfinite(float(se)) and 2 * z * float(se) > abs(float(effect)))
 
 
 def bound_holds(value: float, bound: float, se: float, *, z: float = Z) -> bool:
@@ -252,8 +253,8 @@ def bound_holds(value: float, bound: float, se: float, *, z: float = Z) -> bool:
 
 def bound_verdict(value: float, bound: float, se: float, *, z: float = Z) -> str:
     """The verdict for "``value`` ≤ ``bound``" (pass −value, −bound for ≥): ``holds`` within z SE,
-    ``fails`` beyond, and ``not checkable at this size`` when the value is within z SE of the bound *and* z SE
-    exceed the bound itself (the check cannot tell the value from the bound nor from zero)."""
+    ``fails`` beyond, and ``not checkable at this size`` when the value is within z SE of the bound *and* the
+    check cannot tell the bound from zero (:func:`underpowered`)."""
     v, b, s = float(value), float(bound), float(se if np.isfinite(se) else 0.0)
     if abs(v - b) <= z * s and underpowered(s, b, z=z):
         return UNDERPOWERED
