@@ -52,6 +52,7 @@ def test_every_claim_is_complete_and_names_real_derivations():
     names = set(theory.names())
     for c in C.claims():
         assert c.statement and c.where and c.method and c.tolerance and c.paper
+        assert c.quote and c.relation in C.RELATIONS, c.id  # the paper's sentence (or why none) and the relation
         assert c.derivations and set(c.derivations) <= names, (c.id, set(c.derivations) - names)
         p = c.params()
         for k, v in p.items():  # defaults and quick values lie in the claim's own domain
@@ -70,6 +71,21 @@ def test_compare_rule():
     assert C.compare(1.0, 1.3, 1e-3, first_order=0.6, cap=None)[0] == FIRST_ORDER
     v, dev, tol = C.compare(2.0, 1.0, 0.0)
     assert v == FAILS and dev == pytest.approx(-0.5) and tol == 0.0
+    # no power: the ±4 SE intervals of 0 and of the effect overlap (8 SE > |effect|) — never "holds"
+    assert C.compare(1.0, 1.0, 0.2)[0] == C.UNDERPOWERED
+    assert C.compare(1.0, 1.0, 0.1)[0] == HOLDS
+    assert C.compare(0.0, 0.0, 1e-3, effect=4e-3)[0] == C.UNDERPOWERED
+    assert C.compare(0.0, 0.0, 1e-3, effect=1e-2)[0] == HOLDS
+
+
+def test_bound_verdict_rule():
+    from spheretheory.claims._core import bound_verdict
+
+    assert bound_verdict(0.5, 1.0, 0.01) == HOLDS  # value ≤ bound
+    assert bound_verdict(1.5, 1.0, 0.01) == FAILS
+    assert bound_verdict(1.02, 1.0, 0.01) == HOLDS  # within 4 SE, and the bound is resolved
+    assert bound_verdict(1.02, 1.0, 0.2) == C.UNDERPOWERED  # within 4 SE of a bound 8 SE cannot resolve
+    assert bound_verdict(-5.0, 1.0, 0.2) == HOLDS  # far on the right side: decided whatever the power
 
 
 def test_bad_overrides_name_the_parameter():
