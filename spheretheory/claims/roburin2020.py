@@ -21,14 +21,13 @@ def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         steps=int(p["steps"]), lr=p["lr"], weight_decay=p["weight_decay"], eps=p["eps"], dim=int(p["dim"]), seed=seed
     )
     # the claim: η_e predicted from the hyperparameters and the current norm, η/(r(σ + εr)), against η_e measured
-    # step by step. The per-step errors are systematic (p95 ≈ median); as the SE we take, conservatively, their
-    # spread (p95 − median)/1.645 — not divided by √(steps·runs) — so a "fails" is not a noise artefact
+    # step by step. The median pools 16 runs × the steps after the warm-up, so its sampling error is negligible;
+    # the floor of the estimator (noise and bias of the same pipeline when the second moment has no lag) is the
+    # AdamSRT run's 95th-percentile error — the tolerance. What is left is systematic: the lag of v̂ behind ‖x‖.
     med = r["median_rel_err_hyperparameter_prediction"]
-    spread = max(r["p95_rel_err_hyperparameter_prediction"] - med, 0.0) / 1.645
-    verdict, _, tol = compare(0.0, med, spread, effect=1.0)
     med_srt = r["adamsrt_median_rel_err_hyperparameter_prediction"]
-    spread_srt = max(r["adamsrt_p95_rel_err_hyperparameter_prediction"] - med_srt, 0.0) / 1.645
-    v_srt, _, _ = compare(0.0, med_srt, spread_srt, effect=1.0)
+    floor = r["adamsrt_p95_rel_err_hyperparameter_prediction"]
+    verdict, _, tol = compare(0.0, med, 0.0, floor=floor, effect=1.0)
     # the definition behind it (an identity: float64 round-off of a few operations per step) and the order of
     # the image step, reported beside the claim
     err = r["max_rel_err_state_formula"]
@@ -38,8 +37,10 @@ def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     detail = (
         f"η_e predicted from the hyperparameters and the current norm, η/(r(σ + εr)), is off by a median "
         f"{med:.1%} (95th percentile {r['p95_rel_err_hyperparameter_prediction']:.1%}) over {int(p['steps'])} AdamW "
-        f"steps: the second moment lags the norm. For AdamSRT (second moment rescaled with the norm) the same "
-        f"prediction is off by {med_srt:.2%} ({v_srt}). Beside it: the definition x_{{k+1}}/r_k = u_k − η_e c_k with "
+        f"steps (tolerance: the estimator's floor {floor:.2%}, the 95th percentile of the same prediction for "
+        f"AdamSRT, whose second moment is rescaled with the norm and has no lag; its median error {med_srt:.2%}). "
+        f"The deviation is systematic: the second moment lags the norm while it grows. "
+        f"Beside it: the definition x_{{k+1}}/r_k = u_k − η_e c_k with "
         f"η_e = η/(r_k ν_k) holds step by step to {err:.1e} relative (an identity; round-off tolerance "
         f"{ident_tol:.1e}: {'holds' if err <= ident_tol else 'FAILS'}), and the image step departs from "
         f"u_k − η_e c⊥ at order η_e^{order:.3f} ± {order_se:.1g} (claimed: 2; {o_verdict})."
@@ -48,14 +49,13 @@ def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         verdict,
         predicted=0.0,
         measured=med,
-        se=spread,
+        se=0.0,
         tolerance=tol,
         deviation=med,
         detail=detail,
         counterexample=None if verdict != FAILS else {**p, "median_rel_err": med},
         numbers={
             **r,
-            "adamsrt_verdict": v_srt,
             "identity_holds": bool(err <= ident_tol),
             "image_step_order": order,
             "image_step_order_se": order_se,
@@ -116,8 +116,9 @@ register(
         "decomposing the step (adaptive.measure.decompose_step); median relative error of the prediction from "
         "the hyperparameters after the warm-up. Reported beside it: the identity with ν_k from the state (64 ulp) "
         "and the order of the image-step error from one Adam step (64 runs, d = 32) at η = 4e-3, 2e-3, 1e-3.",
-        tolerance="holds: median relative error within 4 × (p95 − median)/1.645 of 0 (a conservative SE: the "
-        "spread of the per-step errors, not divided by √n); fails otherwise.",
+        tolerance="holds: median relative error below the estimator's floor, the 95th-percentile error of the same "
+        "prediction for AdamSRT (no lag of the second moment); fails otherwise (the median over 16 runs × steps "
+        "has a negligible sampling error).",
         check=_effective_lr,
     )
 )
