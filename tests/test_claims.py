@@ -349,11 +349,14 @@ def test_every_claim_reaches_a_verdict_at_default_size():
 def test_verdicts_are_stable_across_sizes_and_seeds():
     """Issue 13, item 4: every claim at two sizes (quick and default) and two seeds reaches the same verdict, or
     the run says it lacks power ('not checkable at this size'); the default size itself must be powered for
-    at least one seed. Can fail: a verdict that flips with the seed or the size is a verdict without power."""
+    at least one seed. 'holds' and 'holds to first order' both say the claim is true to its stated order (a
+    larger run may resolve the neglected terms), so they count as one; 'holds' against 'fails' does not. Can
+    fail: a verdict that flips with the seed or the size is a verdict without power."""
     from spheretheory.claims import UNDERPOWERED
 
+    same = {FIRST_ORDER: HOLDS}
     for claim in C.claims():
         got = {(q, s): C.run(claim.id, quick=q, seed=s).verdict for q in (True, False) for s in (0, 1)}
-        decided = {v for v in got.values() if v != UNDERPOWERED}
+        decided = {same.get(v, v) for v in got.values() if v != UNDERPOWERED}
         assert len(decided) <= 1, (claim.id, got)
         assert any(got[(False, s)] != UNDERPOWERED for s in (0, 1)) or not decided, (claim.id, got)
