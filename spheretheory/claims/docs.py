@@ -37,7 +37,7 @@ def render(paper: str) -> str:
         "(smaller runs than the default; re-run without `--quick`, or with `--set NAME=VALUE` to move a claim "
         "inside its domain). See [../claims.md](../claims.md) for the verdict rules.",
         "",
-        "| claim | where | measured ? predicted | verdict |",
+        "| claim | where | claim asserts (measured vs predicted) | verdict |",
         "|---|---|---|---|",
     ]
     lines += [f"| `{r.claim.id}` | {r.claim.where} | {r.claim.relation} | **{r.verdict}** |" for r in results]
