@@ -110,7 +110,6 @@ class Claim:
     method: str
     tolerance: str
     check: Callable[..., Outcome]
-    slow: bool = False
     #: measured ``relation`` predicted is what the claim asserts (≈ equality within tolerance, ≥/≤ a bound, …)
     relation: str = "≈"
     #: the paper's own sentence (quoted from the text in /work/shared/papers, or a note that none is on file);

@@ -16,7 +16,7 @@ The statistics (per run, over the second half of the record; W₃ and W₄ are i
 * ``diffusion`` — T·mean(Δ²), the squared angle a random walk with these steps covers in the run (rad²);
   ``path`` — T·mean(Δ), the total angle travelled (rad).
 
-Rules (thresholds in :mod:`spheretheory.regimes.boundaries` and below; documented in docs/regimes.md):
+Rules (thresholds in :mod:`spheretheory.theory.toy` and below; documented in docs/regimes.md):
 
 1. a non-finite value → ``divergence`` (confidence 1);
 2. ``angle_fraction ≥ 0.8`` → ``divergence`` (random walk: steps nearly as long as between
@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from .boundaries import DIVERGENCE_ANGLE
+from ..theory.toy import DIVERGENCE_ANGLE
 
 REGIMES = ("convergence", "chaotic_equilibrium", "divergence")
 #: The fourth outcome: the run is too short to tell (shorter than its convergence time, or it has not moved).

@@ -130,7 +130,7 @@ def sweep(
 def _convergence_steps(model: Any, elr: float) -> float | None:
     """Derived steps a run needs to converge at this ELR: RELAXATION_BUDGET / (slowest relaxation rate), for a
     model with a derived rate (the NRQ's ``predicted_rate``, ``nrq.direction_rate``); ``None`` otherwise."""
-    from .boundaries import RELAXATION_BUDGET
+    from ..theory.toy import RELAXATION_BUDGET
 
     rate = getattr(model, "predicted_rate", None)
     if rate is None:

@@ -18,8 +18,8 @@ def _free_nrq(lrs, wds, p, seed):
     equilibrium norm: spheretheory.simulate(model=NRQ) over the grid of (η, λ) points at once, in chunks of
     100 steps (SGD restarts exactly: its only state is w), the loss evaluated between chunks. Returns (mean
     loss over the second half, its SE across runs, mean Δ) per point, and the model."""
-    from ... import simulate
     from ...models import NoisyRayleighQuotient
+    from ...simulation import simulate
 
     model = NoisyRayleighQuotient()
     L = model.noise_std**2 * (model.dim - 1)

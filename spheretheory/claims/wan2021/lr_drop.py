@@ -91,12 +91,12 @@ def _lr_drop(p: dict[str, Any], rtol: float):
 def _critical_rtol_old_lr(p: dict[str, Any], bound: float, gap0: float) -> float:
     """The largest rtol at which the old-rate reading is still a lower bound, from the engine's continuous-time
     steps (``*.lr_drop_steps_continuous``, decreasing in rtol) on a log grid up to the initial gap."""
-    from ... import theory
+    from ...theory import get as derivation
 
     opt, kw = _opt(p["momentum"])
     r = np.geomspace(1e-6, max(gap0, 2e-6), 4000)
     t = np.asarray(
-        theory.get(f"{opt}.lr_drop_steps_continuous")(
+        derivation(f"{opt}.lr_drop_steps_continuous")(
             lr=p["lr"], weight_decay=p["weight_decay"], factor=p["factor"], rtol=r, **kw
         ),
         float,
