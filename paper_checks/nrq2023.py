@@ -55,11 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     ax[0].set_ylabel("excess risk")
     ax[0].set_title("limiting risk set by the angular update (σ = 0.5, d = 10)")
     ax[0].legend(fontsize=7)
-    esc = claims.run("nrq2023.escape", quick=args.quick, seed=args.seed).outcome
+    esc_run = claims.run("nrq2023.escape", quick=args.quick, seed=args.seed)
+    esc = esc_run.outcome
     chunk, drop = esc.numbers["chunk"], esc.numbers["drop_chunk"]
     t = (np.arange(len(esc.numbers["loss_curve"])) + 1) * chunk
     ax[1].plot(t, esc.numbers["loss_curve"], label="loss (mean over runs)")
-    ax[1].axvline(drop * chunk, color="k", lw=0.7, label="LR ÷ 10")
+    ax[1].axvline(drop * chunk, color="k", lw=0.7, label=f"LR ÷ {esc_run.params['factor']:g}")
     ax2 = ax[1].twinx()
     ax2.plot(t, esc.numbers["angular_update_curve"], "r:", label=r"$\Delta$ (chunk mean)")
     ax2.set_ylabel(r"angular update $\Delta$ (rad)", color="r")

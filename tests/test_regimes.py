@@ -39,6 +39,27 @@ def test_classify_synthetic_regimes():
     assert r.regime == "convergence"
 
 
+def test_a_run_that_has_not_moved_is_undetermined_not_divergence():
+    """At chance level with steps so short that the run cannot have forgotten its start (Σ Δ² ≪ 1 rad²), the
+    loss level says nothing about a random walk: undetermined. The same run with steps long enough to mix is
+    divergence. A derived convergence time longer than the run makes it undetermined too."""
+    rng = np.random.default_rng(3)
+    runs, n = 6, 400
+    flat = 2.97 + 0.01 * rng.standard_normal((runs, n))  # loss level 0.985: at chance
+    r = classify(_traj(flat, np.full((runs, n), 3e-5), min_loss=1.0, random_loss=3.0))
+    assert r.regime == "undetermined" and r.statistics["diffusion"] < 1
+    r = classify(_traj(flat, np.full((runs, n), 0.1), min_loss=1.0, random_loss=3.0))
+    assert r.regime == "divergence"
+    stationary = 1.2 + 0.05 * rng.standard_normal((runs, n))
+    angle = 0.1 + 0.01 * rng.random((runs, n))
+    traj = _traj(stationary, angle, min_loss=1.0, random_loss=3.0, steps=np.arange(1, n + 1))
+    assert classify(traj, convergence_steps=n / 2).regime == "chaotic_equilibrium"
+    assert classify(traj, convergence_steps=2 * n).regime == "undetermined"
+    # a random walk needs no time scale: still divergence when the derived convergence time is longer
+    walk = _traj(flat, np.full((runs, n), 1.5), min_loss=1.0, random_loss=3.0)
+    assert classify(walk, convergence_steps=10 * n).regime == "divergence"
+
+
 def test_classify_reports_nan_as_divergence():
     loss = np.ones((3, 100))
     loss[:, 50:] = np.nan
@@ -56,8 +77,9 @@ def test_classify_bad_input():
 # --- sweeps: every regime for every model, and the derived boundaries -----------------------------------
 
 SWEEPS = {
-    # model: (ELRs, steps, runs, expected regimes)
-    "nrq": ([1e-3, 1e-1, 10.0], 3000, 8, ["convergence", "chaotic_equilibrium", "divergence"]),
+    # model: (ELRs, steps, runs, expected regimes). The NRQ's noise does not vanish at its minimum: it has no
+    # convergence regime, and a small-ELR run shorter than its derived convergence time is undetermined
+    "nrq": ([1e-3, 1e-1, 10.0], 3000, 8, ["undetermined", "chaotic_equilibrium", "divergence"]),
     "toy": ([1e-1, 3.0, 100.0], 2000, 8, ["convergence", "chaotic_equilibrium", "divergence"]),
     "net": ([3e-4, 1e-1, 10.0], 1500, 6, ["convergence", "chaotic_equilibrium", "divergence"]),
 }
@@ -70,6 +92,7 @@ def test_every_model_reaches_every_regime(name):
     assert d.regimes() == expected
     for row in d.results:
         assert np.isfinite(row["loss"]) and row["confidence"] > 0.5
+    assert d.ordered()
     # loss level grows with the ELR across the regimes (chaotic plateau above convergence, random walk
     # above both)
     losses = [r["loss"] for r in d.results]
@@ -79,19 +102,40 @@ def test_every_model_reaches_every_regime(name):
         assert losses[1] < losses[2]
 
 
+ORDERED = {
+    # model: (ELRs over decades, steps, runs, backend) — small runs: the order must hold even so
+    "nrq": ([1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0], 4000, 8, "numba"),
+    "toy": ([1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0], 1000, 6, "numpy"),
+    "net": ([1e-5, 1e-3, 1e-1, 10.0, 100.0], 300, 3, "numpy"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDERED))
+def test_elr_sweeps_are_ordered_on_every_model(name):
+    """The issue's decade sweep (spheretheory regimes --elr 1e-5 … 100): decided regimes never go back in ELR,
+    and the slowest ELR — a run that has barely moved — is never called divergence."""
+    elrs, steps, runs, backend = ORDERED[name]
+    d = sweep(name, elrs, steps=steps, runs=runs, seed=0, backend=backend)
+    reg = d.regimes()
+    assert d.ordered(), reg
+    assert reg[0] != "divergence", reg
+    assert reg[-1] == "divergence", reg
+
+
 def test_nrq_boundaries_agree_with_the_classified_sweep():
-    """Decade sweep: the derived convergence boundary lies between the last 'convergence' and the first
-    'chaotic_equilibrium'; the derived random-walk boundary between the last chaotic and first divergent
-    ELR."""
+    """Decade sweep: the derived convergence boundary lies between the last 'undetermined' (run shorter than
+    its convergence time) and the first 'chaotic_equilibrium'; the derived random-walk boundary between the
+    last chaotic and first divergent ELR."""
     elrs = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
     d = sweep("nrq", elrs, steps=3000, runs=8, seed=1)
     reg = d.regimes()
     b = d.boundaries
-    last_conv = max(e for e, r in zip(elrs, reg, strict=True) if r == "convergence")
+    last_short = max(e for e, r in zip(elrs, reg, strict=True) if r == "undetermined")
     first_chaos = min(e for e, r in zip(elrs, reg, strict=True) if r == "chaotic_equilibrium")
     last_chaos = max(e for e, r in zip(elrs, reg, strict=True) if r == "chaotic_equilibrium")
     first_div = min(e for e, r in zip(elrs, reg, strict=True) if r == "divergence")
-    assert last_conv < b["convergence"] < first_chaos
+    assert "convergence" not in reg
+    assert last_short < b["convergence"] < first_chaos
     assert last_chaos <= b["random_walk"] < first_div
     # derived stationary loss within 10% + 4 SE where the sweep equilibrated and the derivation is valid
     # (first order in the distance to the minimum: predicted excess below half the smallest gap)
@@ -140,7 +184,9 @@ def test_cli_json(regimes_cli, capsys, tmp_path):
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["elr"] for r in out["results"]] == [1e-3, 1e-1, 10.0]
-    assert {r["regime"] for r in out["results"]} <= {"convergence", "chaotic_equilibrium", "divergence"}
+    # ELR 1e-3 over 1000 steps is shorter than the NRQ's derived convergence time: undetermined
+    assert [r["regime"] for r in out["results"]] == ["undetermined", "chaotic_equilibrium", "divergence"]
+    assert out["results"][0]["convergence_steps"] > 1000
     assert {"loss", "angular_update", "confidence", "loss_level"} <= set(out["results"][0])
     assert set(out["boundaries"]) == {"stability", "convergence", "random_walk"}
     assert png.stat().st_size > 10_000

@@ -9,7 +9,8 @@
 A claim (:class:`Claim`) names its paper and equation, its statement, the hyperparameter domain the paper
 asserts it in (:class:`Param`), the derivations of :mod:`spheretheory.theory` it uses, how it is measured and
 how the tolerance is derived. Its check runs the existing simulators and returns an :class:`Outcome` whose
-verdict — ``holds``, ``holds to first order``, ``fails`` or ``not checkable`` — comes from the measurement.
+verdict — ``holds``, ``holds to first order``, ``fails``, ``not checkable`` or ``not checkable at this size`` (the
+standard error exceeds the effect tested) — comes from the measurement.
 See ``docs/claims.md``; ``spheretheory check`` runs them from the command line.
 """
 
@@ -26,6 +27,8 @@ from ._core import (
     FIRST_ORDER,
     HOLDS,
     NOT_CHECKABLE,
+    RELATIONS,
+    UNDERPOWERED,
     VERDICTS,
     Claim,
     ClaimResult,
@@ -42,6 +45,8 @@ __all__ = [
     "HOLDS",
     "NOT_CHECKABLE",
     "PAPERS",
+    "RELATIONS",
+    "UNDERPOWERED",
     "VERDICTS",
     "Claim",
     "ClaimResult",

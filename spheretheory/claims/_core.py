@@ -24,7 +24,12 @@ HOLDS = "holds"
 FIRST_ORDER = "holds to first order"
 FAILS = "fails"
 NOT_CHECKABLE = "not checkable"
-VERDICTS: tuple[str, ...] = (HOLDS, FIRST_ORDER, FAILS, NOT_CHECKABLE)
+#: The check ran, but its standard error is larger than the effect it tests: no verdict at this size.
+UNDERPOWERED = "not checkable at this size"
+VERDICTS: tuple[str, ...] = (HOLDS, FIRST_ORDER, FAILS, NOT_CHECKABLE, UNDERPOWERED)
+
+#: How the measured value must relate to the predicted one for the claim to hold (the table's relation column).
+RELATIONS: tuple[str, ...] = ("≈", "≥", "≤", ">", "ordered", "increasing", "dip then rise")
 
 #: Default number of standard errors for "agrees within noise" (two-sided; P(|z| > 4) ≈ 6e-5 per comparison).
 Z = 4.0
@@ -82,6 +87,15 @@ class Claim:
     method: str
     tolerance: str
     check: Callable[..., Outcome]
+    #: measured ``relation`` predicted is what the claim asserts (≈ equality within tolerance, ≥/≤ a bound, …)
+    relation: str = "≈"
+    #: the paper's own sentence (quoted from the text in /work/shared/papers, or a note that none is on file);
+    #: ``statement`` is the project's reading of it
+    quote: str = ""
+
+    def __post_init__(self) -> None:
+        if self.relation not in RELATIONS:  # pragma: no cover - a registry bug
+            raise ValueError(f"relation must be one of {RELATIONS}; got {self.relation!r}")
 
     @property
     def paper_key(self) -> str:
@@ -124,6 +138,8 @@ class ClaimResult:
             "paper": self.claim.paper,
             "where": self.claim.where,
             "statement": self.claim.statement,
+            "quote": self.claim.quote,
+            "relation": self.claim.relation,
             "verdict": self.verdict,
             "params": self.params,
             "quick": self.quick,
@@ -165,6 +181,7 @@ def compare(
     z: float = Z,
     floor: float = 0.0,
     cap: float | None = 0.5,
+    effect: float | None = None,
 ) -> tuple[str, float, float]:
     """The verdict rule for "measured equals predicted".
 
@@ -173,7 +190,10 @@ def compare(
     * ``holds to first order`` when it does not, but |m − p| ≤ z·se + floor + first_order·|p| — the relative
       size of the terms the claim neglects (e.g. O(ηλ)), given by the claim;
     * ``fails`` otherwise;
-    * ``not checkable`` when the prediction or the measurement is not finite (nothing to compare).
+    * ``not checkable`` when the prediction or the measurement is not finite (nothing to compare);
+    * ``not checkable at this size`` when 2·z·se exceeds ``effect`` — the smallest deviation the check must be
+      able to resolve (default |p|: a check that cannot tell the prediction from zero has no power; see
+      :func:`underpowered`). More trajectories or steps give a verdict.
 
     A first-order allowance of ``cap`` (50 %) or more means the neglected terms are not small at these
     hyperparameters (the claim's expansion is outside its range): no first-order credit is given then. Pass
@@ -186,6 +206,8 @@ def compare(
         return NOT_CHECKABLE, float("nan"), float("nan")
     tol = z * (s if math.isfinite(s) else 0.0) + floor
     dev = (m - p) / abs(p) if p != 0 else float("inf") if m != p else 0.0
+    if underpowered(s, abs(p) if effect is None else effect, z=z):
+        return UNDERPOWERED, dev, tol
     if abs(m - p) <= tol:
         return HOLDS, dev, tol
     usable = first_order is not None and (cap is None or first_order < cap)
@@ -194,9 +216,25 @@ def compare(
     return FAILS, dev, tol
 
 
+def underpowered(se: float, effect: float, *, z: float = Z) -> bool:
+    """True when the check cannot tell 0 from ``effect``: their ±z·se intervals overlap, 2·z·se > |effect|
+    (a value inside one interval would then also be inside the other)."""
+    return bool(math.isfinite(float(se)) and 2 * z * float(se) > abs(float(effect)))
+
+
 def bound_holds(value: float, bound: float, se: float, *, z: float = Z) -> bool:
     """``value ≤ bound`` within z standard errors of ``value`` (a one-sided check of a printed bound)."""
     return float(value) <= float(bound) + z * float(se if np.isfinite(se) else 0.0)
+
+
+def bound_verdict(value: float, bound: float, se: float, *, z: float = Z) -> str:
+    """The verdict for "``value`` ≤ ``bound``" (pass −value, −bound for ≥): ``holds`` within z SE,
+    ``fails`` beyond, and ``not checkable at this size`` when the value is within z SE of the bound *and* the
+    check cannot tell the bound from zero (:func:`underpowered`)."""
+    v, b, s = float(value), float(bound), float(se if np.isfinite(se) else 0.0)
+    if abs(v - b) <= z * s and underpowered(s, b, z=z):
+        return UNDERPOWERED
+    return HOLDS if bound_holds(v, b, s, z=z) else FAILS
 
 
 def run_claim(

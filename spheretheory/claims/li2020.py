@@ -74,6 +74,8 @@ register(
         id="li2020.time_to_equilibrium",
         paper=PAPER,
         where="abstract / Sec. 5",
+        quote="[no paper text on file in /work/shared/papers; Wan et al. (2021), Remark 1, cite it: 'the mixing time "
+        "O(1/(λη)) presented in Li et al. (2020)']",
         statement="With normalization and weight decay, SGD reaches equilibrium in O(1/(ηλ)) steps "
         "(intrinsic learning rate λ_e = ηλ).",
         domain={

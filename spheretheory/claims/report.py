@@ -8,6 +8,11 @@ from typing import Any
 
 from ._core import ClaimResult
 
+RELATION_NOTE = (
+    "rel: what the claim asserts of measured against predicted (≈ equal within the tolerance; ≥ or ≤ a printed "
+    "bound; > higher; ordered / increasing / dip then rise: a shape)"
+)
+
 
 def fmt(v: Any) -> str:
     if v is None:
@@ -33,6 +38,7 @@ def table_rows(results: list[ClaimResult]) -> list[tuple[str, ...]]:
             (
                 r.claim.id,
                 r.verdict,
+                r.claim.relation,
                 fmt(None if o is None else o.predicted),
                 fmt(None if o is None else o.measured),
                 fmt(None if o is None else o.se),
@@ -43,13 +49,14 @@ def table_rows(results: list[ClaimResult]) -> list[tuple[str, ...]]:
 
 
 def print_table(results: list[ClaimResult]) -> None:
-    head = ("claim", "verdict", "predicted", "measured", "SE", "time")
+    head = ("claim", "verdict", "rel", "predicted", "measured", "SE", "time")
     rows = [head, *table_rows(results)]
     widths = [min(max(len(row[i]) for row in rows), 28) for i in range(len(head))]
     for k, row in enumerate(rows):
         print("  ".join(c[:28].ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if k == 0:
             print("  ".join("-" * w for w in widths))
+    print(RELATION_NOTE)
     for r in results:
         if r.error:
             print(f"ERROR {r.claim.id}: {r.error}")
@@ -62,13 +69,16 @@ def write_report(results: list[ClaimResult], directory: str | Path, *, command: 
     lines = ["# spheretheory check — report", ""]
     if command:
         lines += [f"Produced by `{command}`.", ""]
-    lines += ["| claim | verdict | predicted | measured | SE |", "|---|---|---|---|---|"]
+    lines += ["| claim | verdict | rel | predicted | measured | SE |", "|---|---|---|---|---|---|"]
     for row in table_rows(results):
-        lines.append("| " + " | ".join(row[:5]) + " |")
-    lines.append("")
+        lines.append("| " + " | ".join(row[:6]) + " |")
+    lines += ["", RELATION_NOTE + ".", ""]
     for r in results:
         c, o = r.claim, r.outcome
-        lines += [f"## {c.id} — {r.verdict}", "", f"*{c.paper}, {c.where}.* {c.statement}", ""]
+        lines += [f"## {c.id} — {r.verdict}", "", f"*{c.paper}, {c.where}.*", ""]
+        if c.quote:
+            lines += [f"> {c.quote}", ""]
+        lines += [f"Our reading (measured {c.relation} predicted): {c.statement}", ""]
         lines.append(
             "Parameters: " + ", ".join(f"{k} = {fmt(v)}" for k, v in r.params.items()) + (" (quick)" if r.quick else "")
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import FAILS, FIRST_ORDER, HOLDS, Claim, Outcome, Param, compare, register
+from ._core import FAILS, Claim, Outcome, Param, compare, register
 
 PAPER = "Roburin et al. (2020), spherical analysis of Adam"
 
@@ -20,32 +20,47 @@ def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     r = effective_lr_run(
         steps=int(p["steps"]), lr=p["lr"], weight_decay=p["weight_decay"], eps=p["eps"], dim=int(p["dim"]), seed=seed
     ).numbers
-    err = r["max_rel_err_state_formula"]
-    # an exact identity: allowed error = float64 round-off of the few operations per step
-    tol = 64 * np.finfo(float).eps
+    # the claim: η_e predicted from the hyperparameters and the current norm, η/(r(σ + εr)), against η_e measured
+    # step by step. The median pools 16 runs × the steps after the warm-up, so its sampling error is negligible;
+    # the floor of the estimator (noise and bias of the same pipeline when the second moment has no lag) is the
+    # AdamSRT run's 95th-percentile error — the tolerance. What is left is systematic: the lag of v̂ behind ‖x‖.
     med = r["median_rel_err_hyperparameter_prediction"]
     med_srt = r["adamsrt_median_rel_err_hyperparameter_prediction"]
+    floor = r["adamsrt_p95_rel_err_hyperparameter_prediction"]
+    verdict, _, tol = compare(0.0, med, 0.0, floor=floor, effect=1.0)
+    # the definition behind it (an identity: float64 round-off of a few operations per step) and the order of
+    # the image step, reported beside the claim
+    err = r["max_rel_err_state_formula"]
+    ident_tol = 64 * np.finfo(float).eps
     order, order_se, angle = _image_step_order(seed)
-    # the O(η_e³) remainder biases the fitted order by O(Δ) (Δ the step angle, the expansion parameter)
     o_verdict, _, _ = compare(2.0, order, order_se, first_order=angle)
-    verdict = HOLDS if (err <= tol and o_verdict != FAILS) else FAILS
     detail = (
-        f"x_{{k+1}}/r_k = u_k − η_e c_k with η_e = η/(r_k ν_k) holds step by step to {err:.1e} relative over "
-        f"{int(p['steps'])} AdamW steps (exact identity, round-off tolerance {tol:.1e}). The prediction of η_e from "
-        f"hyperparameters and the current norm, η/(r(σ + εr)), is off by a median {med:.1%} for AdamW (the second "
-        f"moment lags the norm) and {med_srt:.2%} for AdamSRT (second moment rescaled with the norm). The image "
-        f"step on the sphere departs from u_k − η_e c⊥ at order η_e^{order:.3f} ± {order_se:.1g} (claimed: 2)."
+        f"η_e predicted from the hyperparameters and the current norm, η/(r(σ + εr)), is off by a median "
+        f"{med:.1%} (95th percentile {r['p95_rel_err_hyperparameter_prediction']:.1%}) over {int(p['steps'])} AdamW "
+        f"steps (tolerance: the estimator's floor {floor:.2%}, the 95th percentile of the same prediction for "
+        f"AdamSRT, whose second moment is rescaled with the norm and has no lag; its median error {med_srt:.2%}). "
+        f"The deviation is systematic: the second moment lags the norm while it grows. "
+        f"Beside it: the definition x_{{k+1}}/r_k = u_k − η_e c_k with "
+        f"η_e = η/(r_k ν_k) holds step by step to {err:.1e} relative (an identity; round-off tolerance "
+        f"{ident_tol:.1e}: {'holds' if err <= ident_tol else 'FAILS'}), and the image step departs from "
+        f"u_k − η_e c⊥ at order η_e^{order:.3f} ± {order_se:.1g} (claimed: 2; {o_verdict})."
     )
     return Outcome(
         verdict,
         predicted=0.0,
-        measured=err,
+        measured=med,
         se=0.0,
         tolerance=tol,
-        deviation=err,
+        deviation=med,
         detail=detail,
-        counterexample=None if verdict == HOLDS else {**p, "max_rel_err": err, "order": order},
-        numbers={**r, "image_step_order": order, "image_step_order_se": order_se},
+        counterexample=None if verdict != FAILS else {**p, "median_rel_err": med},
+        numbers={
+            **r,
+            "identity_holds": bool(err <= ident_tol),
+            "image_step_order": order,
+            "image_step_order_se": order_se,
+            "image_step_order_verdict": o_verdict,
+        },
     )
 
 
@@ -82,10 +97,13 @@ register(
     Claim(
         id="roburin2020.effective_lr",
         paper=PAPER,
-        where="Sec. 2.1 (brief Sec. 3, reconstructed)",
-        statement="Adam's step on the sphere has the effective learning rate η_e = η/(r_k ν_k), ν_k = ‖r_k b_k‖/√d, "
-        "with effective direction c_k: x_{k+1}/r_k = u_k − η_e c_k exactly, and the image step on the sphere is "
-        "u_{k+1} = u_k − η_e c_k⊥ + O(η_e²).",
+        where="Sec. 2 (brief Sec. 3, reconstructed)",
+        statement="Adam's effective learning rate on the sphere, η_e = η/(r_k ν_k) (ν_k = ‖r_k b_k‖/√d), is "
+        "predicted from the hyperparameters and the current norm as η/(r(σ + εr)): the relative error of that "
+        "prediction is 0 (to within its noise).",
+        quote="Firstly, we use it to derive the first effective learning rate expression of Adam. [abstract; Sec. 2 "
+        "'leads to the first explicit expression of the effective learning rate for Adam'; the text on file has "
+        "no equation numbers]",
         domain={
             "lr": Param(0.01, 0.0, 1.0, False, False),
             "weight_decay": Param(0.02, 0.0, 10.0, True, True),
@@ -95,11 +113,12 @@ register(
         },
         derivations=("adam.effective_lr.adam", "adam.effective_lr.adamw", "adam.effective_lr.sgd"),
         method="adaptive.runs.effective_lr_run: AdamW from r₀ = 0.5 (16 runs); η_e measured per step by "
-        "decomposing the step (adaptive.measure.decompose_step) against the formula from the state; the order "
-        "of the image-step error from one Adam step (64 runs, d = 32, radial momentum built up) at η = 4e-3, "
-        "2e-3, 1e-3 on the same state and gradient.",
-        tolerance="holds: max relative error ≤ 64 ulp (an exact identity) and the fitted order within 4 SE + the "
-        "largest step angle Δ (the O(η_e³) remainder's bias) of 2.",
+        "decomposing the step (adaptive.measure.decompose_step); median relative error of the prediction from "
+        "the hyperparameters after the warm-up. Reported beside it: the identity with ν_k from the state (64 ulp) "
+        "and the order of the image-step error from one Adam step (64 runs, d = 32) at η = 4e-3, 2e-3, 1e-3.",
+        tolerance="holds: median relative error below the estimator's floor, the 95th-percentile error of the same "
+        "prediction for AdamSRT (no lag of the second moment); fails otherwise (the median over 16 runs × steps "
+        "has a negligible sampling error).",
         check=_effective_lr,
     )
 )
@@ -149,6 +168,8 @@ register(
         id="roburin2020.sgd_adamg",
         paper=PAPER,
         where="Sec. 3 (brief Sec. 3, reconstructed)",
+        quote="Formally, we show that SGD is equivalent to AdamG, a variant of Adam adapted and constrained to the "
+        "hypersphere, without momentum. [Sec. 1; no equation numbers on file]",
         statement="SGD with L2 on a scale-invariant group is equivalent, to order 2, to AdamG without momentum on the "
         "sphere (β = (1−ηλ)⁴, η' ≈ √(2ηλ), r₀ ↔ the initial second moment).",
         domain={
@@ -163,5 +184,3 @@ register(
         check=_sgd_adamg,
     )
 )
-
-_ = FIRST_ORDER

@@ -8,7 +8,8 @@ import argparse
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "regimes",
-        help="classify sphere training at fixed ELR into convergence / chaotic equilibrium / divergence",
+        help="classify sphere training at fixed ELR into convergence / chaotic equilibrium / divergence "
+        "(or undetermined: run too short)",
         description="Train a scale-invariant model on the sphere at each ELR (several seeds), classify "
         "each run "
         "from measured statistics, and compare with the derived regime boundaries.",
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         "cos_to_start",
         "diverged_runs",
         "votes",
+        "path",
+        "convergence_steps",
         "predicted_stationary_loss",
     )
     se_missing = any(r.get("loss_se") is None or r.get("loss_se") != r.get("loss_se") for r in diagram.results)
@@ -83,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
     if se_note:
         print(f"n/a: {se_note}")
     print("derived boundaries (ELR): " + ", ".join(f"{k}={format_value(v)}" for k, v in diagram.boundaries.items()))
+    if any(r["regime"] == "undetermined" for r in diagram.results):
+        print(
+            "undetermined: the run is too short to tell (shorter than its derived convergence time, or it has not "
+            "moved); use more --steps"
+        )
     if args.plot:
         print(f"phase diagram written to {args.plot}")
     return 0

@@ -1,13 +1,23 @@
 """The three regimes of training on the sphere at a fixed ELR (Kodryan et al. 2022): classifier and ELR sweep.
 
-* :func:`classify` — ``convergence`` / ``chaotic_equilibrium`` / ``divergence`` from measured statistics;
+* :func:`classify` — ``convergence`` / ``chaotic_equilibrium`` / ``divergence`` (or ``undetermined``: run too
+  short) from measured statistics;
 * :func:`sweep` — an ELR sweep over several seeds with the derived boundaries (a phase diagram);
 * :func:`plot_phase_diagram` — the figure (matplotlib, imported lazily).
 """
 
-from .classify import REGIMES, RegimeResult, classify
+from .classify import OUTCOMES, REGIMES, UNDETERMINED, RegimeResult, classify
 
-__all__ = ["REGIMES", "RegimeResult", "classify", "sweep", "PhaseDiagram", "plot_phase_diagram"]
+__all__ = [
+    "OUTCOMES",
+    "REGIMES",
+    "UNDETERMINED",
+    "RegimeResult",
+    "classify",
+    "sweep",
+    "PhaseDiagram",
+    "plot_phase_diagram",
+]
 
 
 def __getattr__(name: str):

@@ -13,15 +13,27 @@ The statistics (per run, over the second half of the record; W₃ and W₄ are i
   random direction (needs the trajectory's ``min_loss`` and ``random_loss``).
 * ``cos_to_start`` — cos∠(w_T, w_0), against the uniform scale 1/√d.
 
+* ``diffusion`` — T·mean(Δ²), the squared angle a random walk with these steps covers in the run (rad²);
+  ``path`` — T·mean(Δ), the total angle travelled (rad).
+
 Rules (thresholds in :mod:`spheretheory.theory.toy` and below; documented in docs/regimes.md):
 
 1. a non-finite value → ``divergence`` (confidence 1);
 2. ``angle_fraction ≥ 0.8`` → ``divergence`` (random walk: steps nearly as long as between
-   independent points);
-3. loss still falling (``loss_trend_t < −3`` and ``relative_drop > 0.01``) or angular updates still shrinking
+   independent points; this needs no time scale);
+3. the run is shorter than its derived convergence time (``convergence_steps``, when the model has one:
+   for the NRQ, RELAXATION_BUDGET / ``nrq.direction_rate``) → ``undetermined`` (run too short);
+4. loss still falling (``loss_trend_t < −3`` and ``relative_drop > 0.01``) or angular updates still shrinking
    (``angle_shrink < 0.5``, or median Δ below 1e-10) → ``convergence``;
-4. ``loss_level ≥ 0.95`` (no better than a random direction, and not falling) → ``divergence``;
-5. otherwise → ``chaotic_equilibrium``.
+5. ``path < 0.1`` rad (the run has travelled less than about 6° in all: neither a stationary state nor a
+   random walk can be told from a descent too slow to see) → ``undetermined``;
+6. ``loss_level ≥ 0.95`` (no better than a random direction, and not falling) → ``divergence`` if the run
+   could have forgotten its start (``diffusion ≥ 1`` rad²), else ``undetermined`` (a run that has not moved
+   cannot be a random walk);
+7. otherwise → ``chaotic_equilibrium``.
+
+``undetermined`` is the explicit fourth outcome ("undetermined: run too short"), never one of the regimes: a
+longer run decides it.
 
 Each run is classified; the trajectory's regime is the majority, and the confidence is the mean over runs
 of the per-run confidence (0 for runs that disagree). A per-run confidence is 0.5 + 0.5·tanh(margin), the
@@ -41,6 +53,13 @@ from .._validation import InputError
 from ..theory.toy import DIVERGENCE_ANGLE
 
 REGIMES = ("convergence", "chaotic_equilibrium", "divergence")
+#: The fourth outcome: the run is too short to tell (shorter than its convergence time, or it has not moved).
+UNDETERMINED = "undetermined"
+OUTCOMES = (*REGIMES, UNDETERMINED)
+#: rad²: a random walk forgets its starting direction once Σ Δ_t² ≳ 1.
+MIXING = 1.0
+#: rad: below this total path Σ Δ_t a run that is not visibly descending is undetermined (it has not moved).
+MIN_PATH = 0.1
 
 TREND_T = -3.0
 RELATIVE_DROP = 0.01
@@ -58,7 +77,7 @@ class RegimeResult:
     Attributes
     ----------
     regime:
-        ``"convergence"``, ``"chaotic_equilibrium"`` or ``"divergence"``.
+        ``"convergence"``, ``"chaotic_equilibrium"``, ``"divergence"`` or ``"undetermined"`` (run too short).
     confidence:
         In [0, 1]; see the module docstring.
     statistics:
@@ -85,7 +104,7 @@ def _batch_se(x: np.ndarray, nb: int = 5) -> float:
     return float(means.std(ddof=1) / np.sqrt(nb))
 
 
-def _run_stats(loss, angle, cos0, min_loss, random_loss) -> dict[str, float]:
+def _run_stats(loss, angle, cos0, min_loss, random_loss, steps: float) -> dict[str, float]:
     n = len(loss)
     h, q = n // 2, (3 * n) // 4
     w3, w4 = loss[h:q], loss[q:]
@@ -115,12 +134,16 @@ def _run_stats(loss, angle, cos0, min_loss, random_loss) -> dict[str, float]:
         "angle_shrink": shrink,
         "loss_level": float(level),
         "cos_to_start": float(cos0[-1]),
+        "diffusion": float(steps * np.mean(angle**2)),
+        "path": float(steps * np.mean(angle)),
     }
 
 
-def _decide(s: dict[str, float]) -> tuple[str, float]:
+def _decide(s: dict[str, float], steps: float, convergence_steps: float | None) -> tuple[str, float]:
     if s["angle_fraction"] >= DIVERGENCE_FRACTION:
         return "divergence", _conf((s["angle_fraction"] - DIVERGENCE_FRACTION) / MARGIN_SCALES["angle_fraction"])
+    if convergence_steps is not None and steps < convergence_steps:
+        return UNDETERMINED, _conf(np.log(convergence_steps / steps))
     falling = s["loss_trend_t"] < TREND_T and s["relative_drop"] > RELATIVE_DROP
     shrinking = s["angle_shrink"] < ANGLE_SHRINK or s["angular_update_median_final"] < 1e-10
     div_margin = (DIVERGENCE_FRACTION - s["angle_fraction"]) / MARGIN_SCALES["angle_fraction"]
@@ -130,7 +153,11 @@ def _decide(s: dict[str, float]) -> tuple[str, float]:
         if s["angular_update_median_final"] < 1e-10:
             m2 = max(m2, 3.0)
         return "convergence", _conf(min(max(m1, m2), div_margin))
+    if s["path"] < MIN_PATH:
+        return UNDETERMINED, _conf(np.log(MIN_PATH / max(s["path"], 1e-300)))
     if np.isfinite(s["loss_level"]) and s["loss_level"] >= CHANCE_LEVEL:
+        if s["diffusion"] < MIXING:
+            return UNDETERMINED, _conf(np.log(MIXING / max(s["diffusion"], 1e-300)))
         return "divergence", _conf((s["loss_level"] - CHANCE_LEVEL) / MARGIN_SCALES["loss_level"])
     m_trend = (s["loss_trend_t"] - TREND_T) / MARGIN_SCALES["trend_t"]
     m_shrink = (s["angle_shrink"] - ANGLE_SHRINK) / MARGIN_SCALES["angle_shrink"]
@@ -139,8 +166,15 @@ def _decide(s: dict[str, float]) -> tuple[str, float]:
     return "chaotic_equilibrium", _conf(min(m_trend, m_shrink, div_margin))
 
 
-def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: float | None = None) -> RegimeResult:
-    """Classify a trajectory as ``convergence``, ``chaotic_equilibrium`` or ``divergence``.
+def classify(
+    trajectory: Any,
+    *,
+    min_loss: float | None = None,
+    random_loss: float | None = None,
+    convergence_steps: float | None = None,
+) -> RegimeResult:
+    """Classify a trajectory as ``convergence``, ``chaotic_equilibrium`` or ``divergence`` — or
+    ``undetermined`` when the run is too short to tell.
 
     Parameters
     ----------
@@ -149,6 +183,10 @@ def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: flo
         ``(runs, n)`` or ``(n,)``) and optionally ``cos_to_start``, ``min_loss``, ``random_loss``.
     min_loss, random_loss:
         Override the references of the loss level.
+    convergence_steps:
+        The derived number of steps the run needs to converge at its ELR (for the NRQ RELAXATION_BUDGET /
+        ``nrq.direction_rate``; :func:`spheretheory.regimes.sweep` passes it). A shorter run is
+        ``undetermined`` unless its steps are those of a random walk.
 
     Returns
     -------
@@ -173,6 +211,10 @@ def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: flo
     min_loss = get("min_loss") if min_loss is None else min_loss
     random_loss = get("random_loss") if random_loss is None else random_loss
     dim = get("dim")
+    rec = get("steps")
+    n_steps = float(np.asarray(rec)[-1]) if rec is not None and np.size(rec) else float(loss.shape[1])
+    if convergence_steps is not None and not (np.isfinite(convergence_steps) and convergence_steps > 0):
+        convergence_steps = None
     per_run: list[tuple[str, float]] = []
     stats: list[dict[str, float]] = []
     n_div = 0
@@ -183,13 +225,17 @@ def classify(trajectory: Any, *, min_loss: float | None = None, random_loss: flo
             per_run.append(("divergence", 1.0))
             n_div += 1
             continue
-        s = _run_stats(loss[r], angle[r], cos0[r], min_loss, random_loss)
+        s = _run_stats(loss[r], angle[r], cos0[r], min_loss, random_loss, n_steps)
         stats.append(s)
-        per_run.append(_decide(s))
+        per_run.append(_decide(s, n_steps, convergence_steps))
     votes = Counter(reg for reg, _ in per_run)
-    regime = max(REGIMES, key=lambda k: (votes.get(k, 0), -REGIMES.index(k) if k != "divergence" else 1))
+    # majority; ties go to the regime decided (undetermined last), then to divergence, then in REGIMES order
+    rank = {"divergence": 1, UNDETERMINED: -10}
+    regime = max(OUTCOMES, key=lambda k: (votes.get(k, 0), rank.get(k, -REGIMES.index(k) if k in REGIMES else 0)))
     confidence = float(np.mean([c if reg == regime else 0.0 for reg, c in per_run]))
-    agg: dict[str, Any] = {"runs": loss.shape[0], "diverged_runs": n_div, "votes": dict(votes)}
+    agg: dict[str, Any] = {"runs": loss.shape[0], "diverged_runs": n_div, "votes": dict(votes), "steps": n_steps}
+    if convergence_steps is not None:
+        agg["convergence_steps"] = float(convergence_steps)
     if stats:
         for key in stats[0]:
             vals = np.array([s[key] for s in stats])

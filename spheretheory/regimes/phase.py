@@ -30,7 +30,8 @@ class PhaseDiagram:
     Attributes
     ----------
     results:
-        One dict per ELR: ``elr``, ``regime``, ``confidence``, ``votes`` and the classifier's statistics
+        One dict per ELR: ``elr``, ``regime`` (or ``undetermined``: the run is too short to tell),
+        ``confidence``, ``votes`` and the classifier's statistics
         (``loss``, ``loss_se``, ``loss_level``, ``angular_update``, ``angle_fraction``,
         ``loss_trend_t``, ...),
         plus ``predicted_stationary_loss`` where the model has a derived stationary loss.
@@ -50,6 +51,14 @@ class PhaseDiagram:
 
     def regimes(self) -> list[str]:
         return [r["regime"] for r in self.results]
+
+    def ordered(self) -> bool:
+        """True when the decided regimes never go back in ELR (convergence → chaotic → divergence;
+        ``undetermined`` ELRs are skipped: a longer run decides them)."""
+        from .classify import REGIMES
+
+        idx = [REGIMES.index(r) for r in self.regimes() if r in REGIMES]
+        return all(a <= b for a, b in zip(idx[:-1], idx[1:], strict=True))
 
 
 def sweep(
@@ -99,7 +108,7 @@ def sweep(
             loss_from=0.5,  # the classifier reads the loss over the last half only
         )
         trajectories.append(tr)
-        res = classify(tr)
+        res = classify(tr, convergence_steps=_convergence_steps(model, float(elr)))
         row: dict[str, Any] = {"elr": float(elr), "regime": res.regime, "confidence": res.confidence}
         row.update(res.statistics)
         pred = getattr(model, "predicted_excess_risk", None)
@@ -117,6 +126,18 @@ def sweep(
         seed=seed,
         extra={"trajectories": trajectories, "model": model},
     )
+
+
+def _convergence_steps(model: Any, elr: float) -> float | None:
+    """Derived steps a run needs to converge at this ELR: RELAXATION_BUDGET / (slowest relaxation rate), for a
+    model with a derived rate (the NRQ's ``predicted_rate``, ``nrq.direction_rate``); ``None`` otherwise."""
+    from ..theory.toy import RELAXATION_BUDGET
+
+    rate = getattr(model, "predicted_rate", None)
+    if rate is None:
+        return None
+    r = float(rate(elr))
+    return RELAXATION_BUDGET / r if r > 0 else float("inf")
 
 
 def _boundaries(model, steps, trajectories, results) -> dict[str, float]:
@@ -137,7 +158,12 @@ def _boundaries(model, steps, trajectories, results) -> dict[str, float]:
     return model.regime_boundaries(steps)
 
 
-REGIME_COLORS = {"convergence": "tab:blue", "chaotic_equilibrium": "tab:orange", "divergence": "tab:red"}
+REGIME_COLORS = {
+    "convergence": "tab:blue",
+    "chaotic_equilibrium": "tab:orange",
+    "divergence": "tab:red",
+    "undetermined": "tab:gray",
+}
 
 
 def _readable(key: str) -> str:

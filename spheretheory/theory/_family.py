@@ -285,10 +285,10 @@ def register_family(
             derive=derive_bound,
             numeric=generated(f"{prefix}.lr_drop_paper_bound"),
             notes=(
-                "The text does not say which η. With the new rate η/k (the one that sets the speed of the\n"
-                "transition) the printed count is a valid lower bound on the steps to reach relative tolerance r\n"
-                "only for r below a critical value (≈ (k−1)/(2k²) to first order, see the last step); with the\n"
-                "old rate η it is k times smaller: valid for any practical r, but loose by a factor of about k.\n"
+                "The corollary's η is the rate before the drop ('with learning rate η … if learning rate is\n"
+                "divided by k'): so read, the count is valid for any practical r, but loose by a factor of about\n"
+                "k. Read with the new rate η/k it is k times larger and a valid lower bound on the steps to reach\n"
+                "relative tolerance r only for r below √(1 + (k−1)/k²) − 1 (≈ (k−1)/(2k²); the last step).\n"
                 "`spheretheory lr-drop` prints both next to the exact iteration."
             ),
         )
