@@ -235,9 +235,9 @@ def build_problem(
     elif drift is not None:
         raise ValueError("drift= is only used with noise='drift'")
 
-    lr_s = as_schedule("lr_schedule", lr_schedule)
-    wd_s = as_schedule("wd_schedule", wd_schedule)
-    gr_s = as_schedule("grad_schedule", grad_schedule)
+    lr_s = as_schedule("lr_schedule", lr_schedule, steps)
+    wd_s = as_schedule("wd_schedule", wd_schedule, steps)
+    gr_s = as_schedule("grad_schedule", grad_schedule, steps)
     if rescale_on_drop and not lr_s.drops():
         raise ValueError("rescale_on_drop=True needs an lr_schedule with drops (e.g. step decay)")
 
