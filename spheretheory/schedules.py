@@ -71,6 +71,8 @@ class Schedule:
     """
 
     description: str = "schedule"
+    #: Kinds whose every multiplier is finite and >= 0 once the constructor has validated the parameters.
+    _valid_by_construction: bool = False
 
     def _f(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -106,7 +108,18 @@ class Schedule:
 
     def check(self, steps: int, name: str = "schedule") -> None:
         """Validate the first ``steps`` iterations (``ValueError`` naming ``name`` and the step)."""
-        if isinstance(self, Constant):
+        if self._valid_by_construction:
+            return
+        if isinstance(self, Warmup):
+            if steps > self.steps:
+                self.after.check(steps - self.steps, name)
+            return
+        if isinstance(self, Array):
+            if self.multipliers.size < steps:
+                raise ValueError(
+                    f"{name}: {self.description}: no value for step {self.multipliers.size} (the array "
+                    f"must cover every step of the run, {steps} steps)"
+                )
             return
         for t0 in range(0, steps, _CHECK_BLOCK):
             try:
@@ -129,6 +142,8 @@ class Schedule:
 @dataclass(frozen=True, repr=False)
 class Constant(Schedule):
     """f(t) ≡ ``value``."""
+
+    _valid_by_construction = True
 
     value: float = 1.0
 
@@ -154,6 +169,8 @@ class Piecewise(Schedule):
     Right-continuous at repeated knot times (a jump at t applies from iteration t); constant before the first
     knot and after the last. No knots means f ≡ 1.
     """
+
+    _valid_by_construction = True
 
     times: tuple[float, ...] = ()
     values_: tuple[float, ...] = field(default=())
@@ -214,6 +231,8 @@ class Piecewise(Schedule):
 class MultiStep(Schedule):
     """f(t) = γ^{#{m ∈ milestones : m ≤ t}} (PyTorch ``MultiStepLR``; γ = 0.1 divides by 10)."""
 
+    _valid_by_construction = True
+
     milestones: tuple[int, ...]
     gamma: float = 0.1
 
@@ -241,6 +260,8 @@ class MultiStep(Schedule):
 class Exponential(Schedule):
     """f(t) = γ^t (PyTorch ``ExponentialLR``)."""
 
+    _valid_by_construction = True
+
     gamma: float
 
     def __post_init__(self) -> None:
@@ -261,6 +282,8 @@ class Cosine(Schedule):
     With ``final = 0`` the multiplier reaches 0 at t = T, so a run of T steps (t = 0 … T−1) never uses 0.
     """
 
+    _valid_by_construction = True
+
     total: int
     final: float = 0.0
 
@@ -280,6 +303,8 @@ class Cosine(Schedule):
 @dataclass(frozen=True, repr=False)
 class Linear(Schedule):
     """f goes linearly from 1 (t = 0) to ``final`` (t = ``total``), constant after."""
+
+    _valid_by_construction = True
 
     total: int
     final: float = 0.0
@@ -313,6 +338,8 @@ class WSD(Schedule):
     u = (t − T + D)/D and shape ``"linear"`` (1 − u), ``"cosine"`` ((1 + cos πu)/2) or ``"sqrt"`` (1 − √u,
     the "1−sqrt" cooldown of Hägele et al. 2024).
     """
+
+    _valid_by_construction = True
 
     total: int
     decay: int
@@ -423,7 +450,7 @@ class Product(Schedule):
     def _f(self, t: np.ndarray) -> np.ndarray:
         out = np.full(t.shape, self.scale)
         for s, p in zip(self.factors, self.powers, strict=True):
-            v = s.values(t)
+            v = s._f(t)  # validated once, on the product
             if p < 0 and np.any(v == 0):
                 i = int(np.argmax(v == 0))
                 raise ValueError(
