@@ -288,10 +288,13 @@ def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
 
 def _adam_equilibrium(inp, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
     """Bracketed root in log ‖w‖² of F_a(a, b*(a), c*(a), q*(a)) − a (bisection, 200 halvings of the bracket)."""
-    lam = wdc + wdd
-    d = float(inp.dim)
-    guess = np.where(wdc > 0, (lr * np.sqrt(d * L) / (2 * np.maximum(lam, 1e-300))) ** (2 / 3), lr * d / (2 * lam))
-    lo, hi = np.log(guess) - 30.0, np.log(guess) + 30.0
+    d, b1 = float(inp.dim), inp.hyper["beta1"]
+    # first-order guesses (adamw.equilibrium_sq_norm with ε = 0; adam_l2.equilibrium_norm_first_order), ±e^12
+    rho = 1.0 - lr * wdd
+    g_w = np.where(wdd > 0, lr**2 * d * (1 - b1) / ((1 + b1) * np.maximum(1 - rho**2, 1e-300)), np.inf)
+    g_c = np.where(wdc > 0, (lr * np.sqrt(d * L) / (2 * np.maximum(wdc, 1e-300))) ** (2 / 3), np.inf)
+    guess = np.minimum(g_w, g_c)
+    lo, hi = np.log(guess) - 12.0, np.log(guess) + 12.0
 
     def resid(loga):
         a = np.exp(loga)
@@ -300,6 +303,8 @@ def _adam_equilibrium(inp, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
 
     with np.errstate(all="ignore"):
         r_lo = resid(lo)
+        if not (np.all(r_lo > 0) and np.all(resid(hi) < 0)):  # pragma: no cover - guarded by the guesses
+            raise RuntimeError("could not bracket the Adam fixed point; please report the hyperparameters")
         for _ in range(200):
             mid = 0.5 * (lo + hi)
             r = resid(mid)
