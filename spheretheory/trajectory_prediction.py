@@ -177,8 +177,21 @@ class _Inputs:
         return lr, wd, L
 
 
-def _inputs(optimizer, steps, lr, weight_decay, unit_grad_sq, lr_schedule, wd_schedule, grad_schedule,
-            wd_convention, dim, sq_norm0, every, hyper) -> _Inputs:  # fmt: skip
+def _inputs(
+    optimizer,
+    steps,
+    lr,
+    weight_decay,
+    unit_grad_sq,
+    lr_schedule,
+    wd_schedule,
+    grad_schedule,
+    wd_convention,
+    dim,
+    sq_norm0,
+    every,
+    hyper,
+) -> _Inputs:
     name = check_choice("optimizer", optimizer, MAPS)
     spec = MAPS[name]
     steps = check_int("steps", steps, low=1)
@@ -229,15 +242,21 @@ def _split(inp: _Inputs, wd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (zero, wd) if inp.decoupled else (wd, zero)
 
 
-def _angle(a: np.ndarray, a_next: np.ndarray, dot: np.ndarray) -> np.ndarray:
-    """∠(w_t, w_{t+1}) from ‖w_t‖², ‖w_{t+1}‖² and ⟨w_t, w_{t+1}⟩ (atan2: accurate for small angles)."""
-    return np.arctan2(np.sqrt(np.maximum(a * a_next - dot * dot, 0.0)), dot)
+def _angle(par: np.ndarray, perp: np.ndarray) -> np.ndarray:
+    """∠(w_t, w_{t+1}) = atan2(‖w_{t+1} ⟂ w_t‖, ⟨u_t, w_{t+1}⟩) (no cancellation for small angles)."""
+    return np.arctan2(np.sqrt(np.maximum(perp, 0.0)), par)
 
 
 def _adam_args(inp: _Inputs, wdc, wdd) -> dict[str, Any]:
     h = inp.hyper
-    return dict(weight_decay=wdc, decoupled_weight_decay=wdd, beta1=h["beta1"], beta2=h["beta2"], eps=h["eps"],
-                dim=float(inp.dim))  # fmt: skip
+    return dict(
+        weight_decay=wdc,
+        decoupled_weight_decay=wdd,
+        beta1=h["beta1"],
+        beta2=h["beta2"],
+        eps=h["eps"],
+        dim=float(inp.dim),
+    )
 
 
 def _equilibrium(inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray) -> dict[str, np.ndarray]:
@@ -250,16 +269,16 @@ def _equilibrium(inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray) ->
         step = G.trajectory__nesterov_map if inp.spec.nesterov else G.trajectory__heavy_ball_map
         kw = dict(lr=lr, weight_decay=wdc, decoupled_weight_decay=wdd, momentum=mom, unit_grad_sq=L)
         a, b, c = fp(**kw)
-        a1, _, _, dot = step(sq_norm=a, w_dot_v=b, v_sq_norm=c, **kw)
-        return {"state": np.stack([a, b, c]), "sq_norm": a, "angular_update": _angle(a, a1, dot), "effective_lr": lr / a}
+        _, _, _, par, perp = step(sq_norm=a, w_dot_v=b, v_sq_norm=c, **kw)
+        return {"state": np.stack([a, b, c]), "sq_norm": a, "angular_update": _angle(par, perp), "effective_lr": lr / a}
     if kind == "lion":
         w, q = lion_arcsine_weights(inp.hyper["beta1"], inp.hyper["beta2"])
         rho = 1.0 - lr * wd
         S = lr[None, :] / (1.0 - rho[None, :] * q[:, None])
         X = -inp.dim * (w[:, None] * S).sum(axis=0)
         a = (lr**2 * inp.dim - 2 * rho * lr * X) / (1 - rho**2)
-        _, dot = G.trajectory__lion_map(sq_norm=a, x_dot_update=X, lr=lr, weight_decay=wd, dim=float(inp.dim))
-        return {"state": np.vstack([a, S]), "sq_norm": a, "angular_update": _angle(a, a, dot), "effective_lr": lr / a}
+        _, par, perp = G.trajectory__lion_map(sq_norm=a, x_dot_update=X, lr=lr, weight_decay=wd, dim=float(inp.dim))
+        return {"state": np.vstack([a, S]), "sq_norm": a, "angular_update": _angle(par, perp), "effective_lr": lr / a}
     return _adam_equilibrium(inp, lr, wdc, wdd, L)
 
 
@@ -270,8 +289,9 @@ def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
     args = _adam_args(inp, wdc, wdd)
 
     def F(b, c):
-        return G.trajectory__adam_map(sq_norm=a, w_dot_v=b, v_sq_norm=c, second_moment=q, lr=lr, unit_grad_sq=L,
-                                      bias1=1.0, bias2=1.0, **args)  # fmt: skip
+        return G.trajectory__adam_map(
+            sq_norm=a, w_dot_v=b, v_sq_norm=c, second_moment=q, lr=lr, unit_grad_sq=L, bias1=1.0, bias2=1.0, **args
+        )
 
     z = np.zeros_like(a)
     f0, fb, fc = F(z, z), F(z + 1, z), F(z, z + 1)
@@ -315,8 +335,7 @@ def _adam_equilibrium(inp, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
                 break
         a = np.exp(0.5 * (lo + hi))
         b, c, q, f = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)
-    return {"state": np.stack([a, b, c, q]), "sq_norm": a, "angular_update": _angle(a, f[0], f[4]),
-            "effective_lr": f[5]}  # fmt: skip
+    return {"state": np.stack([a, b, c, q]), "sq_norm": a, "angular_update": _angle(f[4], f[5]), "effective_lr": f[6]}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -326,12 +345,12 @@ def _make_linear(step: Callable) -> Callable:
     def loop(state, t0, lr, wdc, wdd, mom, L, every, out_a, out_delta, out_elr):  # pragma: no cover - jitted
         a, b, c = state[0], state[1], state[2]
         for s in range(lr.size):
-            a1, b1, c1, dot = step(a, b, c, lr[s], wdc[s], wdd[s], mom, L[s])
+            a1, b1, c1, par, perp = step(a, b, c, lr[s], wdc[s], wdd[s], mom, L[s])
             t = t0 + s
             if t % every == 0:
                 k = t // every
                 out_a[k] = a
-                out_delta[k] = np.arctan2(np.sqrt(max(a * a1 - dot * dot, 0.0)), dot)
+                out_delta[k] = np.arctan2(np.sqrt(max(perp, 0.0)), par)
                 out_elr[k] = lr[s] / a
             a, b, c = a1, b1, c1
         state[0], state[1], state[2] = a, b, c
@@ -340,7 +359,9 @@ def _make_linear(step: Callable) -> Callable:
 
 
 def _make_adam(step: Callable) -> Callable:
-    def loop(state, t0, lr, wdc, wdd, L, b1, b2, eps, dim, bias_from, every, out_a, out_delta, out_elr):  # pragma: no cover
+    def loop(
+        state, t0, lr, wdc, wdd, L, b1, b2, eps, dim, bias_from, every, out_a, out_delta, out_elr
+    ):  # pragma: no cover - jitted
         a, b, c, q = state[0], state[1], state[2], state[3]
         for s in range(lr.size):
             t = t0 + s
@@ -348,11 +369,11 @@ def _make_adam(step: Callable) -> Callable:
             if bias_from >= 0:
                 n = t - bias_from + 1
                 c1, c2 = 1.0 - b1**n, 1.0 - b2**n
-            a1, bb, cc, qq, dot, elr = step(a, b, c, q, lr[s], wdc[s], wdd[s], b1, b2, eps, L[s], dim, c1, c2)
+            a1, bb, cc, qq, par, perp, elr = step(a, b, c, q, lr[s], wdc[s], wdd[s], b1, b2, eps, L[s], dim, c1, c2)
             if t % every == 0:
                 k = t // every
                 out_a[k] = a
-                out_delta[k] = np.arctan2(np.sqrt(max(a * a1 - dot * dot, 0.0)), dot)
+                out_delta[k] = np.arctan2(np.sqrt(max(perp, 0.0)), par)
                 out_elr[k] = elr
             a, b, c, q = a1, bb, cc, qq
         state[0], state[1], state[2], state[3] = a, b, c, q
@@ -368,12 +389,12 @@ def _make_lion(step: Callable) -> Callable:
             X = 0.0
             for j in range(n):
                 X -= dim * w[j] * state[1 + j]
-            a1, dot = step(a, X, lr[s], wd[s], dim)
+            a1, par, perp = step(a, X, lr[s], wd[s], dim)
             t = t0 + s
             if t % every == 0:
                 k = t // every
                 out_a[k] = a
-                out_delta[k] = np.arctan2(np.sqrt(max(a * a1 - dot * dot, 0.0)), dot)
+                out_delta[k] = np.arctan2(np.sqrt(max(perp, 0.0)), par)
                 out_elr[k] = lr[s] / a
             rho = 1.0 - lr[s] * wd[s]
             for j in range(n):
@@ -418,28 +439,43 @@ def _numpy_block(inp: _Inputs, state, t0, lr, wd, L, bias_from, out_a, out_delta
         t = t0 + s
         if kind == "linear":
             fn = G.trajectory__nesterov_map if inp.spec.nesterov else G.trajectory__heavy_ball_map
-            a1, b1, c1, dot = fn(sq_norm=state[0], w_dot_v=state[1], v_sq_norm=state[2], lr=lr[s], weight_decay=wdc[s],
-                                 decoupled_weight_decay=wdd[s], momentum=inp.hyper.get("momentum", 0.0),
-                                 unit_grad_sq=L[s])  # fmt: skip
+            a1, b1, c1, par, perp = fn(
+                sq_norm=state[0],
+                w_dot_v=state[1],
+                v_sq_norm=state[2],
+                lr=lr[s],
+                weight_decay=wdc[s],
+                decoupled_weight_decay=wdd[s],
+                momentum=inp.hyper.get("momentum", 0.0),
+                unit_grad_sq=L[s],
+            )
             new, elr = np.array([a1, b1, c1]), lr[s] / state[0]
         elif kind == "adam":
             n = t - bias_from + 1
             c1, c2 = (1 - inp.hyper["beta1"] ** n, 1 - inp.hyper["beta2"] ** n) if bias_from >= 0 else (1.0, 1.0)
-            a1, b1, cc, qq, dot, elr = G.trajectory__adam_map(
-                sq_norm=state[0], w_dot_v=state[1], v_sq_norm=state[2], second_moment=state[3], lr=lr[s],
-                unit_grad_sq=L[s], bias1=c1, bias2=c2, **_adam_args(inp, wdc[s], wdd[s]),
-            )  # fmt: skip
+            a1, b1, cc, qq, par, perp, elr = G.trajectory__adam_map(
+                sq_norm=state[0],
+                w_dot_v=state[1],
+                v_sq_norm=state[2],
+                second_moment=state[3],
+                lr=lr[s],
+                unit_grad_sq=L[s],
+                bias1=c1,
+                bias2=c2,
+                **_adam_args(inp, wdc[s], wdd[s]),
+            )
             new = np.array([a1, b1, cc, qq])
         else:
             X = -inp.dim * float(np.dot(w, state[1:]))
-            a1, dot = G.trajectory__lion_map(sq_norm=state[0], x_dot_update=X, lr=lr[s], weight_decay=wd[s],
-                                             dim=float(inp.dim))  # fmt: skip
+            a1, par, perp = G.trajectory__lion_map(
+                sq_norm=state[0], x_dot_update=X, lr=lr[s], weight_decay=wd[s], dim=float(inp.dim)
+            )
             S = lr[s] + (1 - lr[s] * wd[s]) * qn * state[1:]
             new, elr = np.concatenate([[a1], S]), lr[s] / state[0]
         if t % every == 0:
             k = t // every
             out_a[k] = state[0]
-            out_delta[k] = _angle(np.float64(state[0]), np.float64(a1), np.float64(dot))
+            out_delta[k] = _angle(np.float64(par), np.float64(perp))
             out_elr[k] = elr
         state[:] = new
 
@@ -532,9 +568,21 @@ def trajectory(
         step's hyperparameters) and ``*_lag`` (value / equilibrium).
     """
     backend = check_choice("backend", backend, ("numba", "numpy"))
-    inp = _inputs(optimizer, steps, lr, weight_decay, unit_grad_sq, lr_schedule, wd_schedule, grad_schedule,
-                  wd_convention, dim, sq_norm0, every, {"momentum": momentum, "beta1": beta1, "beta2": beta2,
-                                                       "eps": eps})  # fmt: skip
+    inp = _inputs(
+        optimizer,
+        steps,
+        lr,
+        weight_decay,
+        unit_grad_sq,
+        lr_schedule,
+        wd_schedule,
+        grad_schedule,
+        wd_convention,
+        dim,
+        sq_norm0,
+        every,
+        {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps},
+    )
     state, bias_from = _initial_state(inp)
     n_rec = (inp.steps - 1) // inp.every + 1
     out_a, out_delta, out_elr = np.empty(n_rec), np.empty(n_rec), np.empty(n_rec)
@@ -556,8 +604,23 @@ def trajectory(
         if inp.spec.kind == "linear":
             kernel(state, t0, lr_b, wdc, wdd, h.get("momentum", 0.0), L_b, inp.every, out_a, out_delta, out_elr)
         elif inp.spec.kind == "adam":
-            kernel(state, t0, lr_b, wdc, wdd, L_b, h["beta1"], h["beta2"], h["eps"], float(inp.dim), bias_from,
-                   inp.every, out_a, out_delta, out_elr)  # fmt: skip
+            kernel(
+                state,
+                t0,
+                lr_b,
+                wdc,
+                wdd,
+                L_b,
+                h["beta1"],
+                h["beta2"],
+                h["eps"],
+                float(inp.dim),
+                bias_from,
+                inp.every,
+                out_a,
+                out_delta,
+                out_elr,
+            )
         else:
             kernel(state, t0, lr_b, wd_b, float(inp.dim), w, qn, inp.every, out_a, out_delta, out_elr)
     if not np.all(np.isfinite(out_a) & (out_a > 0)):

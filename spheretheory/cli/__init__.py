@@ -19,6 +19,7 @@ from collections.abc import Sequence
 SUBCOMMANDS: tuple[str, ...] = (
     "predict",
     "lr_drop",
+    "trajectory",
     "derive",
     "regimes",
     "simulate",

@@ -92,7 +92,8 @@ def _linear_map(kind: str) -> DerivationResult:
     v_t = al * v + d_t
     step = v_t if kind == "heavy_ball" else d_t + al * v_t
     w_next = (1 - eta * lam_d) * w - eta * step
-    raw = [w_next.dot(w_next), w_next.dot(v_t), v_t.dot(v_t), w.dot(w_next)]
+    perp = w_next[1] ** 2 + w_next[2] ** 2  # ‖w_{t+1}‖² − ⟨w_t, w_{t+1}⟩²/a without the cancellation
+    raw = [w_next.dot(w_next), w_next.dot(v_t), v_t.dot(v_t), w.dot(w_next) / sp.sqrt(a), perp]
     mean = sp.Tuple(*_average(raw, a, b, c, g1, g2, p, L / a))
     rule = (
         "v_t = αv_{t−1} + g_t + λ_c w_t; w_{t+1} = (1 − ηλ_d)w_t − ηv_t"
@@ -101,18 +102,25 @@ def _linear_map(kind: str) -> DerivationResult:
     )
     steps = [
         Step("Frame: w_t = √a e₁; v_{t−1} = (b/√a)e₁ + p e₂ with p² = c − b²/a; g_t = g₁e₂ + g₂e₃ ⟂ w_t"),
-        Step(f"Update ({'PyTorch SGD momentum' if kind == 'heavy_ball' else 'PyTorch SGD nesterov=True'}): {rule}",
-             w_next.T),
-        Step("Average over g_t given the past: g₂² → L/a − g₁², then terms linear in g vanish. "
-             "(‖w_{t+1}‖², ⟨w_{t+1}, v_t⟩, ‖v_t‖², ⟨w_t, w_{t+1}⟩) =", mean),
-    ]  # fmt: skip
+        Step(
+            f"Update ({'PyTorch SGD momentum' if kind == 'heavy_ball' else 'PyTorch SGD nesterov=True'}): {rule}",
+            w_next.T,
+        ),
+        Step(
+            "Average over g_t given the past: g₂² → L/a − g₁², then terms linear in g vanish. "
+            "(‖w_{t+1}‖², ⟨w_{t+1}, v_t⟩, ‖v_t‖², ⟨u_t, w_{t+1}⟩, ‖w_{t+1} ⟂ w_t‖²) with u_t = w_t/‖w_t‖; "
+            "Δ_t = atan2(√(last), fourth) =",
+            mean,
+        ),
+    ]
     extra = {}
     if kind == "heavy_ball":
         from .sgdm import RECURSION
 
         diff = sp.simplify(sp.Matrix(list(mean[:3])).subs(lam_d, 0) - sp.Matrix(list(RECURSION.expr)))
-        steps.append(Step("Check: with λ_d = 0 the first three components equal sgdm.moment_recursion (must be 0)",
-                          diff.T))  # fmt: skip
+        steps.append(
+            Step("Check: with λ_d = 0 the first three components equal sgdm.moment_recursion (must be 0)", diff.T)
+        )
         extra["check"] = diff
     return DerivationResult(mean, tuple(steps), extra)
 
@@ -149,19 +157,33 @@ def _derive_adam() -> DerivationResult:
     P_expr = 1 / (c1 * (sp.sqrt(q_t / c2) + eps))  # m̂/(√v̂ + ε) = P m_t
     P = sp.Symbol("P", positive=True)  # kept as a symbol while averaging (it does not depend on g_t's direction)
     x_next = (1 - eta * lam_d) * x - eta * P * m_t
-    raw = [x_next.dot(x_next), x_next.dot(m_t), m_t.dot(m_t), x.dot(x_next)]
+    raw = [
+        x_next.dot(x_next),
+        x_next.dot(m_t),
+        m_t.dot(m_t),
+        x.dot(x_next) / sp.sqrt(a),
+        x_next[1] ** 2 + x_next[2] ** 2,
+    ]
     mean = [sp.collect(e, P) for e in _average(raw, a, b, c, g1, g2, p, L / a)]
-    expr = sp.Tuple(*mean[:3], q_t, mean[3], eta * P / a).xreplace({P: P_expr})
+    expr = sp.Tuple(*mean[:3], q_t, mean[3], mean[4], eta * P / a).xreplace({P: P_expr})
     steps = (
         Step("Frame as in trajectory.heavy_ball_map: x_t = √a e₁, m_{t−1} = (b/√a)e₁ + p e₂, g_t ⟂ x_t"),
-        Step("Second moment (PyTorch: updated with the current gradient before the step), one scalar per weight: "
-             "q_t = β₂q_{t−1} + (1 − β₂)(‖g_t‖² + λ²‖x_t‖²)/d", q_t),
-        Step("Update: m_t = β₁m_{t−1} + (1 − β₁)(g_t + λx_t); x_{t+1} = (1 − ηλ_d)x_t − η m_t/(c₁(√(q_t/c₂) + ε)) "
-             "with the bias corrections c₁ = 1 − β₁^{t+1}, c₂ = 1 − β₂^{t+1} (1 for a run at equilibrium)",
-             x_next.T),
-        Step("Average over g_t (‖g_t‖² → L/a): (‖x_{t+1}‖², ⟨x_{t+1}, m_t⟩, ‖m_t‖², q_t, ⟨x_t, x_{t+1}⟩, "
-             "η_e = ηP/a) =", expr),
-    )  # fmt: skip
+        Step(
+            "Second moment (PyTorch: updated with the current gradient before the step), one scalar per weight: "
+            "q_t = β₂q_{t−1} + (1 − β₂)(‖g_t‖² + λ²‖x_t‖²)/d",
+            q_t,
+        ),
+        Step(
+            "Update: m_t = β₁m_{t−1} + (1 − β₁)(g_t + λx_t); x_{t+1} = (1 − ηλ_d)x_t − η m_t/(c₁(√(q_t/c₂) + ε)) "
+            "with the bias corrections c₁ = 1 − β₁^{t+1}, c₂ = 1 − β₂^{t+1} (1 for a run at equilibrium)",
+            x_next.T,
+        ),
+        Step(
+            "Average over g_t (‖g_t‖² → L/a): (‖x_{t+1}‖², ⟨x_{t+1}, m_t⟩, ‖m_t‖², q_t, ⟨u_t, x_{t+1}⟩, "
+            "‖x_{t+1} ⟂ x_t‖², η_e = ηP/a) =",
+            expr,
+        ),
+    )
     return DerivationResult(expr, steps)
 
 
@@ -176,8 +198,9 @@ def _derive_lion() -> DerivationResult:
     d = sp.Symbol("dim", positive=True)
     rho = 1 - eta * lam
     a_next = sp.expand(rho**2 * a - 2 * rho * eta * X + eta**2 * d)
-    dot = sp.expand(rho * a - eta * X)
-    expr = sp.Tuple(a_next, dot)
+    dot = sp.expand((rho * a - eta * X) / sp.sqrt(a))
+    perp = sp.expand(eta**2 * (d - X**2 / a))  # the update's part ⟂ x_t, with E⟨x, U⟩² → X² (mean field)
+    expr = sp.Tuple(a_next, dot, perp)
     # The radial memory: X_t = E⟨x_t, U_t⟩ = −d Σ_{k≥1} η_{t−k} Π_{j=t−k+1}^{t−1} ρ_j R(k), R(k) = Σ_n w_n q_n^{k−1}
     Sn, qn, rho_t = sp.symbols("S_n q_n rho_t", positive=True)
     k = sp.Symbol("k", integer=True, positive=True)
@@ -187,16 +210,24 @@ def _derive_lion() -> DerivationResult:
     rec_fixed = sp.simplify((eta / (1 - rho * qn)).subs(pt) - stationary)
     steps = (
         Step("Lion (decoupled): x_{t+1} = ρ_t x_t − η_t U_t, ρ_t = 1 − η_tλ_t, U_t = sign(c_t), ‖U_t‖² = d exactly"),
-        Step("E‖x_{t+1}‖² and E⟨x_t, x_{t+1}⟩ given X_t = E⟨x_t, U_t⟩", expr),
-        Step("Unrolling x_t and the symmetry of the noise (the past direction x_0 drops out): X_t = −d Σ_{k≥1} "
-             "η_{t−k} Π_{j=t−k+1}^{t−1}ρ_j R(k), with R(k) = E⟨U_t, U_{t+k}⟩/d = (2/π)arcsin(C₁β₂^{k−1}) "
-             "(lion.equilibrium_sq_norm)"),
-        Step("arcsin z = Σ_n (2n)!/(4ⁿ(n!)²(2n+1)) z^{2n+1}: R(k) = Σ_n w_n q_n^{k−1}, q_n = β₂^{2n+1}, "
-             "w_n = (2/π)(2n)!/(4ⁿ(n!)²(2n+1)) C₁^{2n+1}; so X_t = −d Σ_n w_n S_{n,t} with "
-             "S_{n,t+1} = η_t + ρ_t q_n S_{n,t}", sp.Eq(sp.Symbol("S_n'"), eta + rho_t * qn * Sn)),
-        Step("At constant η, λ the fixed point S_n = η/(1 − ρq_n) is the stationary sum (difference must be 0); "
-             "then the fixed point of the map is lion.equilibrium_sq_norm term by term", rec_fixed),
-    )  # fmt: skip
+        Step("E‖x_{t+1}‖², ⟨u_t, x_{t+1}⟩ and ‖x_{t+1} ⟂ x_t‖² given X_t = E⟨x_t, U_t⟩ (u_t = x_t/‖x_t‖)", expr),
+        Step(
+            "Unrolling x_t and the symmetry of the noise (the past direction x_0 drops out): X_t = −d Σ_{k≥1} "
+            "η_{t−k} Π_{j=t−k+1}^{t−1}ρ_j R(k), with R(k) = E⟨U_t, U_{t+k}⟩/d = (2/π)arcsin(C₁β₂^{k−1}) "
+            "(lion.equilibrium_sq_norm)"
+        ),
+        Step(
+            "arcsin z = Σ_n (2n)!/(4ⁿ(n!)²(2n+1)) z^{2n+1}: R(k) = Σ_n w_n q_n^{k−1}, q_n = β₂^{2n+1}, "
+            "w_n = (2/π)(2n)!/(4ⁿ(n!)²(2n+1)) C₁^{2n+1}; so X_t = −d Σ_n w_n S_{n,t} with "
+            "S_{n,t+1} = η_t + ρ_t q_n S_{n,t}",
+            sp.Eq(sp.Symbol("S_n'"), eta + rho_t * qn * Sn),
+        ),
+        Step(
+            "At constant η, λ the fixed point S_n = η/(1 − ρq_n) is the stationary sum (difference must be 0); "
+            "then the fixed point of the map is lion.equilibrium_sq_norm term by term",
+            rec_fixed,
+        ),
+    )
     return DerivationResult(expr, steps, {"stationary_check": rec_fixed})
 
 
@@ -219,7 +250,7 @@ def lion_arcsine_weights(beta1, beta2, terms: int = 24) -> tuple[np.ndarray, np.
 HEAVY_BALL = register(
     Derivation(
         name="trajectory.heavy_ball_map",
-        title="Mean-field one-step map of (‖w‖², ⟨w, v⟩, ‖v‖²) and ⟨w_t, w_{t+1}⟩ for SGD/SGDM, coupled and decoupled λ",
+        title="Mean-field one-step map of (‖w‖², ⟨w, v⟩, ‖v‖²) and the step's angle for SGD/SGDM (coupled/decoupled λ)",
         source="derived here; with λ_d = 0 it is sgdm.moment_recursion (Wan et al. 2021, proof of Thm 2)",
         assumptions=(A_SCALE, A_NOISE, A_CLOSURE),
         parameters=(*STATE, *HB_PARAMS),
@@ -231,7 +262,7 @@ HEAVY_BALL = register(
 NESTEROV = register(
     Derivation(
         name="trajectory.nesterov_map",
-        title="Mean-field one-step map of (‖w‖², ⟨w, v⟩, ‖v‖²) and ⟨w_t, w_{t+1}⟩ for Nesterov SGD (PyTorch)",
+        title="Mean-field one-step map of (‖w‖², ⟨w, v⟩, ‖v‖²) and the step's angle parts for Nesterov SGD (PyTorch)",
         source="derived here",
         assumptions=(A_SCALE, A_NOISE, A_CLOSURE),
         parameters=(*STATE, *HB_PARAMS),
@@ -242,13 +273,25 @@ NESTEROV = register(
 register(
     Derivation(
         name="trajectory.adam_map",
-        title="Mean-field one-step map of (‖x‖², ⟨x, m⟩, ‖m‖², q), ⟨x_t, x_{t+1}⟩ and η_e for Adam / AdamW",
+        title="Mean-field one-step map of (‖x‖², ⟨x, m⟩, ‖m‖², q), the step's angle parts and η_e for Adam / AdamW",
         source="derived here (the (norm, second moment) dynamics of adamw.contraction_lagged_v, with momentum)",
         assumptions=(A_SCALE, A_NOISE, A_CLOSURE, A_EQUAL_SCALE),
         parameters=(
-            "sq_norm", "w_dot_v", "v_sq_norm", "second_moment", "lr", "weight_decay", "decoupled_weight_decay",
-            "beta1", "beta2", "eps", "unit_grad_sq", "dim", "bias1", "bias2",
-        ),  # fmt: skip
+            "sq_norm",
+            "w_dot_v",
+            "v_sq_norm",
+            "second_moment",
+            "lr",
+            "weight_decay",
+            "decoupled_weight_decay",
+            "beta1",
+            "beta2",
+            "eps",
+            "unit_grad_sq",
+            "dim",
+            "bias1",
+            "bias2",
+        ),
         derive=_derive_adam,
         numeric=generated("trajectory.adam_map"),
         notes="AdamW: weight_decay = 0, decoupled_weight_decay = λ; Adam (L2): the reverse.",
@@ -257,15 +300,19 @@ register(
 register(
     Derivation(
         name="trajectory.lion_map",
-        title="Lion: E‖x_{t+1}‖² and E⟨x_t, x_{t+1}⟩ given the radial memory X_t = E⟨x_t, sign(c_t)⟩",
+        title="Lion: E‖x_{t+1}‖² and the step's angle parts given the radial memory X_t = E⟨x_t, sign(c_t)⟩",
         source="derived here (the time-dependent form of lion.equilibrium_sq_norm)",
-        assumptions=(A_SCALE, "conditionally symmetric noise", "per-coordinate Gaussian c_t (arcsine law)",
-                     "the sign autocorrelation of a stationary run, also when η_t, λ_t change"),
+        assumptions=(
+            A_SCALE,
+            "conditionally symmetric noise",
+            "per-coordinate Gaussian c_t (arcsine law)",
+            "the sign autocorrelation of a stationary run, also when η_t, λ_t change",
+        ),
         parameters=("sq_norm", "x_dot_update", "lr", "weight_decay", "dim"),
         derive=_derive_lion,
         numeric=generated("trajectory.lion_map"),
     )
-)  # fmt: skip
+)
 
 
 def _fixed_point(kind: str) -> DerivationResult:
@@ -286,27 +333,41 @@ def _fixed_point(kind: str) -> DerivationResult:
     a_star = sp.sqrt(y_star)
     state = sp.Tuple(a_star, sp.factor(b_star.subs(a, a_star)), sp.factor(c_star.subs(a, a_star)))
     # check at a sample point, to 40 digits (a symbolic simplify of the radicals is slow)
-    pt = {S.lr: sp.Rational(1, 10), S.weight_decay: sp.Rational(1, 70), S.momentum: sp.Rational(9, 10),
-          S.unit_grad_sq: sp.Rational(3, 2), sp.Symbol("decoupled_weight_decay", nonnegative=True): sp.Rational(1, 30)}
+    pt = {
+        S.lr: sp.Rational(1, 10),
+        S.weight_decay: sp.Rational(1, 70),
+        S.momentum: sp.Rational(9, 10),
+        S.unit_grad_sq: sp.Rational(3, 2),
+        sp.Symbol("decoupled_weight_decay", nonnegative=True): sp.Rational(1, 30),
+    }
     st = [sp.N(e.subs(pt), 40) for e in state]
     residual = sp.Matrix([sp.N(F[i].subs(pt).subs({a: st[0], b: st[1], c: st[2]}), 40) - st[i] for i in range(3)])
     if max(abs(r) for r in residual) > 1e-30:  # pragma: no cover - a derivation bug
         raise AssertionError(f"fixed point residual {residual}")
     steps = [
-        Step(f"Fixed point of trajectory.{kind}_map: F(a, b, c) = (a, b, c); the ⟨w, v⟩ and ‖v‖² equations are "
-             "linear in (b, c) at fixed a", sp.Tuple(b_star, c_star)),
+        Step(
+            f"Fixed point of trajectory.{kind}_map: F(a, b, c) = (a, b, c); the ⟨w, v⟩ and ‖v‖² equations are "
+            "linear in (b, c) at fixed a",
+            sp.Tuple(b_star, c_star),
+        ),
         Step("The ‖w‖² equation, times a, is linear in y = a²", sp.Eq(lin, 0)),
         Step("Fixed point (a*, b*, c*)", state),
-        Step("Check F(a*, b*, c*) − (a*, b*, c*) at η = 1/10, λ = 1/70, λ_d = 1/30, α = 9/10, L = 3/2 (40 digits)",
-             residual.T),
-    ]  # fmt: skip
+        Step(
+            "Check F(a*, b*, c*) − (a*, b*, c*) at η = 1/10, λ = 1/70, λ_d = 1/30, α = 9/10, L = 3/2 (40 digits)",
+            residual.T,
+        ),
+    ]
     extra = {"residual": residual}
     if kind == "heavy_ball":
         from .sgdm import STATE_DERIV
 
         lam_d = sp.Symbol("decoupled_weight_decay", nonnegative=True)
-        diff = sp.Matrix([sp.simplify(sp.radsimp(e.subs(lam_d, 0)) - sp.radsimp(f))
-                          for e, f in zip(state, STATE_DERIV.expr, strict=True)])  # fmt: skip
+        diff = sp.Matrix(
+            [
+                sp.simplify(sp.radsimp(e.subs(lam_d, 0)) - sp.radsimp(f))
+                for e, f in zip(state, STATE_DERIV.expr, strict=True)
+            ]
+        )
         steps.append(Step("Check: λ_d = 0 gives sgdm.equilibrium_state (Wan et al. Thm 2; must be 0)", diff.T))
         extra["check"] = diff
     return DerivationResult(state, tuple(steps), extra)
