@@ -256,6 +256,7 @@ HEAVY_BALL = register(
         parameters=(*STATE, *HB_PARAMS),
         derive=_derive_heavy_ball,
         numeric=generated("trajectory.heavy_ball_map"),
+        scalar_twin=True,  # iterated by the numba kernels of spheretheory.trajectory_prediction
         notes="SGD is α = 0 (the buffer is then v_t = g_t + λ_c w_t). Time-varying η, λ, L enter step by step.",
     )
 )
@@ -268,6 +269,7 @@ NESTEROV = register(
         parameters=(*STATE, *HB_PARAMS),
         derive=_derive_nesterov,
         numeric=generated("trajectory.nesterov_map"),
+        scalar_twin=True,  # iterated by the numba kernels of spheretheory.trajectory_prediction
     )
 )
 register(
@@ -294,6 +296,7 @@ register(
         ),
         derive=_derive_adam,
         numeric=generated("trajectory.adam_map"),
+        scalar_twin=True,  # iterated by the numba kernels of spheretheory.trajectory_prediction
         notes="AdamW: weight_decay = 0, decoupled_weight_decay = λ; Adam (L2): the reverse.",
     )
 )
@@ -311,6 +314,7 @@ register(
         parameters=("sq_norm", "x_dot_update", "lr", "weight_decay", "dim"),
         derive=_derive_lion,
         numeric=generated("trajectory.lion_map"),
+        scalar_twin=True,  # iterated by the numba kernels of spheretheory.trajectory_prediction
     )
 )
 
@@ -403,3 +407,51 @@ register(
         numeric=generated("trajectory.nesterov_equilibrium"),
     )
 )
+
+
+def _derive_lag() -> DerivationResult:
+    import sympy as sp
+
+    from . import _sym as S
+    from . import get
+    from .sgdm import STATE_DERIV
+
+    eta, lam = S.lr, S.weight_decay
+    r = sp.Symbol("lr_log_rate", real=True)  # d ln η_t / dt, per step
+    a_star = STATE_DERIV.expr[0]
+    elasticity = sp.simplify(eta * sp.diff(sp.log(a_star), eta))  # d ln a*/d ln η (1/2 + O(ηλ))
+    gap = get("sgdm.contraction").result.extra["gap"]
+    delta, mu, da = sp.symbols("delta mu Delta_a", real=True)
+    quasi = sp.solve(sp.Eq(delta, mu * delta - da), delta)[0]  # δ_{t+1} = μδ_t − (a*_{t+1} − a*_t), δ constant
+    ratio_sq = 1 + quasi.subs({mu: 1 - sp.Symbol("kappa", positive=True)}) / sp.Symbol("a_star", positive=True)
+    expr = 1 + elasticity * r / gap
+    gap1 = get("sgdm.contraction").result.extra["first_order_gap"]  # 4ηλ/(1 − α)
+    lead = sp.simplify(1 + sp.limit(elasticity, lam, 0) * r / gap1)
+    steps = (
+        Step("Deviation δ_t = ‖w_t‖² − a*(η_t) of the SGDM map, linearised: δ_{t+1} = μδ_t − (a*_{t+1} − a*_t), "
+             "μ = the slow eigenvalue (sgdm.contraction); a slowly varying schedule gives the quasi-static δ =",
+             quasi),
+        Step("With a*_{t+1} − a*_t = a*·(d ln a*/d ln η)·r, r = d ln η_t/dt, κ = 1 − μ: ‖w‖²/a* = 1 − (d ln a*/d ln η)"
+             "·r/κ", ratio_sq),
+        Step("d ln a*/d ln η from sgdm.equilibrium_state (1/2 to leading order)", elasticity),
+        Step("Δ_t ∝ η_t/‖w_t‖² at fixed η (noise-dominated step), so Δ_t/Δ*_t = a*/‖w_t‖² ≈ 1 + (d ln a*/d ln η)·r/κ "
+             "(first order in r/κ)", expr),
+        Step("Leading order in ηλ: Δ_t/Δ*_t ≈ 1 + r(1 − α)/(8ηλ) — a decaying LR (r < 0) leaves Δ below Δ*", lead),
+    )  # fmt: skip
+    return DerivationResult(expr, steps, {"leading": lead, "elasticity": elasticity})
+
+
+register(
+    Derivation(
+        name="trajectory.angular_update_lag_first_order",
+        title="Lag Δ_t/Δ*_t of SGDM behind the instantaneous equilibrium, first order in the LR's rate of change",
+        source="derived here (linear response of the SGDM map; compare the iterated trajectory)",
+        assumptions=(A_SCALE, A_NOISE, A_CLOSURE, "|r|/(1 − μ) ≪ 1: the schedule changes slowly on the relaxation time",
+                     "real slow mode: 4ηλ ≲ (1 − √α)² (sgdm.contraction)", "λ and L constant"),
+        parameters=("lr", "weight_decay", "momentum", "lr_log_rate"),
+        derive=_derive_lag,
+        numeric=generated("trajectory.angular_update_lag_first_order"),
+        notes="Neglected: O(r/κ) and O(κ/(1 − α)) (fast momentum modes) relative corrections. Late in a decay r/κ is\n"
+        "not small and the first-order form fails (tests/test_trajectory.py): use spheretheory.trajectory() there.",
+    )
+)  # fmt: skip
