@@ -23,6 +23,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Prediction": ("spheretheory.prediction", "Prediction"),
     "simulate": ("spheretheory.simulation", "simulate"),
     "trajectory": ("spheretheory.trajectory_prediction", "trajectory"),
+    "solve": ("spheretheory.trajectory_prediction", "solve"),
     "schedules": ("spheretheory.schedules", None),
     "theory": ("spheretheory.theory", None),
 }

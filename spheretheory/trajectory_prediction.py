@@ -30,7 +30,7 @@ from ._validation import check_choice, check_int, check_real
 from .theory import _generated as G
 from .theory.trajectory import lion_arcsine_weights
 
-__all__ = ["MAPS", "Trajectory", "TrajectoryMap", "trajectory"]
+__all__ = ["MAPS", "Trajectory", "TrajectoryMap", "solve", "trajectory"]
 
 #: Steps per block: schedules are evaluated and the kernel called one block at a time (memory ∝ block).
 _BLOCK = 1 << 16
@@ -657,3 +657,69 @@ def trajectory(
     if inp.dim is not None:
         inputs["dim"] = inp.dim
     return Trajectory(inp.spec.name, inputs, values)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inverse questions
+# --------------------------------------------------------------------------------------------------------
+def solve(
+    optimizer: str,
+    unknown: str,
+    target: dict[str, float],
+    *,
+    lr: float | None = None,
+    weight_decay: float | None = None,
+    **hyperparameters: Any,
+) -> float:
+    """The ``lr`` or ``weight_decay`` at which :func:`spheretheory.predict` gives ``target`` (constant run).
+
+    ``target`` is one ``{key: value}`` with ``key`` a monotone output of ``predict`` in the unknown
+    (``angular_update``, ``angular_update_first_order``, ``effective_lr``, ``equilibrium_sq_norm``,
+    ``relaxation_steps``). Solved by bisection in log(unknown) over (0, 1/other) to round-off; ``ValueError`` when
+    the target is out of reach. E.g. ``solve("sgdm", "weight_decay", {"angular_update": 0.01}, lr=0.1,
+    momentum=0.9)``.
+    """
+    from .prediction import predict
+
+    unknown = check_choice("unknown", unknown, ("lr", "weight_decay"))
+    if not isinstance(target, dict) or len(target) != 1:
+        raise ValueError(f"target must be one {{quantity: value}}; got {target!r}")
+    (key, value), = target.items()  # fmt: skip
+    allowed = ("angular_update", "angular_update_first_order", "effective_lr", "equilibrium_sq_norm",
+               "relaxation_steps")  # fmt: skip
+    key = check_choice("target quantity", key, allowed)
+    value = float(check_real(f"target {key}", value, low=0.0, low_inclusive=False))
+    other_name = "weight_decay" if unknown == "lr" else "lr"
+    other = weight_decay if unknown == "lr" else lr
+    if other is None:
+        raise ValueError(f"solving for {unknown} needs {other_name}")
+    other = float(check_real(other_name, other, low=0.0, low_inclusive=False))
+
+    def f(log_x: np.ndarray) -> np.ndarray:
+        kw = {unknown: np.exp(log_x), other_name: other}
+        with np.errstate(all="ignore"):
+            return np.log(np.asarray(predict(optimizer, **kw, **hyperparameters).values[key], dtype=float))
+
+    lo, hi = np.log(1e-16 / other), np.log((1.0 - 1e-12) / other)
+    grid = np.linspace(lo, hi, 400)
+    vals = f(grid) - np.log(value)
+    sign = np.sign(vals)
+    cross = np.flatnonzero(np.isfinite(vals[:-1]) & np.isfinite(vals[1:]) & (sign[:-1] * sign[1:] <= 0))
+    if cross.size == 0:
+        reach = vals[np.isfinite(vals)] + np.log(value)
+        raise ValueError(
+            f"no {unknown} in (0, 1/{other_name}) gives {key}={value:g} (reachable: "
+            f"{np.exp(reach.min()):.3g} to {np.exp(reach.max()):.3g})"
+        )
+    a, b = grid[cross[0]], grid[cross[0] + 1]
+    fa = vals[cross[0]]
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        fm = float(f(np.array(mid))) - np.log(value)
+        if np.sign(fm) == np.sign(fa):
+            a, fa = mid, fm
+        else:
+            b = mid
+        if b - a < 1e-15:
+            break
+    return float(np.exp(0.5 * (a + b)))

@@ -331,4 +331,32 @@ def test_adamw_follows_the_full_simulation_through_warmup_and_cosine():
     se_rms = (dl**2).std(axis=1) / np.sqrt(n) / (2 * rms)
     relvar = sq.var(axis=1) / m**2
     np.testing.assert_array_less(np.abs(tr.sq_norm - m), 4 * se + (1 - beta2) * m + 1e-12)
-    np.testing.assert_array_less(np.abs(tr.angular_update - rms), 4 * se_rms + rms * ((1 - beta2) + 1.5 * relvar + 1 / d))
+    np.testing.assert_array_less(
+        np.abs(tr.angular_update - rms), 4 * se_rms + rms * ((1 - beta2) + 1.5 * relvar + 1 / d)
+    )
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "unknown", "target", "fixed"),
+    [
+        ("sgdm", "weight_decay", {"angular_update": 0.01}, dict(lr=0.1, momentum=0.9)),
+        ("sgd", "lr", {"effective_lr": 1e-3}, dict(weight_decay=5e-4)),
+        ("adamw", "lr", {"equilibrium_sq_norm": 2.0}, dict(weight_decay=0.1, dim=256, eps=0.0)),
+        ("sgdm", "weight_decay", {"relaxation_steps": 5000}, dict(lr=0.1, momentum=0.9)),
+    ],
+)
+def test_solve_inverts_predict(optimizer, unknown, target, fixed):
+    from spheretheory.trajectory_prediction import solve
+
+    x = solve(optimizer, unknown, target, **fixed)
+    (key, value), = target.items()  # fmt: skip
+    assert getattr(st.predict(optimizer, **{unknown: x}, **fixed), key) == pytest.approx(value, rel=1e-9)
+
+
+def test_solve_reports_an_unreachable_target():
+    from spheretheory.trajectory_prediction import solve
+
+    with pytest.raises(ValueError, match="reachable"):
+        solve("sgd", "weight_decay", {"angular_update": 3.0}, lr=0.1)
+    with pytest.raises(ValueError, match="target quantity"):
+        solve("sgd", "weight_decay", {"sq_norm": 3.0}, lr=0.1)
