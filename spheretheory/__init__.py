@@ -5,6 +5,8 @@ Top-level names are loaded lazily so that ``import spheretheory`` stays cheap (n
 * :func:`predict` — equilibrium predictions from hyperparameters (:mod:`spheretheory.prediction`);
 * :func:`lr_drop` — steps to the new equilibrium after a learning-rate drop;
 * :func:`simulate` — discrete simulations of the dynamics (:mod:`spheretheory.simulation`);
+* :func:`trajectory` — the predicted whole run under any schedule (:mod:`spheretheory.trajectory_prediction`);
+* :mod:`schedules` — the schedule vocabulary shared by ``simulate``, ``trajectory`` and the CLI;
 * :mod:`theory` — the sympy derivations.
 """
 
@@ -20,6 +22,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lr_drop": ("spheretheory.prediction", "lr_drop"),
     "Prediction": ("spheretheory.prediction", "Prediction"),
     "simulate": ("spheretheory.simulation", "simulate"),
+    "trajectory": ("spheretheory.trajectory_prediction", "trajectory"),
+    "solve": ("spheretheory.trajectory_prediction", "solve"),
+    "schedules": ("spheretheory.schedules", None),
     "theory": ("spheretheory.theory", None),
 }
 

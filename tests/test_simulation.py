@@ -406,7 +406,9 @@ def test_schedule_values():
         ({"seed": -1}, ValueError, "seed"),
         ({"seed": 1.5}, TypeError, "seed"),
         ({"rescale_on_drop": True}, ValueError, "rescale_on_drop"),
-        ({"lr_schedule": [1, 2]}, TypeError, "lr_schedule"),
+        ({"lr_schedule": [1, 2]}, ValueError, "lr_schedule"),  # an array shorter than the run
+        ({"lr_schedule": "warmup:2,bogus"}, ValueError, "bogus"),
+        ({"lr_schedule": object()}, TypeError, "lr_schedule"),
     ],
 )
 def test_bad_input_is_reported_clearly(kwargs, exc, match):

@@ -25,6 +25,7 @@ from .._validation import InputError, InputTypeError
 SUBCOMMANDS: tuple[str, ...] = (
     "predict",
     "lr_drop",
+    "trajectory",
     "derive",
     "regimes",
     "simulate",

@@ -231,9 +231,9 @@ def build_problem(**call: Any) -> Problem:
     elif drift is not None:
         raise InputError("drift= is only used with noise='drift'")
 
-    lr_s = as_schedule("lr_schedule", take("lr_schedule"))
-    wd_s = as_schedule("wd_schedule", take("wd_schedule"))
-    gr_s = as_schedule("grad_schedule", take("grad_schedule"))
+    lr_s = as_schedule("lr_schedule", take("lr_schedule"), steps)
+    wd_s = as_schedule("wd_schedule", take("wd_schedule"), steps)
+    gr_s = as_schedule("grad_schedule", take("grad_schedule"), steps)
     if rescale_on_drop and not lr_s.drops():
         raise InputError("rescale_on_drop=True needs an lr_schedule with drops (e.g. step decay)")
 

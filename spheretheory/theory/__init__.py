@@ -35,6 +35,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.adamsrt",
     "spheretheory.theory.muon",
     "spheretheory.theory.finite_d",
+    "spheretheory.theory.trajectory",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

@@ -1,0 +1,725 @@
+"""Predict the whole training run under any schedule: iterate the derived mean-field maps step by step.
+
+>>> import spheretheory as st
+>>> tr = st.trajectory("sgdm", steps=20_000, lr=0.1, weight_decay=1e-3, momentum=0.9, lr_schedule="cosine")
+>>> tr.angular_update_lag[tr.step == 18_000]           # RMS Δ_t / instantaneous Δ* at 90% of the run
+array([...])
+
+:func:`trajectory` iterates, with the hyperparameters of each step (η_t, λ_t, L_t), the one-step map derived
+for the optimizer in :mod:`spheretheory.theory.trajectory` (``trajectory.heavy_ball_map``,
+``trajectory.nesterov_map``, ``trajectory.adam_map``, ``trajectory.lion_map``; their numpy twins are generated
+from the sympy expressions). Beside each predicted value it gives the *instantaneous equilibrium* — the fixed
+point of the same map at that step's hyperparameters (closed forms ``trajectory.*_equilibrium`` for the SGD
+family, the arcsine series for Lion, a bracketed root for Adam) — and the lag, their ratio.
+
+The per-optimizer maps are a small table, :data:`MAPS`, keyed by optimizer name (so it can hang off the
+optimizer specs later). Two implementations of the iteration: a numba kernel (``cache=True``) and a numpy
+reference (one vectorised generated-function call per step); ``tests/test_trajectory.py`` checks they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import schedules as _sched
+from ._validation import InputError, check_choice, check_int, check_real
+from .theory import _generated as G
+from .theory.trajectory import lion_arcsine_weights
+
+__all__ = ["MAPS", "Trajectory", "TrajectoryMap", "solve", "trajectory"]
+
+#: Steps per block: schedules are evaluated and the kernel called one block at a time (memory ∝ block).
+_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class TrajectoryMap:
+    """How to iterate one optimizer: which derived map, which hyperparameters, which decay placements.
+
+    ``kind`` is ``"linear"`` (state ‖w‖², ⟨w, v⟩, ‖v‖²), ``"adam"`` (+ the second moment q) or ``"lion"``
+    (‖w‖² and the radial memories S_n). ``decoupled`` lists the allowed placements of the weight decay, the
+    first being the default.
+    """
+
+    name: str
+    kind: str
+    derivation: str
+    hyperparameters: dict[str, tuple[float, float, float, bool]]  # name -> (default, low, high, high_inclusive)
+    decoupled: tuple[bool, ...]
+    needs_dim: bool = False
+    nesterov: bool = False
+
+
+_MOM = {"momentum": (0.0, 0.0, 1.0, False)}
+_ADAM = {"beta1": (0.9, 0.0, 1.0, False), "beta2": (0.999, 0.0, 1.0, False), "eps": (1e-8, 0.0, np.inf, False)}
+_LION = {"beta1": (0.9, 0.0, 1.0, False), "beta2": (0.99, 0.0, 1.0, False)}
+
+#: The per-optimizer table.
+MAPS: dict[str, TrajectoryMap] = {
+    "sgd": TrajectoryMap("sgd", "linear", "trajectory.heavy_ball_map", {}, (False, True)),
+    "sgdm": TrajectoryMap("sgdm", "linear", "trajectory.heavy_ball_map", _MOM, (False, True)),
+    "nesterov": TrajectoryMap("nesterov", "linear", "trajectory.nesterov_map", _MOM, (False, True), nesterov=True),
+    "adam": TrajectoryMap("adam", "adam", "trajectory.adam_map", _ADAM, (False, True), needs_dim=True),
+    "adamw": TrajectoryMap("adamw", "adam", "trajectory.adam_map", _ADAM, (True,), needs_dim=True),
+    "lion": TrajectoryMap("lion", "lion", "trajectory.lion_map", _LION, (True,), needs_dim=True),
+}
+
+#: Keys of :meth:`Trajectory.to_dict` holding one array per record (names as in ``predict``).
+SERIES = (
+    "step",
+    "lr",
+    "weight_decay",
+    "unit_grad_sq",
+    "sq_norm",
+    "sq_norm_equilibrium",
+    "sq_norm_lag",
+    "angular_update",
+    "angular_update_equilibrium",
+    "angular_update_lag",
+    "effective_lr",
+    "effective_lr_equilibrium",
+    "effective_lr_lag",
+    "grad_norm_ratio",
+    "grad_norm_ratio_equilibrium",
+    "grad_norm_ratio_lag",
+)
+DESCRIPTIONS = {
+    "step": "iteration t of the record",
+    "lr": "η_t",
+    "weight_decay": "λ_t (the PyTorch weight_decay of step t)",
+    "unit_grad_sq": "L_t = E‖g̃_t‖²",
+    "sq_norm": "predicted E‖w_t‖²",
+    "angular_update": "predicted RMS angular update Δ_t = ∠(w_t, w_{t+1}) (rad)",
+    "effective_lr": "η_t/E‖w_t‖² (SGD family, Lion); η_t/(c₁‖w‖²(√q̂ + ε)) for Adam",
+    "grad_norm_ratio": "‖g_t‖/‖w_t‖ = √L_t/E‖w_t‖²",
+}
+
+
+class Trajectory:
+    """Result of :func:`trajectory`: arrays over the records (``step``), attribute access, :meth:`to_dict`."""
+
+    def __init__(self, optimizer: str, inputs: dict[str, Any], values: dict[str, np.ndarray]):
+        self.optimizer = optimizer
+        self.inputs = inputs
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(f"Trajectory has no value {name!r}; available: {', '.join(values)}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.values))
+
+    def at_fraction(self, fractions: Any) -> dict[str, np.ndarray]:
+        """The records nearest to the given fractions of the run (0 = first step, 1 = last step)."""
+        f = check_real("fractions", fractions, low=0.0, high=1.0)
+        steps = self.inputs["steps"]
+        idx = np.searchsorted(self.step, np.round(np.atleast_1d(f) * (steps - 1)), side="left")
+        idx = np.clip(idx, 0, self.step.size - 1)
+        return {k: v[idx] for k, v in self.values.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"optimizer": ..., "inputs": {...}, <series>: array, ...}`` (one array per quantity)."""
+        return {"optimizer": self.optimizer, "inputs": dict(self.inputs), **self.values}
+
+    def __repr__(self) -> str:
+        return f"Trajectory(optimizer={self.optimizer!r}, steps={self.inputs['steps']}, records={self.step.size})"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------------------
+def _per_step(name: str, value: Any, steps: int) -> _sched.Schedule:
+    """A scalar, per-step array, schedule (or grammar string) → a schedule of absolute values."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return _sched.Constant(float(check_real(name, value, low=0.0)))
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _sched.Constant(float(check_real(name, value, low=0.0)))
+    return _sched.as_schedule(name, value, steps)
+
+
+@dataclass
+class _Inputs:
+    spec: TrajectoryMap
+    steps: int
+    every: int
+    lr: _sched.Schedule
+    wd: _sched.Schedule
+    grad: _sched.Schedule
+    decoupled: bool
+    hyper: dict[str, float]
+    dim: int | None
+    sq_norm0: float | None
+
+    def block(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(η_t, λ_t, L_t) for t0 ≤ t < t1, validated (ValueError naming the step)."""
+        lr, wd, L = self.lr.block(t0, t1), self.wd.block(t0, t1), self.grad.block(t0, t1)
+        for name, arr, low_open in (("lr", lr, True), ("weight_decay", wd, True), ("unit_grad_sq", L, True)):
+            bad = (arr <= 0) if low_open else (arr < 0)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InputError(
+                    f"{name} must be > 0 at every step (the trajectory and its instantaneous equilibrium need it); "
+                    f"got {arr[i]!r} at step {t0 + i}"
+                )
+        bad = lr * wd >= 1.0
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(
+                f"lr*weight_decay must be < 1 at every step; got lr={lr[i]!r}, weight_decay={wd[i]!r} at step {t0 + i}"
+            )
+        return lr, wd, L
+
+
+def _inputs(
+    optimizer,
+    steps,
+    lr,
+    weight_decay,
+    unit_grad_sq,
+    lr_schedule,
+    wd_schedule,
+    grad_schedule,
+    wd_convention,
+    dim,
+    sq_norm0,
+    every,
+    hyper,
+) -> _Inputs:
+    name = check_choice("optimizer", optimizer, MAPS)
+    spec = MAPS[name]
+    steps = check_int("steps", steps, low=1)
+    every = check_int("every", every, low=1)
+    given = {k: v for k, v in hyper.items() if v is not None}
+    unknown = [k for k in given if k not in spec.hyperparameters]
+    if unknown:
+        if name == "sgd" and unknown == ["momentum"] and float(given["momentum"]) == 0.0:
+            given.pop("momentum")
+        else:
+            takes = ", ".join(spec.hyperparameters) or "no optimizer-specific hyperparameters"
+            raise InputError(f"optimizer {name!r} does not take {', '.join(unknown)} (it takes {takes})")
+    hp = {}
+    for key, (default, low, high, high_incl) in spec.hyperparameters.items():
+        v = given.get(key, default)
+        hp[key] = float(check_real(key, v, low=low, high=None if np.isinf(high) else high, high_inclusive=high_incl))
+    if dim is not None:
+        dim = check_int("dim", dim, low=2)
+    elif spec.needs_dim:
+        raise InputError(f"optimizer {name!r} needs dim (the number of weights in the group, an integer >= 2)")
+    if sq_norm0 is not None:
+        sq_norm0 = float(check_real("sq_norm0", sq_norm0, low=0.0, low_inclusive=False))
+    lr_s = _per_step("lr", lr, steps)
+    lr_mult = _sched.as_schedule("lr_schedule", lr_schedule, steps)
+    lr_abs = lr_s if lr_mult.is_constant else _sched.Product((lr_s, lr_mult), (1.0, 1.0), label=lr_mult.description)
+    wd_s = _per_step("weight_decay", weight_decay, steps)
+    wd_mult = _sched.as_schedule("wd_schedule", wd_schedule, steps)
+    if wd_convention is None:
+        decoupled = spec.decoupled[0]
+    else:
+        conv_mult, decoupled = _sched.weight_decay_convention(wd_convention, lr_abs, steps)
+        wd_mult = _sched.Product((wd_mult, conv_mult), (1.0, 1.0), label=conv_mult.description)
+    if decoupled not in spec.decoupled:
+        where = "decoupled" if decoupled else "coupled"
+        raise InputError(f"optimizer {name!r} does not take a {where} weight decay (wd_convention={wd_convention!r})")
+    wd_abs = wd_s if wd_mult.is_constant else _sched.Product((wd_s, wd_mult), (1.0, 1.0), label=wd_mult.description)
+    L_s = _per_step("unit_grad_sq", unit_grad_sq, steps)
+    g_mult = _sched.as_schedule("grad_schedule", grad_schedule, steps)
+    L_abs = L_s if g_mult.is_constant else _sched.Product((L_s, g_mult), (1.0, 1.0), label=g_mult.description)
+    return _Inputs(spec, steps, every, lr_abs, wd_abs, L_abs, bool(decoupled), hp, dim, sq_norm0)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Equilibria (fixed points of the maps at one step's hyperparameters), vectorised over records
+# --------------------------------------------------------------------------------------------------------
+def _split(inp: _Inputs, wd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    zero = np.zeros_like(wd)
+    return (zero, wd) if inp.decoupled else (wd, zero)
+
+
+def _angle(par: np.ndarray, perp: np.ndarray) -> np.ndarray:
+    """∠(w_t, w_{t+1}) = atan2(‖w_{t+1} ⟂ w_t‖, ⟨u_t, w_{t+1}⟩) (no cancellation for small angles)."""
+    return np.arctan2(np.sqrt(np.maximum(perp, 0.0)), par)
+
+
+def _adam_args(inp: _Inputs, wdc, wdd) -> dict[str, Any]:
+    h = inp.hyper
+    return dict(
+        weight_decay=wdc,
+        decoupled_weight_decay=wdd,
+        beta1=h["beta1"],
+        beta2=h["beta2"],
+        eps=h["eps"],
+        dim=float(inp.dim),
+    )
+
+
+def _equilibrium(inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray) -> dict[str, np.ndarray]:
+    """State, Δ* and η_e* at the fixed point of the optimizer's map, for each (η, λ, L) (arrays)."""
+    wdc, wdd = _split(inp, wd)
+    kind = inp.spec.kind
+    if kind == "linear":
+        mom = inp.hyper.get("momentum", 0.0)
+        fp = G.trajectory__nesterov_equilibrium if inp.spec.nesterov else G.trajectory__heavy_ball_equilibrium
+        step = G.trajectory__nesterov_map if inp.spec.nesterov else G.trajectory__heavy_ball_map
+        kw = dict(lr=lr, weight_decay=wdc, decoupled_weight_decay=wdd, momentum=mom, unit_grad_sq=L)
+        a, b, c = fp(**kw)
+        _, _, _, par, perp = step(sq_norm=a, w_dot_v=b, v_sq_norm=c, **kw)
+        return {"state": np.stack([a, b, c]), "sq_norm": a, "angular_update": _angle(par, perp), "effective_lr": lr / a}
+    if kind == "lion":
+        w, q = lion_arcsine_weights(inp.hyper["beta1"], inp.hyper["beta2"])
+        rho = 1.0 - lr * wd
+        S = lr[None, :] / (1.0 - rho[None, :] * q[:, None])
+        X = -inp.dim * (w[:, None] * S).sum(axis=0)
+        a = (lr**2 * inp.dim - 2 * rho * lr * X) / (1 - rho**2)
+        _, par, perp = G.trajectory__lion_map(sq_norm=a, x_dot_update=X, lr=lr, weight_decay=wd, dim=float(inp.dim))
+        return {"state": np.vstack([a, S]), "sq_norm": a, "angular_update": _angle(par, perp), "effective_lr": lr / a}
+    return _adam_equilibrium(inp, lr, wdc, wdd, L)
+
+
+def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
+    """At fixed a: q* and the (b, c) solving the affine fixed-point equations of trajectory.adam_map."""
+    d = float(inp.dim)
+    q = (L / a + wdc**2 * a) / d
+    args = _adam_args(inp, wdc, wdd)
+
+    def F(b, c):
+        return G.trajectory__adam_map(
+            sq_norm=a, w_dot_v=b, v_sq_norm=c, second_moment=q, lr=lr, unit_grad_sq=L, bias1=1.0, bias2=1.0, **args
+        )
+
+    z = np.zeros_like(a)
+    f0, fb, fc = F(z, z), F(z + 1, z), F(z, z + 1)
+    # (b', c') = M (b, c) + k  →  (I − M)(b, c) = k
+    m11, m12 = fb[1] - f0[1], fc[1] - f0[1]
+    m21, m22 = fb[2] - f0[2], fc[2] - f0[2]
+    k1, k2 = f0[1], f0[2]
+    A11, A12, A21, A22 = 1 - m11, -m12, -m21, 1 - m22
+    det = A11 * A22 - A12 * A21
+    b = (k1 * A22 - A12 * k2) / det
+    c = (A11 * k2 - A21 * k1) / det
+    return b, c, q, F(b, c)
+
+
+def _adam_equilibrium(inp, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
+    """Bracketed root in log ‖w‖² of F_a(a, b*(a), c*(a), q*(a)) − a (bisection, 200 halvings of the bracket)."""
+    d, b1 = float(inp.dim), inp.hyper["beta1"]
+    # first-order guesses (adamw.equilibrium_sq_norm with ε = 0; adam_l2.equilibrium_norm_first_order), ±e^12
+    rho = 1.0 - lr * wdd
+    g_w = np.where(wdd > 0, lr**2 * d * (1 - b1) / ((1 + b1) * np.maximum(1 - rho**2, 1e-300)), np.inf)
+    g_c = np.where(wdc > 0, (lr * np.sqrt(d * L) / (2 * np.maximum(wdc, 1e-300))) ** (2 / 3), np.inf)
+    guess = np.minimum(g_w, g_c)
+    lo, hi = np.log(guess) - 12.0, np.log(guess) + 12.0
+
+    def resid(loga):
+        a = np.exp(loga)
+        out = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)[3][0]
+        return out - a
+
+    with np.errstate(all="ignore"):
+        r_lo = resid(lo)
+        if not (np.all(r_lo > 0) and np.all(resid(hi) < 0)):  # pragma: no cover - guarded by the guesses
+            raise RuntimeError("could not bracket the Adam fixed point; please report the hyperparameters")
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            r = resid(mid)
+            same = np.sign(r) == np.sign(r_lo)
+            lo, r_lo = np.where(same, mid, lo), np.where(same, r, r_lo)
+            hi = np.where(same, hi, mid)
+            if np.all(hi - lo < 1e-15):
+                break
+        a = np.exp(0.5 * (lo + hi))
+        b, c, q, f = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)
+    return {"state": np.stack([a, b, c, q]), "sq_norm": a, "angular_update": _angle(f[4], f[5]), "effective_lr": f[6]}
+
+
+# --------------------------------------------------------------------------------------------------------
+# The iteration: numba kernels and the numpy reference
+# --------------------------------------------------------------------------------------------------------
+def _make_linear(step: Callable) -> Callable:
+    def loop(state, t0, lr, wdc, wdd, mom, L, every, out_a, out_delta, out_elr):  # pragma: no cover - jitted
+        a, b, c = state[0], state[1], state[2]
+        for s in range(lr.size):
+            a1, b1, c1, par, perp = step(a, b, c, lr[s], wdc[s], wdd[s], mom, L[s])
+            t = t0 + s
+            if t % every == 0:
+                k = t // every
+                out_a[k] = a
+                out_delta[k] = np.arctan2(np.sqrt(max(perp, 0.0)), par)
+                out_elr[k] = lr[s] / a
+            a, b, c = a1, b1, c1
+        state[0], state[1], state[2] = a, b, c
+
+    return loop
+
+
+def _make_adam(step: Callable) -> Callable:
+    def loop(
+        state, t0, lr, wdc, wdd, L, b1, b2, eps, dim, bias_from, every, out_a, out_delta, out_elr
+    ):  # pragma: no cover - jitted
+        a, b, c, q = state[0], state[1], state[2], state[3]
+        for s in range(lr.size):
+            t = t0 + s
+            c1, c2 = 1.0, 1.0
+            if bias_from >= 0:
+                n = t - bias_from + 1
+                c1, c2 = 1.0 - b1**n, 1.0 - b2**n
+            a1, bb, cc, qq, par, perp, elr = step(a, b, c, q, lr[s], wdc[s], wdd[s], b1, b2, eps, L[s], dim, c1, c2)
+            if t % every == 0:
+                k = t // every
+                out_a[k] = a
+                out_delta[k] = np.arctan2(np.sqrt(max(perp, 0.0)), par)
+                out_elr[k] = elr
+            a, b, c, q = a1, bb, cc, qq
+        state[0], state[1], state[2], state[3] = a, b, c, q
+
+    return loop
+
+
+def _make_lion(step: Callable) -> Callable:
+    def loop(state, t0, lr, wd, dim, w, qn, every, out_a, out_delta, out_elr):  # pragma: no cover - jitted
+        a = state[0]
+        n = w.size
+        for s in range(lr.size):
+            X = 0.0
+            for j in range(n):
+                X -= dim * w[j] * state[1 + j]
+            a1, par, perp = step(a, X, lr[s], wd[s], dim)
+            t = t0 + s
+            if t % every == 0:
+                k = t // every
+                out_a[k] = a
+                out_delta[k] = np.arctan2(np.sqrt(max(perp, 0.0)), par)
+                out_elr[k] = lr[s] / a
+            rho = 1.0 - lr[s] * wd[s]
+            for j in range(n):
+                state[1 + j] = lr[s] + rho * qn[j] * state[1 + j]
+            a = a1
+        state[0] = a
+
+    return loop
+
+
+_SCALAR = {
+    "trajectory.heavy_ball_map": "trajectory__heavy_ball_map__scalar",
+    "trajectory.nesterov_map": "trajectory__nesterov_map__scalar",
+    "trajectory.adam_map": "trajectory__adam_map__scalar",
+    "trajectory.lion_map": "trajectory__lion_map__scalar",
+}
+_MAKERS = {"linear": _make_linear, "adam": _make_adam, "lion": _make_lion}
+_KERNELS: dict[tuple[str, str], Callable] = {}
+
+
+def _kernel(spec: TrajectoryMap, backend: str) -> Callable:
+    """The loop for ``spec``: numba-compiled (cache=True) or, for ``"python"``, the same loop uncompiled."""
+    key = (spec.derivation, backend)
+    if key not in _KERNELS:
+        step = getattr(G, _SCALAR[spec.derivation])
+        if backend == "numba":
+            from numba import njit
+
+            _KERNELS[key] = njit(cache=True)(_MAKERS[spec.kind](njit(cache=True)(step)))
+        else:
+            _KERNELS[key] = _MAKERS[spec.kind](step)
+    return _KERNELS[key]
+
+
+def _numpy_block(inp: _Inputs, state, t0, lr, wd, L, bias_from, out_a, out_delta, out_elr) -> None:
+    """The numpy reference for one block: one call of the vectorised generated map per step."""
+    wdc, wdd = _split(inp, wd)
+    kind, every = inp.spec.kind, inp.every
+    if kind == "lion":
+        w, qn = lion_arcsine_weights(inp.hyper["beta1"], inp.hyper["beta2"])
+    for s in range(lr.size):
+        t = t0 + s
+        if kind == "linear":
+            fn = G.trajectory__nesterov_map if inp.spec.nesterov else G.trajectory__heavy_ball_map
+            a1, b1, c1, par, perp = fn(
+                sq_norm=state[0],
+                w_dot_v=state[1],
+                v_sq_norm=state[2],
+                lr=lr[s],
+                weight_decay=wdc[s],
+                decoupled_weight_decay=wdd[s],
+                momentum=inp.hyper.get("momentum", 0.0),
+                unit_grad_sq=L[s],
+            )
+            new, elr = np.array([a1, b1, c1]), lr[s] / state[0]
+        elif kind == "adam":
+            n = t - bias_from + 1
+            c1, c2 = (1 - inp.hyper["beta1"] ** n, 1 - inp.hyper["beta2"] ** n) if bias_from >= 0 else (1.0, 1.0)
+            a1, b1, cc, qq, par, perp, elr = G.trajectory__adam_map(
+                sq_norm=state[0],
+                w_dot_v=state[1],
+                v_sq_norm=state[2],
+                second_moment=state[3],
+                lr=lr[s],
+                unit_grad_sq=L[s],
+                bias1=c1,
+                bias2=c2,
+                **_adam_args(inp, wdc[s], wdd[s]),
+            )
+            new = np.array([a1, b1, cc, qq])
+        else:
+            X = -inp.dim * float(np.dot(w, state[1:]))
+            a1, par, perp = G.trajectory__lion_map(
+                sq_norm=state[0], x_dot_update=X, lr=lr[s], weight_decay=wd[s], dim=float(inp.dim)
+            )
+            S = lr[s] + (1 - lr[s] * wd[s]) * qn * state[1:]
+            new, elr = np.concatenate([[a1], S]), lr[s] / state[0]
+        if t % every == 0:
+            k = t // every
+            out_a[k] = state[0]
+            out_delta[k] = _angle(np.float64(par), np.float64(perp))
+            out_elr[k] = elr
+        state[:] = new
+
+
+def _initial_state(inp: _Inputs) -> tuple[np.ndarray, int]:
+    """(state, bias_from): the first step's equilibrium, or ‖w₀‖² with zero momentum (and fresh Adam moments)."""
+    lr, wd, L = inp.block(0, 1)
+    if inp.sq_norm0 is None:
+        return np.ascontiguousarray(_equilibrium(inp, lr, wd, L)["state"][:, 0], dtype=np.float64), -1
+    kind = inp.spec.kind
+    if kind == "linear":
+        size = 3
+    elif kind == "adam":
+        size = 4
+    else:
+        size = 1 + lion_arcsine_weights(inp.hyper["beta1"], inp.hyper["beta2"])[0].size
+    state = np.zeros(size)
+    state[0] = inp.sq_norm0
+    return state, (0 if kind == "adam" else -1)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------------------
+def trajectory(
+    optimizer: str = "sgd",
+    steps: int = 10_000,
+    lr: Any = 0.1,
+    weight_decay: Any = 5e-4,
+    unit_grad_sq: Any = 1.0,
+    momentum: float | None = None,
+    *,
+    beta1: float | None = None,
+    beta2: float | None = None,
+    eps: float | None = None,
+    dim: int | None = None,
+    sq_norm0: float | None = None,
+    every: int = 1,
+    lr_schedule: Any = None,
+    wd_schedule: Any = None,
+    grad_schedule: Any = None,
+    wd_convention: str | None = None,
+    backend: str = "numba",
+    equilibrium: bool = True,
+) -> Trajectory:
+    """Predicted E‖w_t‖², RMS Δ_t, effective LR and ‖g_t‖/‖w_t‖ over a whole run, beside the instantaneous equilibrium.
+
+    Iterates the mean-field one-step map derived for the optimizer (``trajectory.heavy_ball_map`` — SGD and
+    SGDM; ``trajectory.nesterov_map``; ``trajectory.adam_map`` — Adam and AdamW with a lagging scalar second
+    moment and bias corrections; ``trajectory.lion_map`` with the arcsine-law radial memory), with the
+    hyperparameters of each step: η_t = lr(t)·lr_schedule(t), λ_t = weight_decay(t)·wd_schedule(t)·(the
+    convention's factor), L_t = unit_grad_sq(t)·grad_schedule(t).
+
+    Parameters
+    ----------
+    optimizer:
+        ``sgd``, ``sgdm``, ``nesterov``, ``adam``, ``adamw`` or ``lion`` (:data:`MAPS`).
+    steps:
+        Number of iterations T ≥ 1.
+    lr, weight_decay, unit_grad_sq:
+        Each a scalar, a per-step array of length ≥ ``steps``, a :class:`spheretheory.schedules.Schedule` of
+        absolute values or a schedule string; must stay > 0 with η_tλ_t < 1 (``ValueError`` naming the step).
+    momentum, beta1, beta2, eps:
+        The optimizer's hyperparameters (as in :func:`spheretheory.predict`; defaults α = 0, β₁ = 0.9,
+        β₂ = 0.999 for Adam/AdamW and 0.99 for Lion, ε = 1e-8).
+    dim:
+        The number of weights in the group (needed by Adam, AdamW, Lion; the SGD family's mean-field map does
+        not depend on it).
+    sq_norm0:
+        ‖w₀‖² with a zero momentum buffer (and, for Adam, zero moments with bias correction from t = 0);
+        default: the fixed point of the first step's hyperparameters (the run starts at equilibrium).
+    every:
+        Record every ``every``-th step (t = 0, every, 2·every, … ≤ T − 1).
+    lr_schedule, wd_schedule, grad_schedule:
+        Multipliers (anything :func:`spheretheory.schedules.as_schedule` accepts, e.g. ``"warmup:2000,cosine"``).
+    wd_convention:
+        ``None`` (the optimizer's default placement, λ fixed), or ``"coupled"``, ``"decoupled"``,
+        ``"independent"`` (η_tλ_t fixed), ``"adamc"`` (λ_t = λη_t/η_max) — see
+        :func:`spheretheory.schedules.weight_decay_convention`.
+    backend:
+        ``"numba"`` (compiled kernel) or ``"numpy"`` (the reference: one vectorised map call per step).
+    equilibrium:
+        Also compute the instantaneous equilibrium and the lags (default).
+
+    Returns
+    -------
+    Trajectory
+        Arrays per record: ``step``, ``lr``, ``weight_decay``, ``unit_grad_sq``, ``sq_norm``, ``angular_update``,
+        ``effective_lr``, ``grad_norm_ratio``; with ``equilibrium``, ``*_equilibrium`` (the fixed point at that
+        step's hyperparameters) and ``*_lag`` (value / equilibrium).
+    """
+    backend = check_choice("backend", backend, ("numba", "numpy"))
+    inp = _inputs(
+        optimizer,
+        steps,
+        lr,
+        weight_decay,
+        unit_grad_sq,
+        lr_schedule,
+        wd_schedule,
+        grad_schedule,
+        wd_convention,
+        dim,
+        sq_norm0,
+        every,
+        {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps},
+    )
+    state, bias_from = _initial_state(inp)
+    n_rec = (inp.steps - 1) // inp.every + 1
+    out_a, out_delta, out_elr = np.empty(n_rec), np.empty(n_rec), np.empty(n_rec)
+    rec_lr, rec_wd, rec_L = np.empty(n_rec), np.empty(n_rec), np.empty(n_rec)
+    kernel = _kernel(inp.spec, "numba") if backend == "numba" else None
+    h = inp.hyper
+    if inp.spec.kind == "lion":
+        w, qn = lion_arcsine_weights(h["beta1"], h["beta2"])
+    for t0 in range(0, inp.steps, _BLOCK):
+        t1 = min(inp.steps, t0 + _BLOCK)
+        lr_b, wd_b, L_b = inp.block(t0, t1)
+        first = -(-t0 // inp.every) * inp.every
+        rec = slice(first // inp.every, (t1 - 1) // inp.every + 1)
+        rec_lr[rec], rec_wd[rec], rec_L[rec] = (x[first - t0 :: inp.every] for x in (lr_b, wd_b, L_b))
+        if kernel is None:
+            _numpy_block(inp, state, t0, lr_b, wd_b, L_b, bias_from, out_a, out_delta, out_elr)
+            continue
+        wdc, wdd = _split(inp, wd_b)
+        if inp.spec.kind == "linear":
+            kernel(state, t0, lr_b, wdc, wdd, h.get("momentum", 0.0), L_b, inp.every, out_a, out_delta, out_elr)
+        elif inp.spec.kind == "adam":
+            kernel(
+                state,
+                t0,
+                lr_b,
+                wdc,
+                wdd,
+                L_b,
+                h["beta1"],
+                h["beta2"],
+                h["eps"],
+                float(inp.dim),
+                bias_from,
+                inp.every,
+                out_a,
+                out_delta,
+                out_elr,
+            )
+        else:
+            kernel(state, t0, lr_b, wd_b, float(inp.dim), w, qn, inp.every, out_a, out_delta, out_elr)
+    if not np.all(np.isfinite(out_a) & (out_a > 0)):
+        bad = int(np.argmax(~(np.isfinite(out_a) & (out_a > 0))))
+        raise InputError(f"the predicted trajectory diverged (‖w‖² not finite and positive) by step {bad * inp.every}")
+    values: dict[str, np.ndarray] = {
+        "step": np.arange(n_rec, dtype=np.int64) * inp.every,
+        "lr": rec_lr,
+        "weight_decay": rec_wd,
+        "unit_grad_sq": rec_L,
+        "sq_norm": out_a,
+        "angular_update": out_delta,
+        "effective_lr": out_elr,
+        "grad_norm_ratio": np.sqrt(rec_L) / out_a,
+    }
+    if equilibrium:
+        eq = _equilibrium(inp, rec_lr, rec_wd, rec_L)
+        eq["grad_norm_ratio"] = np.sqrt(rec_L) / eq["sq_norm"]
+        for q in ("sq_norm", "angular_update", "effective_lr", "grad_norm_ratio"):
+            values[f"{q}_equilibrium"] = eq[q]
+            values[f"{q}_lag"] = values[q] / eq[q]
+    values = {k: values[k] for k in SERIES if k in values}
+    inputs = {
+        "steps": inp.steps,
+        "every": inp.every,
+        "decoupled": inp.decoupled,
+        "wd_convention": wd_convention,
+        "lr_schedule": inp.lr.description,
+        "wd_schedule": inp.wd.description,
+        "grad_schedule": inp.grad.description,
+        "initial_state": "equilibrium of the first step" if inp.sq_norm0 is None else f"sq_norm0={inp.sq_norm0:g}",
+        **inp.hyper,
+    }
+    if inp.dim is not None:
+        inputs["dim"] = inp.dim
+    return Trajectory(inp.spec.name, inputs, values)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inverse questions
+# --------------------------------------------------------------------------------------------------------
+def solve(
+    optimizer: str,
+    unknown: str,
+    target: dict[str, float],
+    *,
+    lr: float | None = None,
+    weight_decay: float | None = None,
+    **hyperparameters: Any,
+) -> float:
+    """The ``lr`` or ``weight_decay`` at which :func:`spheretheory.predict` gives ``target`` (constant run).
+
+    ``target`` is one ``{key: value}`` with ``key`` a monotone output of ``predict`` in the unknown
+    (``angular_update``, ``angular_update_first_order``, ``effective_lr``, ``equilibrium_sq_norm``,
+    ``relaxation_steps``). Solved by bisection in log(unknown) over (0, 1/other) to round-off; ``ValueError`` when
+    the target is out of reach. E.g. ``solve("sgdm", "weight_decay", {"angular_update": 0.01}, lr=0.1,
+    momentum=0.9)``.
+    """
+    from .prediction import predict
+
+    unknown = check_choice("unknown", unknown, ("lr", "weight_decay"))
+    if not isinstance(target, dict) or len(target) != 1:
+        raise InputError(f"target must be one {{quantity: value}}; got {target!r}")
+    (key, value), = target.items()  # fmt: skip
+    allowed = ("angular_update", "angular_update_first_order", "effective_lr", "equilibrium_sq_norm",
+               "relaxation_steps")  # fmt: skip
+    key = check_choice("target quantity", key, allowed)
+    value = float(check_real(f"target {key}", value, low=0.0, low_inclusive=False))
+    other_name = "weight_decay" if unknown == "lr" else "lr"
+    other = weight_decay if unknown == "lr" else lr
+    if other is None:
+        raise InputError(f"solving for {unknown} needs {other_name}")
+    other = float(check_real(other_name, other, low=0.0, low_inclusive=False))
+
+    def f(log_x: np.ndarray) -> np.ndarray:
+        kw = {unknown: np.exp(log_x), other_name: other}
+        with np.errstate(all="ignore"):
+            return np.log(np.asarray(predict(optimizer, **kw, **hyperparameters).values[key], dtype=float))
+
+    lo, hi = np.log(1e-16 / other), np.log((1.0 - 1e-12) / other)
+    grid = np.linspace(lo, hi, 400)
+    vals = f(grid) - np.log(value)
+    sign = np.sign(vals)
+    cross = np.flatnonzero(np.isfinite(vals[:-1]) & np.isfinite(vals[1:]) & (sign[:-1] * sign[1:] <= 0))
+    if cross.size == 0:
+        reach = vals[np.isfinite(vals)] + np.log(value)
+        raise InputError(
+            f"no {unknown} in (0, 1/{other_name}) gives {key}={value:g} (reachable: "
+            f"{np.exp(reach.min()):.3g} to {np.exp(reach.max()):.3g})"
+        )
+    a, b = grid[cross[0]], grid[cross[0] + 1]
+    fa = vals[cross[0]]
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        fm = float(f(np.array(mid))) - np.log(value)
+        if np.sign(fm) == np.sign(fa):
+            a, fa = mid, fm
+        else:
+            b = mid
+        if b - a < 1e-15:
+            break
+    return float(np.exp(0.5 * (a + b)))
