@@ -5,7 +5,8 @@ Top-level names are loaded lazily so that ``import spheretheory`` stays cheap (n
 * :func:`predict` — equilibrium predictions from hyperparameters (:mod:`spheretheory.prediction`);
 * :func:`lr_drop` — steps to the new equilibrium after a learning-rate drop;
 * :func:`simulate` — discrete simulations of the dynamics (:mod:`spheretheory.simulation`);
-* :mod:`theory` — the sympy derivations.
+* :mod:`theory` — the sympy derivations;
+* :func:`sweep` — predict, simulate and compare over a grid on Dask (:mod:`spheretheory.sweep`, extra ``sweep``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Prediction": ("spheretheory.prediction", "Prediction"),
     "simulate": ("spheretheory.simulation", "simulate"),
     "theory": ("spheretheory.theory", None),
+    "sweep": ("spheretheory.sweep", None),  # a callable module: spheretheory.sweep(grid, ...)
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -23,6 +23,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "regimes",
     "simulate",
     "check",
+    "sweep",
 )
 
 EXIT_USAGE = 2
