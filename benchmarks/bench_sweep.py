@@ -78,7 +78,7 @@ def main() -> int:
         walls = {}
         results = {}
         for n in (1, 2):
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                               env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:  # fmt: skip
                 client.run(_warm)
                 t0 = time.perf_counter()

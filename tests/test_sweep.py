@@ -86,7 +86,7 @@ def test_mixed_optimizers_share_runs_an_optimizer_ignores():
 def test_two_worker_local_cluster_gives_the_inline_values(reference):
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Client(cluster) as client:
             ds = st.sweep(GRID, client=client)
             assert len(client.scheduler_info()["workers"]) == 2
@@ -119,7 +119,7 @@ def test_a_worker_closing_mid_task_is_rescheduled(tmp_path):
     from distributed import Client, LocalCluster
 
     marker = str(tmp_path / "closed")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Client(cluster) as client:
             got: dict[int, int] = {}
             tasks = [Task(f"t{i}", _close_worker_once, (marker, i)) for i in range(4)]
@@ -139,7 +139,7 @@ def test_a_worker_process_dying_mid_task_is_rescheduled(tmp_path):
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             with Client(cluster) as client:
                 got: dict[int, int] = {}
                 tasks = [Task(f"t{i}", _die_once, (marker, i)) for i in range(4)]

@@ -59,6 +59,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--quantity", default="angular_update", help="angular_update (default), sq_norm, effective_lr")
     p.add_argument("--method", default="auto", help="auto (reduced for SGD/SGDM, else full), full or reduced")
     p.add_argument("--backend", default="numba", help="numba (default), numpy or cupy (a GPU per worker)")
+    p.add_argument("--max-steps", type=int, default=200_000, help="cap of the automatic run length (default 200000)")
     p.add_argument("--seed", type=int, default=0, help="base seed (each point's seed is derived from it; default 0)")
     p.add_argument("--store", metavar="PATH", help="Zarr store: save points as they finish, resume on rerun")
     p.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler (tcp://host:8786) or 'inline'")
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler_file=args.scheduler_file,
         backend=args.backend,
         n_workers=args.workers,
+        max_steps=args.max_steps,
         progress=False if (args.no_progress or args.json) else None,
         on_client=on_client,
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 from . import _point as P
 from ._execute import Task, open_client, run_tasks
 from ._grid import Grid, _optimizers, canonical_point, describe_point, make_grid, point_key, point_seed
@@ -85,6 +85,7 @@ def sweep(
     scheduler_file: str | None = None,
     backend: str = "numba",
     n_workers: int | None = None,
+    max_steps: int = P.MAX_STEPS,
     progress: bool | Callable[[int, int], None] | None = None,
     on_client: Callable[[Any], None] | None = None,
 ) -> Any:
@@ -116,6 +117,9 @@ def sweep(
         worker count or the order of completion.
     scheduler_file:
         A Dask scheduler file (``dask scheduler --scheduler-file``), instead of ``client``.
+    max_steps:
+        Cap of the automatic run length (16 relaxation times; the ``relaxations`` field says how many a capped
+        run covered).
     backend:
         Simulation backend on the workers: ``numba`` (default), ``numpy`` or ``cupy`` (a GPU per worker).
     progress:
@@ -139,7 +143,8 @@ def sweep(
     backend = check_choice("backend", backend, BACKENDS)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    settings = P.Settings(quantity=quantity, method=method, backend=backend, seed=int(seed))
+    max_steps = check_int("max_steps", max_steps, low=P.MIN_STEPS)
+    settings = P.Settings(quantity=quantity, method=method, backend=backend, seed=int(seed), max_steps=max_steps)
     g, points, cells, forms = plan(grid, settings)
     fields = _fields(forms)
     meta = {
@@ -148,6 +153,7 @@ def sweep(
         "method": method,
         "backend": backend,
         "seed": int(seed),
+        "max_steps": max_steps,
         "fixed": {k: v for k, v in sorted(g.fixed.items())},
         "forms": list(forms),
         "fields": fields,

@@ -85,7 +85,7 @@ def open_client(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None if _no_dashboard() else ":0",
+        dashboard_address=":0",  # any free port (8787 may be taken by another cluster)
         env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )
     c = Client(cluster)

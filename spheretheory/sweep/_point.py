@@ -28,8 +28,8 @@ QUANTITIES: dict[str, str] = {
     "sq_norm": "equilibrium_sq_norm",
     "effective_lr": "effective_lr",
 }
-#: prediction forms and the suffix of their predict key (finite_d: the hook for the finite-d keys of predict)
-FORMS: dict[str, str] = {"exact": "", "first_order": "_first_order", "finite_d": "_finite_d"}
+#: prediction forms and the suffix of their predict key (finite_d: predict's finite-width mean at dim, issue 12)
+FORMS: dict[str, str] = {"exact": "", "first_order": "_first_order", "finite_d": "_mean"}
 
 #: the run is this many relaxation times long with ``steps="auto"`` (the second half is the equilibrium window)
 RELAXATIONS = 16
@@ -99,7 +99,11 @@ def run_point(point: dict[str, Any], settings: Settings, seed: int, forms: tuple
     relax = float(pred.get("relaxation_steps", math.nan))
     steps = point.get("steps", settings.steps)
     if steps is None:
-        steps = int(min(max(RELAXATIONS * relax, MIN_STEPS), settings.max_steps)) if math.isfinite(relax) else 20_000
+        steps = (
+            int(min(max(RELAXATIONS * relax, MIN_STEPS), settings.max_steps))
+            if math.isfinite(relax)
+            else min(20_000, settings.max_steps)
+        )
     x_star = float(pred.get("equilibrium_sq_norm", math.nan))
     opt = point.get("optimizer", "sgd")
     sim_kw = {k: v for k, v in point.items() if k not in ("steps", "optimizer")}
