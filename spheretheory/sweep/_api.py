@@ -14,7 +14,16 @@ import numpy as np
 from .._validation import check_choice, check_int
 from . import _point as P
 from ._execute import Task, open_client, run_tasks
-from ._grid import Grid, _optimizers, canonical_point, describe_point, make_grid, point_key, point_seed
+from ._grid import (
+    Grid,
+    _optimizers,
+    canonical_point,
+    describe_point,
+    make_grid,
+    needs_dim,
+    point_key,
+    point_seed,
+)
 
 METHODS = ("auto", "full", "reduced")
 BACKENDS = ("numba", "numpy", "cupy")
@@ -46,7 +55,7 @@ def plan(
     points: dict[str, dict[str, Any]] = {}
     cells: dict[str, list[tuple[int, ...]]] = {}
     bad: list[str] = []
-    forms: tuple[str, ...] | None = None
+    form_seen: dict[str, tuple[str, ...]] = {}
     for index, point in g.points():
         canon = canonical_point(point, takes)
         key = point_key(canon)
@@ -61,16 +70,17 @@ def plan(
             bad.append(f"{where}: method='reduced' exists only for {', '.join(P.REDUCED_OPTIMIZERS)}")
             continue
         try:
-            values = P.prediction(canon, settings)
+            P.prediction(canon, settings, with_dim=needs_dim(opt))
         except (ValueError, TypeError) as exc:
             bad.append(f"{where}: {exc}")
             continue
-        if forms is None:
-            forms = P.forms_available(values, settings.quantity)
+        if opt not in form_seen:  # the forms predict offers (with dim: the finite-width ones too), per optimizer
+            form_seen[opt] = P.forms_available(P.prediction(canon, settings), settings.quantity)
     if bad:
         problems.append(f"{len(bad)} of {len(points)} grid points are outside the domain: " + "; ".join(bad))
     if problems:
         raise ValueError("bad grid: " + "; ".join(problems))
+    forms = tuple(f for f in P.FORMS if any(f in v for v in form_seen.values()))
     return g, points, cells, forms or ("exact",)
 
 

@@ -69,6 +69,13 @@ def _optimizers() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     return names, {n: tuple(specs[n].hyperparameters) for n in names}
 
 
+def needs_dim(optimizer: str) -> bool:
+    """Whether predict needs ``dim`` for this optimizer's d → ∞ values (its registry says)."""
+    from ..prediction import optimizers
+
+    return bool(getattr(optimizers()[optimizer], "needs_dim", False))
+
+
 def parse_axis(name: str, text: str) -> list[Any]:
     """Values of one axis from a command-line specification.
 

@@ -61,19 +61,25 @@ def method_for(optimizer: str, method: str) -> str:
     return "reduced" if optimizer in REDUCED_OPTIMIZERS else "full"
 
 
-def predict_kwargs(point: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def predict_kwargs(point: dict[str, Any], settings: Settings, with_dim: bool = True) -> dict[str, Any]:
     from ._grid import PARAMETERS
 
     kw = {k: v for k, v in point.items() if PARAMETERS[k].target in ("predict", "optimizer")}
     kw.setdefault("dim", settings.dim)
+    if not with_dim:
+        kw.pop("dim")
     return kw
 
 
-def prediction(point: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """``predict`` at the point (raises ValueError outside the domain: used to validate grids up front)."""
+def prediction(point: dict[str, Any], settings: Settings, with_dim: bool = True) -> dict[str, Any]:
+    """``predict`` at the point (raises ValueError outside the domain: used to validate grids up front).
+
+    ``with_dim=False`` leaves out ``dim`` (for optimizers that do not need it): the domain is the same, and the
+    finite-width keys, which cost a numerical solve per point, are not computed.
+    """
     from ..prediction import predict
 
-    return predict(**predict_kwargs(point, settings)).values
+    return predict(**predict_kwargs(point, settings, with_dim)).values
 
 
 def forms_available(values: dict[str, Any], quantity: str) -> tuple[str, ...]:
