@@ -53,6 +53,9 @@ def test_dataset_layout_and_comparison(reference):
     np.testing.assert_allclose(ds["z_exact"], (m - p) / se)
     np.testing.assert_allclose(ds["rel_error_exact"], (m - p) / abs(p))
     np.testing.assert_array_equal(ds["holds_exact"], abs(ds["z_exact"]) <= ds.attrs["z_threshold"])
+    allowance = abs(ds["predicted_exact"] - ds["predicted_first_order"])
+    np.testing.assert_allclose(ds["allowance"], allowance)
+    np.testing.assert_array_equal(ds["fails"], abs(m - p) > ds.attrs["z_threshold"] * se + allowance)
     # the predictions are predict's, point by point
     pr = st.predict("sgdm", lr=0.1, weight_decay=1e-2, momentum=0.9, dim=256)
     assert ds["predicted_exact"].sel(lr=0.1, weight_decay=1e-2, momentum=0.9).item() == pr.angular_update
