@@ -57,7 +57,10 @@ def open_client(
     if scheduler_file is not None:
         if not os.path.isfile(scheduler_file):
             raise ValueError(f"scheduler_file: no such file {scheduler_file!r}")
-        c = Client(scheduler_file=scheduler_file, timeout="20s")
+        try:
+            c = Client(scheduler_file=scheduler_file, timeout="20s")
+        except (OSError, ValueError, KeyError) as exc:  # unreachable scheduler, stale or malformed file
+            raise ValueError(f"scheduler_file {scheduler_file!r}: cannot connect ({exc})") from None
         try:
             yield c
         finally:
