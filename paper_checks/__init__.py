@@ -7,4 +7,6 @@ given on the command line (default ``out/``)::
     python -m paper_checks.kodryan2022 out/ --quick
 
 The verdicts themselves come from the claim registry (``spheretheory check``); these modules draw the figures.
+Two modules serve documentation pages rather than one paper: ``adam`` (docs/adam.md and its numbers.json) and
+``regimes`` (docs/regimes.md and its summary.json). Figure code lives here, not in the library.
 """

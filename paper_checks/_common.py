@@ -34,7 +34,7 @@ def plt():
 
 
 def save_numbers(out: Path, name: str, numbers: dict[str, Any]) -> Path:
-    from spheretheory.cli._common import to_jsonable
+    from spheretheory._io import to_jsonable
 
     path = out / f"{name}_numbers.json"
     path.write_text(json.dumps(to_jsonable(numbers), indent=2))

@@ -138,7 +138,8 @@ def fig5(out, quick: bool, seed: int) -> dict:
         ends = [m - 1 for m in milestones] + [steps - 1]
         idx = [int(np.searchsorted(r.steps, e)) - 1 for e in ends]
         res["rescaled" if rescale else "plain"] = [float(r.trajectory_mean("angular_update")[i, 0]) for i in idx]
-    theory = [math.sqrt(2 * lr / k**j * wd / (1 + mom)) for j in range(4)]
+    thm3 = st.theory.get("sgdm.angular_update_first_order")  # Wan et al. Thm 3: Δ ≈ √(2λη/(1+α))
+    theory = [float(thm3(lr=lr / k**j, weight_decay=wd, momentum=mom, unit_grad_sq=1.0)) for j in range(4)]
     res["theory"] = theory
     for j, th in enumerate(theory):
         lo = 0 if j == 0 else milestones[j - 1]

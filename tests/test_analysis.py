@@ -152,3 +152,23 @@ def test_running_moments_match_numpy(seed, n):
         if sel.size:
             assert rm.mean[k] == pytest.approx(sel.mean(), rel=1e-12)
             assert rm.var[k] == pytest.approx(sel.var(), rel=1e-8, abs=1e-9)
+
+
+def test_welford_update_matches_batch_moments_with_masks_and_shared_counts():
+    """The one Welford step (used by RunningMoments and the numpy simulator): leading axes share one count per
+    column; masked-out steps are skipped. Exact batch mean/var (ddof=0) of the selected values, to round-off."""
+    from spheretheory._stats import welford_update
+
+    rng = np.random.default_rng(3)
+    T, Q, N = 200, 3, 5
+    xs = rng.normal(2.0, 3.0, size=(T, Q, N))
+    masks = rng.random((T, N)) < 0.7
+    masks[0] = True
+    count, mean, m2 = np.zeros(N, dtype=np.int64), np.zeros((Q, N)), np.zeros((Q, N))
+    for x, m in zip(xs, masks, strict=True):
+        welford_update(count, mean, m2, x, m)
+    for j in range(N):
+        sel = xs[masks[:, j], :, j]
+        assert count[j] == sel.shape[0]
+        np.testing.assert_allclose(mean[:, j], sel.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(m2[:, j] / count[j], sel.var(axis=0), rtol=1e-10)

@@ -385,11 +385,11 @@ def test_no_weight_decay_has_no_prediction():
 
 
 def test_records_are_the_same_across_consolidation_chunks(monkeypatch):
-    import spheretheory.integrations.pytorch.monitor as monitor_module
+    import spheretheory.integrations.pytorch.records as records_module
 
     recs = []
     for chunk in (3, 10_000):
-        monkeypatch.setattr(monitor_module, "_CHUNK", chunk)
+        monkeypatch.setattr(records_module, "CHUNK", chunk)
         model = _model(0)
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
         mon = SphereMonitor.attach(model, opt, _data()[0], every=2)

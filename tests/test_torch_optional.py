@@ -21,6 +21,21 @@ def test_core_and_integrations_package_do_not_import_torch():
     assert res.stdout.strip() == "ok"
 
 
+def test_core_never_loads_an_optional_dependency():
+    """`import spheretheory` and every core subpackage (and the CLI's parser) load none of torch, dask, xarray,
+    zarr, cupy: the runtime half of .importlinter's optional-dependency contract, which sees only direct
+    imports."""
+    res = _run(
+        "import sys, spheretheory, spheretheory.prediction, spheretheory.simulation, spheretheory.analysis, "
+        "spheretheory.models, spheretheory.training, spheretheory.regimes, spheretheory.adaptive, "
+        "spheretheory.claims, spheretheory.integrations, spheretheory.cli\n"
+        "spheretheory.cli.build_parser()\n"
+        "print(sorted(m for m in ('torch', 'dask', 'xarray', 'zarr', 'cupy') if m in sys.modules))"
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
 def test_clear_error_without_torch():
     # sys.modules['torch'] = None makes `import torch` fail as if torch were not installed
     res = _run(

@@ -220,9 +220,9 @@ def test_train_sphere_numba_backend_equals_numpy():
 def test_full_batch_gd_is_periodic_on_the_network():
     """Lobacheva et al. on the batch-norm network (separable data, head scale 20, η = 0.5, λ = 0.005): the
     norm jumps repeatedly, each jump with a loss spike (the loss just after > 10× the loss just before)."""
-    from spheretheory.regimes.figures import gd_periodic_model
-
-    m = gd_periodic_model()
+    # the network of docs/regimes.md's periodic-GD figure (paper_checks/regimes.py: gd_periodic_model)
+    X, y = make_classification(n=256, features=8, classes=3, separation=4.0, seed=0)
+    m = BatchNormNet(X=X, y=y, head_scale=20.0, batch_size=32)
     tr = full_batch_gd(m, 0.5, 0.005, 4000, runs=1, seed=0, record_every=2)
     starts = periods(tr, jump=1.2)[0]
     assert len(starts) >= 3

@@ -1,10 +1,11 @@
-"""Adaptive optimizers on the sphere: reference steps, effective-LR measurement, experiments.
+"""Adaptive optimizers on the sphere: reference steps, effective-LR measurement, the runs the claims measure.
 
 * :mod:`.reference` — numpy reference steps exposing the state (Adam, AdamW, Adam+L2, AdamS, AdamSRT, Lion,
   AdamG, SGD);
 * :mod:`.measure` — η_e = η/(rν) and the effective direction c of one step (Roburin et al. 2020, Sec. 2.3);
 * :mod:`.oracle` — a scale-invariant gradient oracle with injected noise;
-* :mod:`.experiments` — the measured figures of ``docs/adam.md`` (imports matplotlib lazily).
+* :mod:`.runs` — reference-step runs measured by the claims (effective LR over a run, SGD ≡ AdamG); the
+  figures of ``docs/adam.md`` are drawn from them in ``paper_checks/adam.py``.
 
 The theory (sympy) is in :mod:`spheretheory.theory.adam`. This package imports numpy only.
 """

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._stats import angle_between
+
 
 @dataclass(frozen=True)
 class StepDecomposition:
@@ -42,17 +44,6 @@ class StepDecomposition:
     angle: np.ndarray
     angle_order1: np.ndarray
     angle_exact: np.ndarray
-
-
-def angle_between(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Angle between the last-axis vectors x and y, computed stably as atan2(‖x × y‖, ⟨x, y⟩)."""
-    nx = np.linalg.norm(x, axis=-1)
-
-    dot = np.sum(x * y, axis=-1)
-    # ‖x‖²‖y‖² − ⟨x,y⟩² via the tangential part of y (avoids cancellation for small angles)
-    u = x / nx[..., None]
-    perp = y - np.sum(y * u, axis=-1, keepdims=True) * u
-    return np.arctan2(np.linalg.norm(perp, axis=-1) * nx, dot)
 
 
 def decompose_step(

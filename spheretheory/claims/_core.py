@@ -105,7 +105,6 @@ class Claim:
     method: str
     tolerance: str
     check: Callable[..., Outcome]
-    slow: bool = False
 
     @property
     def paper_key(self) -> str:

@@ -22,7 +22,7 @@ def reduced(
     **kw: Any,
 ):
     """The exact reduced-state simulator (isotropic noise) — ``simulate(..., method="reduced")``."""
-    from .. import simulate
+    from ..simulation import simulate
 
     return simulate(
         optimizer,

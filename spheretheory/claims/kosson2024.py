@@ -12,7 +12,7 @@ PAPER = "Kosson et al. (2024), Rotational equilibrium"
 
 
 def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, optimizer: str) -> Outcome:
-    from .. import simulate
+    from ..simulation import simulate
 
     el = p["lr"] * p["weight_decay"]
     b1 = p["beta1"]

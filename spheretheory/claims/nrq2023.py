@@ -143,8 +143,8 @@ register(
 def _escape(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     """Free SGD on the NRQ, η divided by k at equilibrium: the loss first drops (Δ falls by k at once), then
     rises back to the new (higher-than-minimum) level as the norm shrinks and Δ grows — "escape"."""
-    from .. import simulate
     from ..models import NoisyRayleighQuotient
+    from ..simulation import simulate
 
     model = NoisyRayleighQuotient()
     lr, wd, k, runs = p["lr"], p["weight_decay"], p["factor"], int(p["runs"])

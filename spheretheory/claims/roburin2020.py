@@ -1,6 +1,6 @@
 """Claims of Roburin et al. (2020/2022), a spherical analysis of Adam (theory brief Sec. 3).
 
-Reuses the experiments of :mod:`spheretheory.adaptive.experiments` (docs/adam.md)."""
+Reuses the runs of :mod:`spheretheory.adaptive.runs` (docs/adam.md)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ PAPER = "Roburin et al. (2020), spherical analysis of Adam"
 
 
 def _effective_lr(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
-    from ..adaptive.experiments import exp_effective_lr
+    from ..adaptive.runs import effective_lr_run
 
-    r = exp_effective_lr(
+    r = effective_lr_run(
         steps=int(p["steps"]), lr=p["lr"], weight_decay=p["weight_decay"], eps=p["eps"], dim=int(p["dim"]), seed=seed
-    )
+    ).numbers
     err = r["max_rel_err_state_formula"]
     # an exact identity: allowed error = float64 round-off of the few operations per step
     tol = 64 * np.finfo(float).eps
@@ -94,7 +94,7 @@ register(
             "steps": Param(3000, 10, 1_000_000, integer=True, quick=600),
         },
         derivations=("adam.effective_lr.adam", "adam.effective_lr.adamw", "adam.effective_lr.sgd"),
-        method="adaptive.experiments.exp_effective_lr: AdamW from r₀ = 0.5 (16 runs); η_e measured per step by "
+        method="adaptive.runs.effective_lr_run: AdamW from r₀ = 0.5 (16 runs); η_e measured per step by "
         "decomposing the step (adaptive.measure.decompose_step) against the formula from the state; the order "
         "of the image-step error from one Adam step (64 runs, d = 32, radial momentum built up) at η = 4e-3, "
         "2e-3, 1e-3 on the same state and gradient.",
@@ -106,7 +106,7 @@ register(
 
 
 def _sgd_adamg(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
-    from ..adaptive.experiments import sgd_adamg_pair
+    from ..adaptive.runs import sgd_adamg_pair
 
     lr, wd, steps = p["lr"], p["weight_decay"], int(p["steps"])
     plain = sgd_adamg_pair(lr, wd, 1.0, steps, seed=seed)
@@ -157,7 +157,7 @@ register(
             "steps": Param(300, 20, 100_000, integer=True, quick=150),
         },
         derivations=("adam.sgd_adamg.beta", "adam.sgd_adamg.lr", "adam.sgd_adamg.v0", "adam.sgd_adamg.relative_error"),
-        method="adaptive.experiments.sgd_adamg_pair (NRQ-like quadratic, d = 16, 8 runs, same draws for both): gap "
+        method="adaptive.runs.sgd_adamg_pair (NRQ-like quadratic, d = 16, 8 runs, same draws for both): gap "
         "vs the derived bound at every step; the order of the step-size error from r₀ and √2·r₀.",
         tolerance="holds: gap ≤ bound everywhere and the measured order within 4 SE of 4.",
         check=_sgd_adamg,

@@ -700,8 +700,8 @@ def _free_nrq(lrs, wds, p, seed):
     """Free SGD with weight decay on the default NRQ, started at the minimum direction (one basin) with the
     equilibrium norm: spheretheory.simulate(model=NRQ) in chunks of 100 steps (SGD restarts exactly), the loss
     evaluated between chunks. Returns (mean loss over the second half, its SE across runs, mean Δ) per point."""
-    from .. import simulate
     from ..models import NoisyRayleighQuotient
+    from ..simulation import simulate
 
     model = NoisyRayleighQuotient()
     L = model.noise_std**2 * (model.dim - 1)

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays (recursively) to JSON-ready Python objects; non-finite floats become None."""
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    return obj
+from .._io import dumps_json
 
 
 def print_json(obj: Any) -> None:
     """Print ``obj`` as one JSON object (strict JSON: no NaN/Infinity)."""
-    print(json.dumps(to_jsonable(obj), indent=2, allow_nan=False))
+    print(dumps_json(obj))
 
 
 def format_value(value: Any) -> str:

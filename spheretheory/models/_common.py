@@ -25,9 +25,3 @@ def sq_norm(w: np.ndarray) -> np.ndarray:
 def tangent(v: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Projection of ``v`` on the tangent space at the unit vector ``u``: v − ⟨v, u⟩u (last axis)."""
     return v - np.sum(v * u, axis=-1, keepdims=True) * u
-
-
-def uniform_sphere(rng: np.random.Generator, shape: tuple[int, ...], dim: int) -> np.ndarray:
-    """Points drawn uniformly on the unit sphere S^{dim−1}, shape ``shape + (dim,)``."""
-    z = rng.standard_normal((*shape, dim))
-    return z / np.linalg.norm(z, axis=-1, keepdims=True)

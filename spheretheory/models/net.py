@@ -207,7 +207,7 @@ class BatchNormNet:
     def regime_boundaries(self, steps: int | None = None, w_min: np.ndarray | None = None) -> dict[str, float]:
         """Derived ELR boundaries: ``stability`` = 2/λ_max(Hessian at ``w_min``) when a trained minimum
         is given, ``random_walk`` = tan(0.8·π/2)/g_rms (toy.random_walk_elr)."""
-        from ..regimes.boundaries import random_walk_elr
+        from ..theory.toy import random_walk_elr
 
         out = {"random_walk": random_walk_elr(self.grad_rms())}
         if w_min is not None:

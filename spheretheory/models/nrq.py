@@ -215,7 +215,7 @@ class NoisyRayleighQuotient:
         * ``random_walk``: ELR at which the typical angular step atan(ELR·g_rms) reaches the classifier's
           divergence angle (``toy.random_walk_elr``).
         """
-        from ..regimes.boundaries import convergence_elr, random_walk_elr
+        from ..theory.toy import convergence_elr, random_walk_elr
 
         gaps = self.gaps[self.gaps > 0]
         return {

@@ -197,8 +197,7 @@ class WellsOnSphere:
         * ``random_walk``: ELR at which the typical angular step atan(ELR·g_rms) reaches the classifier's
           divergence angle.
         """
-        from ..regimes.boundaries import random_walk_elr
-        from ..theory.toy import stability_elr
+        from ..theory.toy import random_walk_elr, stability_elr
 
         out: dict[str, float] = {}
         for i, m in enumerate(self.minima()):

@@ -13,7 +13,7 @@ The statistics (per run, over the second half of the record; W₃ and W₄ are i
   random direction (needs the trajectory's ``min_loss`` and ``random_loss``).
 * ``cos_to_start`` — cos∠(w_T, w_0), against the uniform scale 1/√d.
 
-Rules (thresholds in :mod:`spheretheory.regimes.boundaries` and below; documented in docs/regimes.md):
+Rules (thresholds in :mod:`spheretheory.theory.toy` and below; documented in docs/regimes.md):
 
 1. a non-finite value → ``divergence`` (confidence 1);
 2. ``angle_fraction ≥ 0.8`` → ``divergence`` (random walk: steps nearly as long as between
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .boundaries import DIVERGENCE_ANGLE
+from ..theory.toy import DIVERGENCE_ANGLE
 
 REGIMES = ("convergence", "chaotic_equilibrium", "divergence")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import angle_between
+from .._stats import angle_between, welford_update
 from ._common import (
     NQ,
     Q_INDEX,
@@ -142,11 +142,8 @@ def run(problem: Problem) -> SimulationResult:
             values[Q_INDEX["effective_lr"]] = elr
             if problem.record == "series" and t % problem.record_every == 0:
                 rec[:, t // problem.record_every, active] = values[:, active]
-            if t >= problem.summary_start:  # Welford's online mean and variance
-                count[active] += 1
-                delta = values[:, active] - mean[:, active]
-                mean[:, active] += delta / count[active]
-                m2[:, active] += delta * (values[:, active] - mean[:, active])
+            if t >= problem.summary_start:
+                welford_update(count, mean, m2, values, active)
 
             w = np.where(active[:, None], w_new, w)
             bar.update(1)

@@ -130,7 +130,7 @@ class SimulationResult:
         -------
         dict mapping each quantity to an :class:`spheretheory.analysis.EquilibriumStats`.
         """
-        from ..analysis import equilibrium_stats, stats_from_trajectory_means
+        from .._stats import equilibrium_stats, stats_from_trajectory_means
 
         summary_fraction = float(self.config.get("summary_fraction", 0.25))
         frac = summary_fraction if fraction is None else float(fraction)

@@ -30,7 +30,7 @@ BACKENDS = ("numba", "numpy", "cupy")
 
 
 def _package_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

@@ -13,19 +13,9 @@ def adam__effective_lr__adam(lr, norm, unit_v_mean, unit_sqrt_v_mean, eps):
     return (lr/(norm*numpy.sqrt(eps**2*norm**2 + 2*eps*norm*unit_sqrt_v_mean + unit_v_mean))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(norm, dtype=float) + 0 * numpy.asarray(unit_v_mean, dtype=float) + 0 * numpy.asarray(unit_sqrt_v_mean, dtype=float) + 0 * numpy.asarray(eps, dtype=float))
 
 
-def adam__effective_lr__adam__scalar(lr, norm, unit_v_mean, unit_sqrt_v_mean, eps):
-    """Effective learning rate η_e = η/(r ν) of Adam (scalar, numba-compilable)"""
-    return lr/(norm*numpy.sqrt(eps**2*norm**2 + 2*eps*norm*unit_sqrt_v_mean + unit_v_mean))
-
-
 def adam__effective_lr__adamg(lr, second_moment):
     """Effective learning rate η_e = η/(r ν) of AdamG (on the sphere, no momentum)"""
     return (lr/numpy.sqrt(second_moment)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(second_moment, dtype=float))
-
-
-def adam__effective_lr__adamg__scalar(lr, second_moment):
-    """Effective learning rate η_e = η/(r ν) of AdamG (on the sphere, no momentum) (scalar, numba-compilable)"""
-    return lr/numpy.sqrt(second_moment)
 
 
 def adam__effective_lr__adamw(lr, weight_decay, norm, unit_v_mean, unit_sqrt_v_mean, eps):
@@ -33,19 +23,9 @@ def adam__effective_lr__adamw(lr, weight_decay, norm, unit_v_mean, unit_sqrt_v_m
     return (lr/(norm*(-lr*weight_decay + 1)*numpy.sqrt(eps**2*norm**2 + 2*eps*norm*unit_sqrt_v_mean + unit_v_mean))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(norm, dtype=float) + 0 * numpy.asarray(unit_v_mean, dtype=float) + 0 * numpy.asarray(unit_sqrt_v_mean, dtype=float) + 0 * numpy.asarray(eps, dtype=float))
 
 
-def adam__effective_lr__adamw__scalar(lr, weight_decay, norm, unit_v_mean, unit_sqrt_v_mean, eps):
-    """Effective learning rate η_e = η/(r ν) of AdamW (scalar, numba-compilable)"""
-    return lr/(norm*(-lr*weight_decay + 1)*numpy.sqrt(eps**2*norm**2 + 2*eps*norm*unit_sqrt_v_mean + unit_v_mean))
-
-
 def adam__effective_lr__sgd(lr, norm):
     """Effective learning rate η_e = η/(r ν) of SGD"""
     return (lr/norm**2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(norm, dtype=float))
-
-
-def adam__effective_lr__sgd__scalar(lr, norm):
-    """Effective learning rate η_e = η/(r ν) of SGD (scalar, numba-compilable)"""
-    return lr/norm**2
 
 
 def adam__effective_lr__sgdm(lr, norm):
@@ -53,19 +33,9 @@ def adam__effective_lr__sgdm(lr, norm):
     return (lr/norm**2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(norm, dtype=float))
 
 
-def adam__effective_lr__sgdm__scalar(lr, norm):
-    """Effective learning rate η_e = η/(r ν) of SGD with heavy-ball momentum (scalar, numba-compilable)"""
-    return lr/norm**2
-
-
 def adam__image_step_angle(eta_e, c_radial, c_tangential):
     """Exact angle of the image step on the sphere of the generic scheme x ← x − η a ⊘ b"""
     return (numpy.arctan2(c_tangential*eta_e, -c_radial*eta_e + 1)) + (0 * numpy.asarray(eta_e, dtype=float) + 0 * numpy.asarray(c_radial, dtype=float) + 0 * numpy.asarray(c_tangential, dtype=float))
-
-
-def adam__image_step_angle__scalar(eta_e, c_radial, c_tangential):
-    """Exact angle of the image step on the sphere of the generic scheme x ← x − η a ⊘ b (scalar, numba-compilable)"""
-    return numpy.arctan2(c_tangential*eta_e, -c_radial*eta_e + 1)
 
 
 def adam__image_step_norm_ratio(eta_e, c_radial, c_tangential):
@@ -73,19 +43,9 @@ def adam__image_step_norm_ratio(eta_e, c_radial, c_tangential):
     return (numpy.sqrt(c_tangential**2*eta_e**2 + (-c_radial*eta_e + 1)**2)) + (0 * numpy.asarray(eta_e, dtype=float) + 0 * numpy.asarray(c_radial, dtype=float) + 0 * numpy.asarray(c_tangential, dtype=float))
 
 
-def adam__image_step_norm_ratio__scalar(eta_e, c_radial, c_tangential):
-    """Exact norm ratio r_{k+1}/r_k of the generic scheme (scalar, numba-compilable)"""
-    return numpy.sqrt(c_tangential**2*eta_e**2 + (-c_radial*eta_e + 1)**2)
-
-
 def adam__second_moment_kappa(beta2, kurtosis):
     """κ = E‖ĝ‖²/d for a finite β₂ (first order in 1 − β₂): the factor on Adam/AdamW's E‖x‖²"""
     return ((1/2)*beta2*kurtosis - 1/2*beta2 - 1/2*kurtosis + 3/2) + (0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(kurtosis, dtype=float))
-
-
-def adam__second_moment_kappa__scalar(beta2, kurtosis):
-    """κ = E‖ĝ‖²/d for a finite β₂ (first order in 1 − β₂): the factor on Adam/AdamW's E‖x‖² (scalar, numba-compilable)"""
-    return (1/2)*beta2*kurtosis - 1/2*beta2 - 1/2*kurtosis + 3/2
 
 
 def adam__sgd_adamg__beta(lr, weight_decay):
@@ -93,19 +53,9 @@ def adam__sgd_adamg__beta(lr, weight_decay):
     return ((-lr*weight_decay + 1)**4) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
 
 
-def adam__sgd_adamg__beta__scalar(lr, weight_decay):
-    """AdamG second-moment decay β equivalent to SGD + L2 (scalar, numba-compilable)"""
-    return (-lr*weight_decay + 1)**4
-
-
 def adam__sgd_adamg__lr(lr, weight_decay):
     """AdamG learning rate η' equivalent to SGD + L2 (exact; ≈ √(2ηλ))"""
     return ((1/2)*numpy.sqrt(2)*numpy.sqrt((1 - (-lr*weight_decay + 1)**4)/(-lr*weight_decay + 1)**4)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
-
-
-def adam__sgd_adamg__lr__scalar(lr, weight_decay):
-    """AdamG learning rate η' equivalent to SGD + L2 (exact; ≈ √(2ηλ)) (scalar, numba-compilable)"""
-    return (1/2)*numpy.sqrt(2)*numpy.sqrt((1 - (-lr*weight_decay + 1)**4)/(-lr*weight_decay + 1)**4)
 
 
 def adam__sgd_adamg__relative_error(lr, weight_decay, unit_grad_sq, second_moment):
@@ -113,19 +63,9 @@ def adam__sgd_adamg__relative_error(lr, weight_decay, unit_grad_sq, second_momen
     return (-1/4*unit_grad_sq*((lr*weight_decay - 1)**4 - 1)/(second_moment*(lr*weight_decay - 1)**2*(lr**2*weight_decay**2 - 2*lr*weight_decay + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(second_moment, dtype=float))
 
 
-def adam__sgd_adamg__relative_error__scalar(lr, weight_decay, unit_grad_sq, second_moment):
-    """Relative per-step error of SGD+L2 ≡ AdamG: E_k/((1−β)‖g̃_k‖²) (scalar, numba-compilable)"""
-    return -1/4*unit_grad_sq*((lr*weight_decay - 1)**4 - 1)/(second_moment*(lr*weight_decay - 1)**2*(lr**2*weight_decay**2 - 2*lr*weight_decay + 1))
-
-
 def adam__sgd_adamg__v0(lr, weight_decay, norm):
     """AdamG initial second moment v_0 from SGD's initial norm r_0"""
     return ((1/2)*norm**4*(1 - (lr*weight_decay - 1)**4)/(lr**2*(lr*weight_decay - 1)**2)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(norm, dtype=float))
-
-
-def adam__sgd_adamg__v0__scalar(lr, weight_decay, norm):
-    """AdamG initial second moment v_0 from SGD's initial norm r_0 (scalar, numba-compilable)"""
-    return (1/2)*norm**4*(1 - (lr*weight_decay - 1)**4)/(lr**2*(lr*weight_decay - 1)**2)
 
 
 def adam__sgd_adamg__v0_lambda0(lr, norm):
@@ -133,19 +73,9 @@ def adam__sgd_adamg__v0_lambda0(lr, norm):
     return ((1/2)*norm**4/lr**2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(norm, dtype=float))
 
 
-def adam__sgd_adamg__v0_lambda0__scalar(lr, norm):
-    """λ = 0: SGD ≡ AdaGrad-norm on the sphere with η' = 1/√2 and v_0 = r_0⁴/(2η²) (scalar, numba-compilable)"""
-    return (1/2)*norm**4/lr**2
-
-
 def adam_l2__angular_update_first_order(lr, weight_decay, dim, unit_grad_sq, beta1):
     """Adam + coupled L2: equilibrium angular update (depends on the gradient norm)"""
     return (2**(1/3)*dim**(1/3)*lr**(2/3)*weight_decay**(1/3)*numpy.sqrt(1 - beta1)/(unit_grad_sq**(1/6)*numpy.sqrt(beta1 + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
-
-
-def adam_l2__angular_update_first_order__scalar(lr, weight_decay, dim, unit_grad_sq, beta1):
-    """Adam + coupled L2: equilibrium angular update (depends on the gradient norm) (scalar, numba-compilable)"""
-    return 2**(1/3)*dim**(1/3)*lr**(2/3)*weight_decay**(1/3)*numpy.sqrt(1 - beta1)/(unit_grad_sq**(1/6)*numpy.sqrt(beta1 + 1))
 
 
 def adam_l2__contraction(lr, weight_decay, dim, unit_grad_sq):
@@ -153,19 +83,9 @@ def adam_l2__contraction(lr, weight_decay, dim, unit_grad_sq):
     return (-3/2*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + 1) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def adam_l2__contraction__scalar(lr, weight_decay, dim, unit_grad_sq):
-    """Adam + coupled L2: contraction of the mean norm recursion, first order (scalar, numba-compilable)"""
-    return -3/2*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + 1
-
-
 def adam_l2__contraction_lagged_v(lr, weight_decay, beta2, dim, unit_grad_sq):
     """Adam + L2: slow eigenvalue of the (norm, second moment) mean dynamics"""
     return ((1/2)*beta2 + dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq + numpy.sqrt(-2**(1/3)*beta2*dim**(4/3)*lr**(8/3)*weight_decay**(4/3)/unit_grad_sq**(2/3) + (3/2)*2**(2/3)*beta2*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) - beta2 + (1/2)*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + (1/4)*(beta2 + 2*dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq - 1)**2) - 1/2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def adam_l2__contraction_lagged_v__scalar(lr, weight_decay, beta2, dim, unit_grad_sq):
-    """Adam + L2: slow eigenvalue of the (norm, second moment) mean dynamics (scalar, numba-compilable)"""
-    return (1/2)*beta2 + dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq + numpy.sqrt(-2**(1/3)*beta2*dim**(4/3)*lr**(8/3)*weight_decay**(4/3)/unit_grad_sq**(2/3) + (3/2)*2**(2/3)*beta2*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) - beta2 + (1/2)*2**(2/3)*dim**(2/3)*lr**(4/3)*weight_decay**(2/3)/unit_grad_sq**(1/3) + (1/4)*(beta2 + 2*dim*((1/2)*2**(2/3)*dim**(1/6)*lr**(4/3)*unit_grad_sq**(1/6)*weight_decay**(2/3) - numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))**2/unit_grad_sq - 1)**2) - 1/2
 
 
 def adam_l2__equilibrium_norm_first_order(lr, weight_decay, dim, unit_grad_sq):
@@ -173,19 +93,9 @@ def adam_l2__equilibrium_norm_first_order(lr, weight_decay, dim, unit_grad_sq):
     return ((1/2)*2**(2/3)*dim**(1/6)*lr**(1/3)*unit_grad_sq**(1/6)/weight_decay**(1/3)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def adam_l2__equilibrium_norm_first_order__scalar(lr, weight_decay, dim, unit_grad_sq):
-    """Adam + coupled L2: equilibrium norm (η √d ‖g̃‖/(2λ))^{1/3} (needs the gradient norm) (scalar, numba-compilable)"""
-    return (1/2)*2**(2/3)*dim**(1/6)*lr**(1/3)*unit_grad_sq**(1/6)/weight_decay**(1/3)
-
-
 def adamsrt__angular_update(lr, weight_decay):
     """AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence)"""
     return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
-
-
-def adamsrt__angular_update__scalar(lr, weight_decay):
-    """AdamSRT equilibrium angular update arccos(1 − ηλ) (no β₁ dependence) (scalar, numba-compilable)"""
-    return numpy.arccos(-lr*weight_decay + 1)
 
 
 def adamsrt__equilibrium_sq_norm(lr, weight_decay, dim, beta1):
@@ -193,19 +103,9 @@ def adamsrt__equilibrium_sq_norm(lr, weight_decay, dim, beta1):
     return (dim*lr*(beta1 - 1)/(weight_decay*(beta1 + 1)*(lr*weight_decay - 2))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
 
 
-def adamsrt__equilibrium_sq_norm__scalar(lr, weight_decay, dim, beta1):
-    """AdamSRT (decoupled decay) equilibrium E‖x‖²: the transported momentum has no radial part (scalar, numba-compilable)"""
-    return dim*lr*(beta1 - 1)/(weight_decay*(beta1 + 1)*(lr*weight_decay - 2))
-
-
 def adamw__angular_update(lr, weight_decay, beta1):
     """AdamW equilibrium angular update, finite ηλ, with the radial part of the momentum"""
     return (numpy.arctan(numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt((beta1 - 1)**3/((lr*weight_decay - 2)*(beta1*lr*weight_decay - beta1 + 1)**2))*numpy.sqrt(beta1 + 1)*(lr*weight_decay - 2)*(beta1*lr*weight_decay - beta1 + 1)/((beta1 - 1)*(beta1 - lr*weight_decay + 1)))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
-
-
-def adamw__angular_update__scalar(lr, weight_decay, beta1):
-    """AdamW equilibrium angular update, finite ηλ, with the radial part of the momentum (scalar, numba-compilable)"""
-    return numpy.arctan(numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt((beta1 - 1)**3/((lr*weight_decay - 2)*(beta1*lr*weight_decay - beta1 + 1)**2))*numpy.sqrt(beta1 + 1)*(lr*weight_decay - 2)*(beta1*lr*weight_decay - beta1 + 1)/((beta1 - 1)*(beta1 - lr*weight_decay + 1)))
 
 
 def adamw__angular_update_first_order(lr, weight_decay, beta1):
@@ -213,19 +113,9 @@ def adamw__angular_update_first_order(lr, weight_decay, beta1):
     return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(1 - beta1)/numpy.sqrt(beta1 + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
 
 
-def adamw__angular_update_first_order__scalar(lr, weight_decay, beta1):
-    """AdamW equilibrium angular update to first order √(2ηλ(1−β₁)/(1+β₁)) (scalar, numba-compilable)"""
-    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(1 - beta1)/numpy.sqrt(beta1 + 1)
-
-
 def adamw__contraction(lr, weight_decay, dim, unit_grad_sq, eps):
     """AdamW: linearised contraction μ of the mean norm recursion (relaxation ≈ −1/ln μ steps)"""
     return (-numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)*(1 - (-lr*weight_decay + 1)**2)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*(numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + 1)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + (-lr*weight_decay + 1)**2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(eps, dtype=float))
-
-
-def adamw__contraction__scalar(lr, weight_decay, dim, unit_grad_sq, eps):
-    """AdamW: linearised contraction μ of the mean norm recursion (relaxation ≈ −1/ln μ steps) (scalar, numba-compilable)"""
-    return -numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)*(1 - (-lr*weight_decay + 1)**2)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*(numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + 1)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + (-lr*weight_decay + 1)**2
 
 
 def adamw__contraction_lagged_v(lr, weight_decay, beta2, dim, unit_grad_sq, eps):
@@ -233,19 +123,9 @@ def adamw__contraction_lagged_v(lr, weight_decay, beta2, dim, unit_grad_sq, eps)
     return ((1/2)*beta2 + (lr*weight_decay - 1)**2 + numpy.sqrt((1/4)*(beta2 + 2*(lr*weight_decay - 1)**2 - 1)**2 - (2*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(5/2)*weight_decay**(3/2)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) - 4*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(3/2)*numpy.sqrt(weight_decay)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) + numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + beta2*lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*beta2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim) + beta2*numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim) + lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim))/(numpy.sqrt(2)*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))) - 1/2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(eps, dtype=float))
 
 
-def adamw__contraction_lagged_v__scalar(lr, weight_decay, beta2, dim, unit_grad_sq, eps):
-    """AdamW: slow eigenvalue of the (norm, second moment) mean dynamics (relaxation ≈ −1/ln μ) (scalar, numba-compilable)"""
-    return (1/2)*beta2 + (lr*weight_decay - 1)**2 + numpy.sqrt((1/4)*(beta2 + 2*(lr*weight_decay - 1)**2 - 1)**2 - (2*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(5/2)*weight_decay**(3/2)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) - 4*numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*lr**(3/2)*numpy.sqrt(weight_decay)/(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1) + numpy.sqrt(2)*beta2*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + beta2*lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*beta2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim) + beta2*numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim) + lr**2*numpy.sqrt(unit_grad_sq)*weight_decay**2/numpy.sqrt(dim) - 2*lr*numpy.sqrt(unit_grad_sq)*weight_decay/numpy.sqrt(dim))/(numpy.sqrt(2)*numpy.sqrt(dim)*eps*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1)) + numpy.sqrt(unit_grad_sq)/numpy.sqrt(dim))) - 1/2
-
-
 def adamw__equilibrium_norm_eps(lr, weight_decay, dim, unit_grad_sq, eps):
     """AdamW equilibrium norm with ε > 0 (first order in ηλ)"""
     return (numpy.sqrt(2)*numpy.sqrt(dim)*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(eps, dtype=float))
-
-
-def adamw__equilibrium_norm_eps__scalar(lr, weight_decay, dim, unit_grad_sq, eps):
-    """AdamW equilibrium norm with ε > 0 (first order in ηλ) (scalar, numba-compilable)"""
-    return numpy.sqrt(2)*numpy.sqrt(dim)*numpy.sqrt(lr)/(numpy.sqrt(weight_decay)*(numpy.sqrt(2*numpy.sqrt(2)*dim*eps*numpy.sqrt(lr)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)) + 1) + 1))
 
 
 def adamw__equilibrium_sq_norm(lr, weight_decay, dim, beta1):
@@ -253,19 +133,9 @@ def adamw__equilibrium_sq_norm(lr, weight_decay, dim, beta1):
     return (dim*lr**2*(beta1 - 1)*(beta1*(lr*weight_decay - 1) - 1)/((beta1 + 1)*(-beta1*(lr*weight_decay - 1) - 1)*((lr*weight_decay - 1)**2 - 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
 
 
-def adamw__equilibrium_sq_norm__scalar(lr, weight_decay, dim, beta1):
-    """AdamW equilibrium E‖x‖² (stationary, ε = 0) (scalar, numba-compilable)"""
-    return dim*lr**2*(beta1 - 1)*(beta1*(lr*weight_decay - 1) - 1)/((beta1 + 1)*(-beta1*(lr*weight_decay - 1) - 1)*((lr*weight_decay - 1)**2 - 1))
-
-
 def adamw__equilibrium_sq_norm_first_order(lr, weight_decay, dim):
     """AdamW equilibrium E‖x‖² to first order: η d/(2λ)"""
     return ((1/2)*dim*lr/weight_decay) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float))
-
-
-def adamw__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, dim):
-    """AdamW equilibrium E‖x‖² to first order: η d/(2λ) (scalar, numba-compilable)"""
-    return (1/2)*dim*lr/weight_decay
 
 
 def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):
@@ -273,19 +143,9 @@ def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):
     return (numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float) + 0 * numpy.asarray(beta2, dtype=float))
 
 
-def lion__angular_update_linearized__scalar(lr, weight_decay, beta1, beta2):
-    """Lion Δ* with sign() linearized (Bussgang): √(π/2)·√(2ηλ)·√V (scalar, numba-compilable)"""
-    return numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)
-
-
 def sgd__angular_update(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium angular update Δ* (Def. 3 at the fixed point)"""
     return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def sgd__angular_update__scalar(lr, weight_decay, unit_grad_sq):
-    """Exact equilibrium angular update Δ* (Def. 3 at the fixed point) (scalar, numba-compilable)"""
-    return numpy.arccos(-lr*weight_decay + 1)
 
 
 def sgd__angular_update_first_order(lr, weight_decay, unit_grad_sq):
@@ -293,19 +153,9 @@ def sgd__angular_update_first_order(lr, weight_decay, unit_grad_sq):
     return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def sgd__angular_update_first_order__scalar(lr, weight_decay, unit_grad_sq):
-    """First-order equilibrium angular update (leading term in ηλ) (scalar, numba-compilable)"""
-    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)
-
-
 def sgd__contraction(lr, weight_decay):
     """Linearised contraction μ of the norm recursion at equilibrium (deviation of ‖w‖² ∝ μ^t)"""
     return (2*lr**2*weight_decay**2 - 4*lr*weight_decay + 1) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
-
-
-def sgd__contraction__scalar(lr, weight_decay):
-    """Linearised contraction μ of the norm recursion at equilibrium (deviation of ‖w‖² ∝ μ^t) (scalar, numba-compilable)"""
-    return 2*lr**2*weight_decay**2 - 4*lr*weight_decay + 1
 
 
 def sgd__contraction_paper(lr, weight_decay):
@@ -313,19 +163,9 @@ def sgd__contraction_paper(lr, weight_decay):
     return (-2*lr*weight_decay + 1) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
 
 
-def sgd__contraction_paper__scalar(lr, weight_decay):
-    """The paper's printed contraction rate (a claim, compared with the linearisation) (scalar, numba-compilable)"""
-    return -2*lr*weight_decay + 1
-
-
 def sgd__effective_lr(lr, weight_decay, unit_grad_sq):
     """Equilibrium effective learning rate η/‖w*‖²"""
     return (numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/(lr*weight_decay - 2)))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def sgd__effective_lr__scalar(lr, weight_decay, unit_grad_sq):
-    """Equilibrium effective learning rate η/‖w*‖² (scalar, numba-compilable)"""
-    return numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/(lr*weight_decay - 2)))
 
 
 def sgd__effective_lr_first_order(lr, weight_decay, unit_grad_sq):
@@ -333,19 +173,9 @@ def sgd__effective_lr_first_order(lr, weight_decay, unit_grad_sq):
     return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(unit_grad_sq)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def sgd__effective_lr_first_order__scalar(lr, weight_decay, unit_grad_sq):
-    """First-order equilibrium effective learning rate (scalar, numba-compilable)"""
-    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(unit_grad_sq)
-
-
 def sgd__equilibrium_sq_norm(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium squared weight norm ‖w*‖² (fixed point of the norm recursion)"""
     return (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/(lr*weight_decay - 2))/numpy.sqrt(weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def sgd__equilibrium_sq_norm__scalar(lr, weight_decay, unit_grad_sq):
-    """Exact equilibrium squared weight norm ‖w*‖² (fixed point of the norm recursion) (scalar, numba-compilable)"""
-    return numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/(lr*weight_decay - 2))/numpy.sqrt(weight_decay)
 
 
 def sgd__equilibrium_sq_norm_first_order(lr, weight_decay, unit_grad_sq):
@@ -353,19 +183,9 @@ def sgd__equilibrium_sq_norm_first_order(lr, weight_decay, unit_grad_sq):
     return ((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/numpy.sqrt(weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def sgd__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, unit_grad_sq):
-    """First-order equilibrium squared norm ‖w*‖² (leading term in ηλ) (scalar, numba-compilable)"""
-    return (1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/numpy.sqrt(weight_decay)
-
-
 def sgd__lr_drop_paper_bound(lr, weight_decay, factor):
     """Wan et al. Corollary 3.1 as printed: ⌈log(k)(1−α)/(2λη)⌉ iterations after dividing the LR by k"""
     return (numpy.ceil((1/2)*numpy.log(factor)/(lr*weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(factor, dtype=float))
-
-
-def sgd__lr_drop_paper_bound__scalar(lr, weight_decay, factor):
-    """Wan et al. Corollary 3.1 as printed: ⌈log(k)(1−α)/(2λη)⌉ iterations after dividing the LR by k (scalar, numba-compilable)"""
-    return numpy.ceil((1/2)*numpy.log(factor)/(lr*weight_decay))
 
 
 def sgd__lr_drop_steps_continuous(lr, weight_decay, factor, rtol):
@@ -389,29 +209,14 @@ def sgd__relaxation_steps(lr, weight_decay):
     return (-1/numpy.log1p(-2*lr*weight_decay*(-lr*weight_decay + 2))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
 
 
-def sgd__relaxation_steps__scalar(lr, weight_decay):
-    """Relaxation time τ (steps) of ‖w‖² towards equilibrium: deviation ∝ exp(−t/τ) (scalar, numba-compilable)"""
-    return -1/numpy.log1p(-2*lr*weight_decay*(-lr*weight_decay + 2))
-
-
 def sgdm__angular_update(lr, weight_decay, momentum, unit_grad_sq):
     """Exact equilibrium angular update Δ* under SGDM (mean field)"""
     return (numpy.arccos((-lr*weight_decay + momentum + 1)/(momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def sgdm__angular_update__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """Exact equilibrium angular update Δ* under SGDM (mean field) (scalar, numba-compilable)"""
-    return numpy.arccos((-lr*weight_decay + momentum + 1)/(momentum + 1))
-
-
 def sgdm__angular_update_first_order(lr, weight_decay, momentum, unit_grad_sq):
     """First-order equilibrium angular update (leading term in ηλ)"""
     return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(momentum + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def sgdm__angular_update_first_order__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """First-order equilibrium angular update (leading term in ηλ) (scalar, numba-compilable)"""
-    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(momentum + 1)
 
 
 def sgdm__contraction(lr, weight_decay, momentum):
@@ -425,19 +230,9 @@ def sgdm__contraction_paper(lr, weight_decay, momentum):
     return (-2*lr*weight_decay/(1 - momentum) + 1) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
 
 
-def sgdm__contraction_paper__scalar(lr, weight_decay, momentum):
-    """The paper's printed contraction rate (a claim, compared with the linearisation) (scalar, numba-compilable)"""
-    return -2*lr*weight_decay/(1 - momentum) + 1
-
-
 def sgdm__effective_lr(lr, weight_decay, momentum, unit_grad_sq):
     """Equilibrium effective learning rate η/‖w*‖²"""
     return (numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def sgdm__effective_lr__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """Equilibrium effective learning rate η/‖w*‖² (scalar, numba-compilable)"""
-    return numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1))
 
 
 def sgdm__effective_lr_first_order(lr, weight_decay, momentum, unit_grad_sq):
@@ -445,29 +240,14 @@ def sgdm__effective_lr_first_order(lr, weight_decay, momentum, unit_grad_sq):
     return (numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum)/numpy.sqrt(unit_grad_sq)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def sgdm__effective_lr_first_order__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """First-order equilibrium effective learning rate (scalar, numba-compilable)"""
-    return numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum)/numpy.sqrt(unit_grad_sq)
-
-
 def sgdm__equilibrium_sq_norm(lr, weight_decay, momentum, unit_grad_sq):
     """Exact equilibrium squared weight norm ‖w*‖² under SGDM (mean field)"""
     return (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1)/numpy.sqrt(weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
-def sgdm__equilibrium_sq_norm__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """Exact equilibrium squared weight norm ‖w*‖² under SGDM (mean field) (scalar, numba-compilable)"""
-    return numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1)/numpy.sqrt(weight_decay)
-
-
 def sgdm__equilibrium_sq_norm_first_order(lr, weight_decay, momentum, unit_grad_sq):
     """First-order equilibrium squared norm ‖w*‖² (leading term in ηλ)"""
     return ((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/(numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
-
-
-def sgdm__equilibrium_sq_norm_first_order__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """First-order equilibrium squared norm ‖w*‖² (leading term in ηλ) (scalar, numba-compilable)"""
-    return (1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/(numpy.sqrt(weight_decay)*numpy.sqrt(1 - momentum))
 
 
 def sgdm__equilibrium_state(lr, weight_decay, momentum, unit_grad_sq):
@@ -476,19 +256,9 @@ def sgdm__equilibrium_state(lr, weight_decay, momentum, unit_grad_sq):
     return tuple(_e + _z for _e in (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1)/numpy.sqrt(weight_decay), -numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))/numpy.sqrt(momentum + 1), -2*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)/(numpy.sqrt(lr)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*(momentum - 1)*numpy.sqrt(momentum + 1)*(-lr*weight_decay + 2*momentum + 2)),))
 
 
-def sgdm__equilibrium_state__scalar(lr, weight_decay, momentum, unit_grad_sq):
-    """Fixed point (‖w*‖², ⟨w, v⟩*, ‖v‖*²) of the mean-field SGDM recursion (scalar, numba-compilable)"""
-    return (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1)/numpy.sqrt(weight_decay), -numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))/numpy.sqrt(momentum + 1), -2*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)/(numpy.sqrt(lr)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*(momentum - 1)*numpy.sqrt(momentum + 1)*(-lr*weight_decay + 2*momentum + 2)),)
-
-
 def sgdm__lr_drop_paper_bound(lr, weight_decay, momentum, factor):
     """Wan et al. Corollary 3.1 as printed: ⌈log(k)(1−α)/(2λη)⌉ iterations after dividing the LR by k"""
     return (numpy.ceil((1/2)*(1 - momentum)*numpy.log(factor)/(lr*weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(factor, dtype=float))
-
-
-def sgdm__lr_drop_paper_bound__scalar(lr, weight_decay, momentum, factor):
-    """Wan et al. Corollary 3.1 as printed: ⌈log(k)(1−α)/(2λη)⌉ iterations after dividing the LR by k (scalar, numba-compilable)"""
-    return numpy.ceil((1/2)*(1 - momentum)*numpy.log(factor)/(lr*weight_decay))
 
 
 def sgdm__lr_drop_steps_continuous(lr, weight_decay, momentum, factor, rtol):

@@ -92,6 +92,10 @@ class Derivation:
         Vectorized numpy implementation, called with the parameters as keyword arguments.
     codegen:
         ``True`` when ``numeric`` is generated from ``expr`` into ``_generated.py``.
+    scalar_twin:
+        ``True`` when a kernel compiles the expression with numba: codegen then also emits ``<name>__scalar``
+        (no broadcasting helpers), as the LR-drop iteration needs for ``sgd.norm_recursion``. Off by default,
+        so that no unused twin is generated.
     notes:
         Free text: how the result compares with the paper, validity range, etc.
     """
@@ -104,6 +108,7 @@ class Derivation:
     derive: Callable[[], DerivationResult]
     numeric: Callable[..., Any]
     codegen: bool = True
+    scalar_twin: bool = False
     notes: str = ""
 
     @cached_property

@@ -67,7 +67,9 @@ def render() -> str:
                 "    " + line for line in ret.splitlines()
             ) + "\n"
         chunks.append(f'\n\ndef {function_name(d.name)}({args}):\n    """{doc}"""\n{ret}')
-        if "numpy.select" not in body:
+        if d.scalar_twin:
+            if "numpy.select" in body:
+                raise ValueError(f"derivation {d.name}: a piecewise expression has no numba-compilable scalar twin")
             # scalar twin without broadcasting helpers, compilable by numba (used by the iteration kernels)
             chunks.append(
                 f'\n\ndef {function_name(d.name)}__scalar({args}):\n    """{doc} (scalar, numba-compilable)"""\n'

@@ -119,6 +119,7 @@ RECURSION = register(
         parameters=("sq_norm", *PARAMS),
         derive=_derive_recursion,
         numeric=generated("sgd.norm_recursion"),
+        scalar_twin=True,  # compiled by numba in theory.iterate
     )
 )
 

@@ -182,6 +182,7 @@ RECURSION = register(
         parameters=(*STATE, *PARAMS),
         derive=_derive_recursion,
         numeric=generated("sgdm.moment_recursion"),
+        scalar_twin=True,  # compiled by numba in theory.iterate
         notes="The map before averaging (exact in h_t) is kept in result.extra['exact_in_h'].",
     )
 )

@@ -19,6 +19,8 @@ Derived here from the sphere step u' = (u − η g)/‖u − η g‖ with g ⟂ 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from . import register
@@ -161,6 +163,52 @@ def stability_elr(curvature: float, mult_noise: float) -> float:
             xtol=1e-12,
         )
     )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Regime boundaries used by the models and the classifier (docs/regimes.md)
+# ----------------------------------------------------------------------------------------------------------
+#: The classifier calls a run divergent when its mean angular update exceeds this angle (0.8 of the mean angle
+#: π/2 between two independent uniform points on the sphere).
+DIVERGENCE_ANGLE = 0.8 * np.pi / 2
+
+#: The convergence boundary: a run of T steps is still converging when its slowest relaxation rate r has
+#: r·T < K.
+RELAXATION_BUDGET = 8.0
+
+
+def random_walk_elr(grad_rms: float, angle: float = DIVERGENCE_ANGLE) -> float:
+    """ELR with atan(ELR·g_rms) = ``angle`` (the generated twin of ``toy.random_walk_elr``).
+
+    Parameters
+    ----------
+    grad_rms:
+        RMS tangential gradient norm g_rms of the model.
+    angle:
+        The step angle θ that marks the random walk (default: the classifier's divergence angle).
+    """
+    return float(derivation("toy.random_walk_elr")(grad_rms=grad_rms, angle=angle))
+
+
+def convergence_elr(rate: Callable[[float], float], steps: int, budget: float = RELAXATION_BUDGET) -> float:
+    """The ELR at which ``rate(ELR)·steps = budget`` (first crossing on a log grid, then Brent); NaN if none.
+
+    ``rate`` is the slowest direction's relaxation rate r(ELR) (e.g. ``nrq.direction_rate``); below the
+    returned ELR a run of ``steps`` steps is still converging (its transient is above e^(−budget/2)).
+    """
+    from scipy import optimize
+
+    def gap(log_e: float) -> float:
+        return float(rate(np.exp(log_e))) * steps - budget
+
+    lo, hi = np.log(1e-12), np.log(1e2)
+    if gap(lo) > 0 or gap(hi) < 0:
+        return float("nan")
+    # rate may be non-monotone at large ELR; take the first crossing by scanning
+    grid = np.linspace(lo, hi, 400)
+    vals = np.array([gap(x) for x in grid])
+    i = int(np.argmax(vals > 0))
+    return float(np.exp(optimize.brentq(gap, grid[i - 1], grid[i], xtol=1e-10)))
 
 
 def _derive_gibbs() -> DerivationResult:

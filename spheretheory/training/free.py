@@ -37,7 +37,7 @@ def train_free(
     point) sets ‖w_0‖ — e.g. the equilibrium norm (η L/(2λ))^{1/4} (``sgd.equilibrium_sq_norm``) to
     skip the transient.
     """
-    from .. import simulate
+    from ..simulation import simulate
 
     steps = check_int("steps", steps, low=1)
     loss_every = check_int("loss_every", loss_every, low=1)

@@ -7,6 +7,10 @@ from typing import Any
 
 import numpy as np
 
+# the loops' angle and cosine (along the last axis); re-exported for sphere.py and gd.py
+from ..analysis import angle_between  # noqa: F401
+from ..analysis import cosine_similarity as cosine  # noqa: F401
+
 
 @dataclass
 class Trajectory:
@@ -95,20 +99,6 @@ class Recorder:
             elr=elr,
             meta=meta,
         )
-
-
-def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle between ``a`` and ``b`` along the last axis (:func:`spheretheory.analysis.angle_between`)."""
-    from ..analysis import angle_between as _angle
-
-    return _angle(a, b, axis=-1)
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """cos∠(a, b) along the last axis (:func:`spheretheory.analysis.cosine_similarity`)."""
-    from ..analysis import cosine_similarity
-
-    return cosine_similarity(a, b, axis=-1)
 
 
 def progress(iterable, total: int, enabled: bool | None, desc: str):

@@ -34,14 +34,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..._validation import check_int, check_real
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .monitor import SphereMonitor
+from .records import HYPER, MonitoredRun
 
 __all__ = ["Comparison", "PhaseComparison", "compare", "phases", "predict_for"]
 
@@ -100,13 +98,6 @@ class Comparison:
             "diverged_step": self.diverged_step,
             "message": self.message,
         }
-
-    def last_phase(self) -> list[PhaseComparison]:
-        """Rows of each group's last phase."""
-        last: dict[str, PhaseComparison] = {}
-        for r in self.rows:
-            last[r.group] = r
-        return list(last.values())
 
     def table(self) -> str:
         """A plain-text table: one line per group and phase."""
@@ -216,7 +207,7 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def compare(
-    monitor: SphereMonitor,
+    monitor: MonitoredRun,
     *,
     fraction: float = 0.25,
     rtol: float = 0.1,
@@ -227,7 +218,8 @@ def compare(
     Parameters
     ----------
     monitor:
-        A :class:`~spheretheory.integrations.pytorch.monitor.SphereMonitor` (per-group or per-unit records;
+        A :class:`~spheretheory.integrations.pytorch.monitor.SphereMonitor`, or anything with its read-only view
+        :class:`~spheretheory.integrations.pytorch.records.MonitoredRun` (per-group or per-unit records;
         per-unit records are pooled into their group by summing the raw sums, which is exact).
     fraction:
         Last fraction of each phase taken as its equilibrium window, in (0, 1].
@@ -243,7 +235,6 @@ def compare(
     Comparison
     """
     from ...analysis import equilibrium_stats, time_to_equilibrium
-    from .monitor import HYPER, optimizer_family
 
     check_real("fraction", fraction, low=0.0, high=1.0, low_inclusive=False)
     check_real("rtol", rtol, low=0.0, low_inclusive=False)
@@ -259,8 +250,7 @@ def compare(
     rows: list[PhaseComparison] = []
     window_records = max(1, int(math.ceil(smooth_steps / monitor.every)))
     for gi, g in enumerate(monitor.groups):
-        pg = monitor.optimizer.param_groups[monitor._pg_of_group[gi]]
-        family, extra, reason = optimizer_family(monitor.optimizer, pg)
+        family, extra, reason = monitor.optimizer_family(gi)
         hyper = np.stack([rec[k][:, gi] for k in HYPER], axis=1)
         ok = np.isfinite(rec["angular_update"][:, gi]) & np.isfinite(rec["sq_norm"][:, gi])
         if div >= 0:

@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..._validation import check_int
+from .compare import _getf, moving_average, phases, predict_for
+from .records import HYPER, MonitoredRun
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .monitor import SphereMonitor
 
-
-def _predicted_series(monitor: SphereMonitor, rec: dict, gi: int, power: np.ndarray) -> tuple[np.ndarray, ...]:
+def _predicted_series(monitor: MonitoredRun, rec: dict, gi: int, power: np.ndarray) -> tuple[np.ndarray, ...]:
     """Predicted Δ* (per record) and norm from the averaged power (per record), NaN where unavailable."""
-    from .compare import _getf, phases, predict_for
-    from .monitor import HYPER, optimizer_family
-
-    pg = monitor.optimizer.param_groups[monitor._pg_of_group[gi]]
-    family, extra, reason = optimizer_family(monitor.optimizer, pg)
+    family, extra, reason = monitor.optimizer_family(gi)
     n = rec["step"].size
     delta = np.full(n, np.nan)
     norm = np.full(n, np.nan)
@@ -55,7 +50,7 @@ def _predicted_series(monitor: SphereMonitor, rec: dict, gi: int, power: np.ndar
 
 
 def plot_monitor(
-    monitor: SphereMonitor,
+    monitor: MonitoredRun,
     path: str | None = None,
     *,
     layers: Sequence[str] | None = None,
@@ -89,8 +84,6 @@ def plot_monitor(
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from .compare import moving_average
 
     smooth_steps = check_int("smooth_steps", smooth_steps, low=1)
     if not monitor.groups or monitor.n_records == 0:

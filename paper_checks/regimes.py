@@ -1,4 +1,5 @@
-"""Figures of docs/regimes.md, reproducible: ``python -m spheretheory.regimes.figures OUTDIR``.
+"""Figures of docs/regimes.md, reproducible from the repository root: ``python -m paper_checks.regimes OUTDIR``
+(default ``docs/regimes``; also writes ``OUTDIR/summary.json``).
 
 * ``phase_{nrq,toy,net}.png`` — ELR sweeps (phase diagrams) with the derived boundaries;
 * ``toy_density.png`` — the toy's landscape, stationary histograms per regime, the Gibbs check, a trajectory;
@@ -13,6 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    from . import _common as C
+except ImportError:  # run as a script
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    import _common as C  # type: ignore[no-redef]
+
+from spheretheory._io import to_jsonable
+from spheretheory.models import BatchNormNet, WellsOnSphere, make_classification
+from spheretheory.regimes import plot_phase_diagram, sweep
+from spheretheory.theory.toy import derivation
+from spheretheory.training import train_sphere
+from spheretheory.training.gd import full_batch_gd, periods
+
 SWEEP_ELRS = {
     "nrq": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0],
     "toy": [1e-2, 0.1, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 100.0],
@@ -20,23 +34,10 @@ SWEEP_ELRS = {
 }
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_toy_density(path: str, steps: int = 20000, seed: int = 0) -> dict:
     """Landscape f(c), c = ⟨u, e₁⟩, with stationary histograms at one ELR per regime; the Gibbs-density check
     (additive noise); one chaotic trajectory in (polar, azimuth) coordinates. Returns the numbers drawn."""
-    from ..models import WellsOnSphere
-    from ..theory.toy import derivation
-    from ..training import train_sphere
-
-    plt = _plt()
+    plt = C.plt()
     m = WellsOnSphere()
     cc = np.linspace(-1, 1, 2001)
     pts = np.stack([cc, np.sqrt(1 - cc**2), 0 * cc], axis=1)
@@ -90,17 +91,13 @@ def plot_toy_density(path: str, steps: int = 20000, seed: int = 0) -> dict:
 
 def gd_periodic_model():
     """The network used for the periodic-GD figure: separable data (separation 4), head scale 20."""
-    from ..models import BatchNormNet, make_classification
-
     X, y = make_classification(n=256, features=8, classes=3, separation=4.0, seed=0)
     return BatchNormNet(X=X, y=y, head_scale=20.0, batch_size=32)
 
 
 def plot_gd_periodic(path: str, lr: float = 0.5, weight_decay: float = 0.005, steps: int = 8000) -> dict:
     """Full-batch GD + weight decay on the batch-norm network: loss, ‖w‖², ELR over time."""
-    from ..training.gd import full_batch_gd, periods
-
-    plt = _plt()
+    plt = C.plt()
     m = gd_periodic_model()
     tr = full_batch_gd(m, lr, weight_decay, steps, runs=1, seed=0, record_every=2)
     starts = periods(tr, jump=1.2)[0]
@@ -123,8 +120,6 @@ def plot_gd_periodic(path: str, lr: float = 0.5, weight_decay: float = 0.005, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .phase import plot_phase_diagram, sweep
-
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0] if argv else "docs/regimes")
     out.mkdir(parents=True, exist_ok=True)
@@ -152,8 +147,6 @@ def main(argv: list[str] | None = None) -> int:
         }
     summary["toy_density"] = plot_toy_density(str(out / "toy_density.png"))
     summary["gd_periodic"] = plot_gd_periodic(str(out / "gd_periodic.png"))
-    from ..cli._common import to_jsonable
-
     (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=1))
     print(json.dumps(to_jsonable(summary), indent=1))
     return 0

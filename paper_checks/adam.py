@@ -1,12 +1,14 @@
-"""The measured figures of ``docs/adam.md``: every number there is produced by a function of this module.
+"""The Adam-family figures and measured numbers of ``docs/adam.md`` (Roburin et al. 2020, Kosson et al. 2024, and
+the project's own derivations), drawn in our setting:
 
-Run all of them (writes PNGs and ``numbers.json`` into ``--out``)::
+    python -m paper_checks.adam docs/adam_figures [--only NAME ...]     # ≈ 15 s on 2 cores
 
-    python -m spheretheory.adaptive.experiments --out docs/adam_figures
-
-Each ``exp_*`` function returns a dict of measured and predicted numbers and, given ``out``, saves a figure.
-Per-step internals (η_e, c, m, v) come from the numpy references of :mod:`.reference`; equilibrium sweeps use
-:func:`spheretheory.simulate` (numba backend). matplotlib is imported lazily, with the Agg backend.
+Each ``exp_*`` function returns a dict of measured and predicted numbers and, given ``out``, saves a figure; ``main``
+writes them all to ``OUT/numbers.json``. Per-step internals (η_e, c, m, v) come from the numpy references of
+:mod:`spheretheory.adaptive.reference` (through :mod:`spheretheory.adaptive.runs`, which the claims use too);
+equilibrium sweeps use :func:`spheretheory.simulate` (numba backend). Predicted numbers come from
+:func:`spheretheory.predict` and the theory engine's generated twins, never typed here. Error bars are ±3 SE across
+independent trajectories.
 """
 
 from __future__ import annotations
@@ -20,29 +22,27 @@ from typing import Any
 
 import numpy as np
 
-from .measure import decompose_step
-from .oracle import gradient, noise_scale_for, unit_gradient
-from .reference import adam_init, adam_step, adamg_step, sgd_step
+try:
+    from . import _common as C
+except ImportError:  # run as a script
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    import _common as C  # type: ignore[no-redef]
+
+from spheretheory.adaptive import sgd_adamg_mapping
+from spheretheory.adaptive.measure import decompose_step
+from spheretheory.adaptive.oracle import gradient, noise_scale_for
+from spheretheory.adaptive.reference import adam_init, adam_step
+from spheretheory.adaptive.runs import effective_lr_from_norm, effective_lr_run, sgd_adamg_pair, unit_rows
+from spheretheory.prediction import predict
+from spheretheory.simulation import simulate
+from spheretheory.theory import get as _get
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _unit(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    x = rng.standard_normal(shape)
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
-
-def _get(name: str):
-    from ..theory import get
-
-    return get(name)
+def _predict(name: str, lr, wd, L, d, **hp) -> dict[str, Any]:
+    """``predict(name, ...)``'s values as a dict of arrays broadcast to the grid's shape."""
+    values = predict(name, lr=lr, weight_decay=wd, unit_grad_sq=L, dim=d, **hp).values
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (lr, wd, L, *hp.values())))
+    return {k: (np.broadcast_to(v, shape) if isinstance(v, np.ndarray) else v) for k, v in values.items()}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -50,82 +50,25 @@ def _get(name: str):
 # ----------------------------------------------------------------------------------------------------
 
 
-def exp_effective_lr(
-    out: Path | None = None,
-    *,
-    dim: int = 128,
-    batch: int = 16,
-    steps: int = 6000,
-    lr: float = 1e-2,
-    weight_decay: float = 0.02,
-    eps: float = 3e-2,
-    unit_grad_sq: float = 1.0,
-    init_norm: float = 0.5,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """AdamW from a small norm: η_e measured per step vs (i) the exact formula from the state
-    (``adam.effective_lr.adam``) and (ii) the prediction from the hyperparameters and the current norm,
-    η/(r(σ + εr)) with σ = √(L/d) (``adam.effective_lr.adam`` with equal coordinates). As the norm grows
-    past σ/ε the scaling turns from 1/r to 1/r² — the effect of ε."""
-    from .measure import adam_effective_lr_formula
-
-    rng = np.random.default_rng(seed)
-    sig = noise_scale_for(unit_grad_sq, dim)
-    sigma_c = math.sqrt(unit_grad_sq / dim)
-    state = adam_init(init_norm * _unit(rng, (batch, dim)))
-    meas, exact, pred, norms = [], [], [], []
-    for _ in range(steps):
-        g = gradient(state.x, rng.standard_normal((batch, dim)), sigma=sig)
-        o = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.999, eps=eps, weight_decay=weight_decay)
-        dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
-        v_hat = o.state.v / (1 - 0.999**o.state.t)
-        meas.append(dec.eta_e)
-        exact.append(adam_effective_lr_formula(lr, dec.norm, v_hat, eps))
-        pred.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
-        norms.append(dec.norm)
-        state = o.state
-    meas, exact, pred, norms = (np.array(a) for a in (meas, exact, pred, norms))
-    # the same run with AdamS (group second moment: isolates the per-coordinate effects) and AdamSRT (group
-    # second moment rescaled by ‖x‖²/‖x'‖² at every step: no lag of v behind the norm)
-    group = {}
-    for variant in ("adams", "adamsrt"):
-        rng = np.random.default_rng(seed)
-        state = adam_init(init_norm * _unit(rng, (batch, dim)), per_group=True)
-        m_v, p_v = [], []
-        for _ in range(steps):
-            g = gradient(state.x, rng.standard_normal((batch, dim)), sigma=sig)
-            o = adam_step(state, g, lr=lr, beta1=0.9, beta2=0.999, eps=eps, weight_decay=weight_decay, variant=variant)
-            dec = decompose_step(state.x, o.state.x, o.a, o.b, lr, o.decay)
-            m_v.append(dec.eta_e)
-            p_v.append(lr / (dec.norm * (sigma_c + eps * dec.norm)))
-            state = o.state
-        group[variant] = (np.array(m_v), np.array(p_v))
-    meas_rt, pred_rt = group["adamsrt"]
-    meas_s, pred_s = group["adams"]
-    warm = steps // 10  # v̂ needs ~1/(1−β₂) steps to track the gradient scale
-    eq = _predict("adamw", lr, weight_decay, unit_grad_sq, dim, beta1=0.9, beta2=0.999, eps=eps)
-    res = {
-        "max_rel_err_state_formula": float(np.max(np.abs(meas / exact - 1))),
-        "median_rel_err_hyperparameter_prediction": float(np.median(np.abs(meas[warm:] / pred[warm:] - 1))),
-        "p95_rel_err_hyperparameter_prediction": float(np.quantile(np.abs(meas[warm:] / pred[warm:] - 1), 0.95)),
-        "norm_start": float(norms[0].mean()),
-        "norm_end": float(norms[-1].mean()),
-        "crossover_norm_sigma_over_eps": sigma_c / eps,
-        "adams_median_rel_err_hyperparameter_prediction": float(np.median(np.abs(meas_s[warm:] / pred_s[warm:] - 1))),
-        "adamsrt_median_rel_err_hyperparameter_prediction": float(
-            np.median(np.abs(meas_rt[warm:] / pred_rt[warm:] - 1))
-        ),
-        "adamsrt_p95_rel_err_hyperparameter_prediction": float(
-            np.quantile(np.abs(meas_rt[warm:] / pred_rt[warm:] - 1), 0.95)
-        ),
-        "eta_e_last_10pct_mean": float(meas[-steps // 10 :].mean()),
-        "eta_e_equilibrium_predicted": float(eq["effective_lr"]),
-        "norm_last_10pct_rms": float(np.sqrt(np.mean(norms[-steps // 10 :] ** 2))),
-        "norm_equilibrium_predicted": float(eq["equilibrium_norm"]),
-        "relaxation_steps_predicted": float(eq["relaxation_steps"]),
-    }
+def exp_effective_lr(out: Path | None = None, **kwargs: Any) -> dict[str, Any]:
+    """AdamW from r₀ = 0.5: measured η_e vs the formula from the state and vs η/(r(σ + εr)) from the
+    hyperparameters and the norm (:func:`spheretheory.adaptive.runs.effective_lr_run`, whose keyword arguments
+    ``kwargs`` are); the figure shows the three, the error of the prediction for AdamW/AdamS/AdamSRT, and the
+    1/r → 1/r² turn of η_e as the norm passes σ/ε."""
+    run = effective_lr_run(**kwargs)
+    res: dict[str, Any] = dict(run.numbers)
+    s = run.series
+    meas, exact, pred, norms = s["measured"], s["exact"], s["predicted"], s["norm"]
+    meas_s, pred_s, meas_rt, pred_rt = (
+        s["adams_measured"],
+        s["adams_predicted"],
+        s["adamsrt_measured"],
+        s["adamsrt_predicted"],
+    )
+    steps, lr, eps, sigma_c = (run.params[k] for k in ("steps", "lr", "eps", "sigma"))
+    eq = {"effective_lr": res["eta_e_equilibrium_predicted"]}
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(1, 3, figsize=(16, 4))
         t = np.arange(steps)
         ax[0].semilogy(t, meas.mean(1), label="measured η_e = η/(rν) (per step)")
@@ -147,8 +90,9 @@ def exp_effective_lr(
         r = norms.ravel()
         order = np.argsort(r)
         ax[1].loglog(r[::7], meas.ravel()[::7], ".", ms=1, alpha=0.3, label="measured")
-        ax[1].loglog(r[order], (lr / (r * (sigma_c + eps * r)))[order], "k-", label="η/(r(σ+εr))")
-        ax[1].loglog(r[order], (lr / (r * sigma_c))[order], "g--", lw=0.8, label="ε = 0: η/(rσ) ∝ 1/r")
+        ax[1].loglog(r[order], effective_lr_from_norm(lr, r, sigma_c, eps)[order], "k-", label="η/(r(σ+εr))")
+        eta_e_no_eps = effective_lr_from_norm(lr, r, sigma_c, 0.0)[order]
+        ax[1].loglog(r[order], eta_e_no_eps, "g--", lw=0.8, label="ε = 0: η/(rσ) ∝ 1/r")
         ax[1].axvline(sigma_c / eps, color="r", lw=0.8, label="r = σ/ε")
         ax[1].set_xlabel("norm r")
         ax[1].set_ylabel("η_e")
@@ -158,88 +102,6 @@ def exp_effective_lr(
         fig.savefig(out / "adam_effective_lr.png", dpi=120)
         plt.close(fig)
     return res
-
-
-def _predict(name: str, lr, wd, L, d, **hp) -> dict[str, Any]:
-    from ._predict import adam_compute, adamw_compute, lion_compute
-
-    fn = {"adam": adam_compute, "adamw": adamw_compute, "lion": lion_compute}[name]
-    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lr, wd, L, *hp.values())))
-    out = fn(*arrays[:3], d, **dict(zip(hp, arrays[3:], strict=True)))
-    return {k: (np.broadcast_to(v, arrays[0].shape) if isinstance(v, np.ndarray) else v) for k, v in out.items()}
-
-
-# ----------------------------------------------------------------------------------------------------
-# 2. SGD + L2 vs AdamG with the mapped hyperparameters
-# ----------------------------------------------------------------------------------------------------
-
-
-def sgd_adamg_pair(
-    lr: float,
-    weight_decay: float,
-    init_norm: float,
-    steps: int,
-    *,
-    seed: int = 0,
-    exact: bool = False,
-    dim: int = 16,
-    batch: int = 8,
-    sigma: float = 0.1,
-    h: float = 0.2,
-) -> dict[str, np.ndarray]:
-    """Run SGD + L2 from r0·u0 and the mapped AdamG from u0 on the same draws; return the gap and its bound.
-
-    The bound (docs/adam.md, "SGD ≡ AdamG"), with e_k the chordal gap and δ_k ≥ |v^S_k − v^A_k|
-    (v^S = C r⁴ the second moment SGD's norm carries)::
-
-        δ_{k+1} ≤ β δ_k + (1−β)(‖g^S_k‖ + ‖g^A_k‖) L_k e_k + E_k
-        |η^S_k − η^A_k| ≤ η' δ_k / (√v^S √v^A (√v^S + √v^A))
-        e_{k+1} ≤ (1 + η^A_k L_k) e_k + |η^S_k − η^A_k| ‖g^S_k‖
-
-    L_k = 8h + 2σ‖ξ_k‖ bounds the Lipschitz constant of u ↦ P_u(2Hu + σξ_k) on the sphere; the radial
-    projection is 1-Lipschitz outside the unit ball (‖u − ηg‖ ≥ 1 as g ⟂ u).
-    """
-    from . import sgd_adamg_mapping
-
-    rng = np.random.default_rng(seed)
-    spectrum = np.linspace(0.0, h, dim)
-    u0 = _unit(rng, (batch, dim))
-    m = sgd_adamg_mapping(lr, weight_decay, init_norm)
-    beta, gamma, lrp = m["beta"], m["gamma"], m["lr"]
-    C = m["v0"] / init_norm**4
-    x = init_norm * u0
-    u, v = u0.copy(), np.full((batch, 1), m["v0"])
-    delta = np.zeros(batch)
-    bound = np.zeros(batch)
-    rec: dict[str, list] = {"gap": [], "bound": [], "eta_s": [], "eta_a": [], "deta_bound": [], "path": []}
-    path = np.zeros(batch)
-    for _ in range(steps):
-        xi = rng.standard_normal((batch, dim))
-        r = np.linalg.norm(x, axis=-1, keepdims=True)
-        gs = unit_gradient(x / r, xi, sigma=sigma, spectrum=spectrum)
-        ga = unit_gradient(u, xi, sigma=sigma, spectrum=spectrum)
-        vs = (C * r**4)[..., 0]
-        eta_s = (lr / ((1 - lr * weight_decay) * r**2))[..., 0]
-        x = sgd_step(x, gs / r, lr=lr, weight_decay=weight_decay)
-        va = v[..., 0]
-        u, v, eta_a = adamg_step(u, v, ga, lr=lrp, beta=beta, gamma=gamma, exact_sgd=exact)
-        eta_a = eta_a[..., 0]
-        ns, na = np.linalg.norm(gs, axis=-1), np.linalg.norm(ga, axis=-1)
-        L = 8 * h + 2 * sigma * np.linalg.norm(xi, axis=-1)
-        deta = lrp * delta / (np.sqrt(vs) * np.sqrt(va) * (np.sqrt(vs) + np.sqrt(va)))
-        E = gamma**2 * ns**4 / (4 * beta * vs)
-        with np.errstate(over="ignore", invalid="ignore"):  # the bound may become vacuous (inf) on long runs
-            bound_next = (1 + eta_a * L) * bound + deta * ns
-            delta = beta * delta + gamma * (ns + na) * L * bound + E
-        bound = bound_next
-        path = path + eta_a * na
-        rec["eta_s"].append(eta_s)
-        rec["eta_a"].append(eta_a)
-        rec["deta_bound"].append(deta)
-        rec["gap"].append(np.linalg.norm(x / np.linalg.norm(x, axis=-1, keepdims=True) - u, axis=-1))
-        rec["bound"].append(bound.copy())
-        rec["path"].append(path.copy())
-    return {k: np.array(val) for k, val in rec.items()}
 
 
 def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
@@ -268,11 +130,11 @@ def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
     d = 16
     eq_rows = []
     for lr_eq, wd_eq in ((0.1, 0.0125), (0.1, 0.05), (0.1, 0.2)):
-        r0 = (lr_eq / (wd_eq * (2 - lr_eq * wd_eq))) ** 0.25
+        r0 = math.sqrt(_get("sgd.equilibrium_sq_norm")(lr=lr_eq, weight_decay=wd_eq, unit_grad_sq=1.0))
         rec = sgd_adamg_pair(lr_eq, wd_eq, r0, 4000, seed=seed + 1, sigma=1 / math.sqrt(d - 1), h=0.0, dim=d, batch=16)
         rel = rec["eta_s"][1500:] / rec["eta_a"][1500:] - 1
         per = rel.mean(axis=0)
-        beta = (1 - lr_eq * wd_eq) ** 4
+        beta = sgd_adamg_mapping(lr_eq, wd_eq, r0)["beta"]
         pred = -(1 - beta) * (1 + 2 / (d - 1)) / (8 * beta)
         eq_rows.append(
             {
@@ -280,12 +142,14 @@ def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
                 "step_bias_measured": float(per.mean()),
                 "step_bias_se": float(per.std(ddof=1) / math.sqrt(per.size)),
                 "step_bias_predicted": float(pred),
-                "angular_update_sq_over_4": float(np.arccos(1 - lr_eq * wd_eq) ** 2 / 4),
+                "angular_update_sq_over_4": float(
+                    _get("sgd.angular_update")(lr=lr_eq, weight_decay=wd_eq, unit_grad_sq=1.0) ** 2 / 4
+                ),
             }
         )
     res["equilibrium_step_bias"] = eq_rows
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
         t = np.arange(1, 301)
         ax[0].semilogy(t, np.median(plain["gap"], 1), label="‖u_SGD − u_AdamG‖ (measured, median)")
@@ -322,8 +186,6 @@ def exp_sgd_adamg(out: Path | None = None, *, seed: int = 0) -> dict[str, Any]:
 
 def exp_equilibria(out: Path | None = None, *, dim: int = 256, trajectories: int = 16, seed: int = 0) -> dict[str, Any]:
     """Measured equilibrium Δ and ‖x‖² of AdamW and Lion on a grid of ηλ vs the derivations."""
-    import spheretheory as st
-
     lr = 0.01
     wds = np.array([0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
     el = lr * wds
@@ -333,7 +195,7 @@ def exp_equilibria(out: Path | None = None, *, dim: int = 256, trajectories: int
         relax = float(np.max(_predict(name, lr, wds, 1.0, dim, **hp)["relaxation_steps"]))
         steps = int(max(3000, 16 * relax))
         res[f"{name}_steps"] = steps
-        sim = st.simulate(
+        sim = simulate(
             name,
             lr=lr,
             weight_decay=wds,
@@ -359,7 +221,7 @@ def exp_equilibria(out: Path | None = None, *, dim: int = 256, trajectories: int
         if name == "lion":
             res[name]["angular_linearized"] = np.asarray(pred["angular_update_linearized"]).tolist()
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
         for i, name in enumerate(("adamw", "lion")):
             r = res[name]
@@ -388,8 +250,6 @@ def exp_adam_l2_scaling(
     out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int | None = None, seed: int = 0
 ) -> dict[str, Any]:
     """Equilibrium norm of Adam + L2 and of AdamW for unit gradient powers L spanning 256×."""
-    import spheretheory as st
-
     Ls = np.array([0.25, 1.0, 4.0, 16.0, 64.0])
     lr, wd = 0.01, 0.01
     res: dict[str, Any] = {"unit_grad_sq": Ls.tolist()}
@@ -401,7 +261,7 @@ def exp_adam_l2_scaling(
         steps = int(16 * float(np.max(relax)))
     res["steps"] = steps
     for name, w in (("adam", wd), ("adamw", 0.5)):
-        sim = st.simulate(
+        sim = simulate(
             name,
             lr=lr,
             weight_decay=w,
@@ -429,7 +289,7 @@ def exp_adam_l2_scaling(
             "l2_to_grad_ratio": np.asarray(pred.get("l2_to_grad_ratio", np.nan)).tolist(),
         }
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
         gn = np.sqrt(Ls)
         for name, style in (("adam", "o"), ("adamw", "s")):
@@ -461,14 +321,12 @@ def exp_eps_equilibrium(
     out: Path | None = None, *, dim: int = 256, trajectories: int = 16, steps: int | None = None, seed: int = 0
 ) -> dict[str, Any]:
     """AdamW equilibrium norm and Δ as ε grows past σ/r* (``adamw.equilibrium_norm_eps``)."""
-    import spheretheory as st
-
     lr, wd = 0.01, 0.5
     eps = np.array([0.0, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
     if steps is None:  # 16 predicted relaxation times (second-moment lag included); average over the last 40%
         relax = _predict("adamw", lr, wd, 1.0, dim, beta1=0.9, beta2=0.999, eps=eps)["relaxation_steps"]
         steps = int(16 * float(np.max(relax)))
-    sim = st.simulate(
+    sim = simulate(
         "adamw",
         lr=lr,
         weight_decay=wd,
@@ -495,7 +353,7 @@ def exp_eps_equilibrium(
         "eps_ratio_predicted": np.asarray(pred["eps_ratio"]).tolist(),
     }
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
         x = np.maximum(eps, 3e-4)
         for a, key, lab in zip(ax, ("norm", "angular", "effective_lr"), ("equilibrium norm", "Δ", "η_e"), strict=True):
@@ -543,7 +401,7 @@ def exp_radial_momentum(
     Q = f * beta1 / (1 - rho * beta1)
     series = {}
     for variant in ("adam", "adams", "adamsrt"):
-        x0 = _unit(rng, (batch, dim))
+        x0 = unit_rows(rng, (batch, dim))
         state = adam_init(x0, per_group=variant != "adam")
         frac, ang, sq = [], [], []
         for _ in range(steps):
@@ -577,7 +435,7 @@ def exp_radial_momentum(
         _get("adamsrt.equilibrium_sq_norm")(lr=lr, weight_decay=weight_decay, dim=dim, beta1=beta1)
     )
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(figsize=(6.5, 4))
         t = np.arange(steps)
         for v, c in (("adam", "C0"), ("adams", "C1"), ("adamsrt", "C2")):
@@ -600,8 +458,6 @@ def exp_radial_momentum(
 
 def exp_relaxation(out: Path | None = None, *, dim: int = 128, trajectories: int = 16, seed: int = 0) -> dict[str, Any]:
     """E-folding time of |E‖x_t‖² − x*| for AdamW vs ``adamw.contraction_lagged_v`` and vs 1/(2ηλ)."""
-    import spheretheory as st
-
     lr, wd = 0.01, 0.05
     rows = []
     curves = {}
@@ -609,7 +465,7 @@ def exp_relaxation(out: Path | None = None, *, dim: int = 128, trajectories: int
         pred = _predict("adamw", lr, wd, 1.0, dim, beta1=0.9, beta2=b2, eps=0.0)
         tau = float(pred["relaxation_steps"])
         x_star = float(pred["equilibrium_sq_norm"])
-        res = st.simulate(
+        res = simulate(
             "adamw",
             lr=lr,
             weight_decay=wd,
@@ -638,7 +494,7 @@ def exp_relaxation(out: Path | None = None, *, dim: int = 128, trajectories: int
         )
         curves[b2] = (t, gap / x_star, tau)
     if out is not None:
-        plt = _plt()
+        plt = C.plt()
         fig, ax = plt.subplots(figsize=(6.5, 4))
         for b2, (t, g, tau) in curves.items():
             (line,) = ax.semilogy(t, g, label=f"β₂={b2} measured")
@@ -655,13 +511,11 @@ def exp_relaxation(out: Path | None = None, *, dim: int = 128, trajectories: int
 
 def exp_lion_dim(out: Path | None = None, *, trajectories: int = 32, seed: int = 1) -> dict[str, Any]:
     """Lion's ‖x‖² offset from the arcsine-law prediction against d: it scales as 1/d (mean-field error)."""
-    import spheretheory as st
-
     rows = []
     for d in (64, 256, 1024):
         pred = _predict("lion", 0.01, 0.5, 1.0, d, beta1=0.9, beta2=0.99)
         p = float(pred["equilibrium_sq_norm"])
-        sim = st.simulate(
+        sim = simulate(
             "lion",
             lr=0.01,
             weight_decay=0.5,
@@ -694,8 +548,8 @@ EXPERIMENTS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the Adam-family experiments of docs/adam.md.")
-    parser.add_argument("--out", type=Path, default=Path("docs/adam_figures"))
+    parser = argparse.ArgumentParser(description="The Adam-family figures and numbers of docs/adam.md.")
+    parser.add_argument("out", nargs="?", type=Path, default=Path("out"), help="folder for the PNGs and numbers.json")
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), default=None)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -710,4 +564,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
