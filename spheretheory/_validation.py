@@ -7,6 +7,7 @@ turns these into a one-line message and exit code 2.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -127,3 +128,20 @@ def scalar_or_array(arr: np.ndarray) -> float | bool | np.ndarray:
     if arr.ndim:
         return arr
     return bool(arr) if arr.dtype == bool else float(arr)
+
+
+#: largest width accepted by the finite-d predictions (beyond it the O(1/d) terms are below double precision)
+MAX_DIM = 10**12
+
+
+def check_dim(value: Any, *, name: str = "dim", low: int = 2, high: int = MAX_DIM) -> int:
+    """Validate a weight-group width d: an integer in ``[low, high]`` (ValueError naming ``name`` and the range)."""
+    interval = f"[{low}, {high}]"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, float, np.floating)):
+        raise ValueError(f"{name} must be an integer in {interval}; got {value!r}")
+    if isinstance(value, (float, np.floating)):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise ValueError(f"{name} must be an integer in {interval}; got {value!r}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be an integer in {interval}; got {value!r}")
+    return int(value)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import broadcast, check_choice, check_int, check_real, scalar_or_array
+from ._validation import broadcast, check_choice, check_dim, check_int, check_real, scalar_or_array
 
 #: Keys every optimizer's ``compute`` must return.
 STANDARD_KEYS: tuple[str, ...] = (
@@ -45,6 +45,13 @@ DESCRIPTIONS: dict[str, str] = {
     "relaxation_steps": "e-folding time (steps) of the deviation of ‖w‖² from equilibrium",
     "contraction": "per-step linearised contraction μ of that deviation",
     "contraction_paper": "the paper's printed rate (for E[(‖w‖²−w*²)²])",
+    "angular_update_mean": "E[Δ_t] at width d (finite_d.sgdm_lna; SGD: Δ*·E[χ_{d−1}]/√(d−1))",
+    "angular_update_rms": "√E[Δ_t²] at width d",
+    "angular_update_std": "standard deviation of Δ_t at width d",
+    "equilibrium_sq_norm_mean": "E‖w‖² at width d (fixed point + O(1/(d−1)) shift)",
+    "equilibrium_sq_norm_std": "standard deviation of ‖w‖² at width d",
+    "equilibrium_sq_norm_autocorr_time": "integrated autocorrelation time of ‖w_t‖² (steps)",
+    "finite_d_in_range": "finite-d values within their validity range ηλ ≤ (1 − √α)² (else only indicative)",
 }
 
 
@@ -134,7 +141,7 @@ def _validate_common(lr, weight_decay, unit_grad_sq, dim) -> dict[str, Any]:
     weight_decay = check_real("weight_decay", weight_decay, low=0.0)
     unit_grad_sq = check_real("unit_grad_sq", unit_grad_sq, low=0.0, low_inclusive=False)
     if dim is not None:
-        dim = check_int("dim", dim, low=2)
+        dim = check_dim(dim)
     return {"lr": lr, "weight_decay": weight_decay, "unit_grad_sq": unit_grad_sq, "dim": dim}
 
 
@@ -174,6 +181,7 @@ def predict(
     momentum: Any = None,
     unit_grad_sq: Any = 1.0,
     dim: int | None = None,
+    quantiles: Any = None,
     **hyperparameters: Any,
 ) -> Prediction:
     """Predicted equilibrium of a scale-invariant weight from hyperparameters alone.
@@ -190,7 +198,13 @@ def predict(
     unit_grad_sq:
         L = E‖g̃‖², the mean squared unit-gradient norm (Wan et al. Def. 2); it sets the norm, not the angle.
     dim:
-        Dimension of the weight (needed by optimizers whose equilibrium depends on it, e.g. AdamW).
+        Dimension of the weight (needed by optimizers whose equilibrium depends on it, e.g. AdamW). For sgd/sgdm
+        it adds the finite-width keys ``angular_update_mean``, ``angular_update_rms``, ``angular_update_std``,
+        ``equilibrium_sq_norm_mean``, ``equilibrium_sq_norm_std``, ``equilibrium_sq_norm_autocorr_time``
+        (:func:`spheretheory.theory.finite_d_numeric.finite_d_values`); the d → ∞ keys are unchanged.
+    quantiles:
+        Levels in (0, 1) (with ``dim`` and scalar hyperparameters): adds ``angular_update_q<level>``, the
+        quantiles of Δ_t at equilibrium.
     **hyperparameters:
         Optimizer-specific values (``beta1``, ``beta2``, ``eps``...).
 
@@ -222,6 +236,12 @@ def predict(
     _check_decay_product(arrays["lr"], arrays["weight_decay"], "[0, 1/lr)")
     with np.errstate(divide="ignore", invalid="ignore"):
         values = spec.compute(dim=common["dim"], **arrays)
+    if common["dim"] is not None:  # finite-width keys (issue 12), computed in the theory module
+        from .theory.finite_d_numeric import finite_d_values
+
+        values.update(finite_d_values(name, dim=common["dim"], quantiles=quantiles, **arrays))
+    elif quantiles is not None:
+        raise ValueError("quantiles need dim (the finite-width law of Δ depends on the number of weights d)")
     missing = [k for k in STANDARD_KEYS if k not in values]
     if missing:  # pragma: no cover - a registry bug, not user input
         raise RuntimeError(f"optimizer {name!r} did not compute {missing}")

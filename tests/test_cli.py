@@ -58,7 +58,7 @@ def test_derive_list_and_show(capsys):
     code, out, _ = run_cli(capsys, "derive", "--list")
     assert code == 0 and "sgd.angular_update" in out and "sgdm.equilibrium_sq_norm" in out
     code, out, _ = run_cli(capsys, "derive", "sgd.angular_update")
-    assert code == 0 and "acos" in out and "Wan et al." in out and "assumptions" in out
+    assert code == 0 and "asin" in out and "Wan et al." in out and "assumptions" in out
     code, out, _ = run_cli(capsys, "derive", "sgd.angular_update", "--latex")
     assert code == 0 and "\\eta" in out and "\\lambda" in out
 

@@ -94,7 +94,10 @@ def test_sgd_exact_results_have_the_derived_closed_forms():
     from spheretheory.theory import _sym as S
 
     eta, lam, L = S.lr, S.weight_decay, S.unit_grad_sq
-    assert sp.simplify(theory.get("sgd.angular_update").expr - sp.acos(1 - eta * lam)) == 0
+    # Δ* = arccos(1 − ηλ), in the cancellation-free form 2·asin(√(ηλ/2)): same cosine, both in [0, π]
+    ang_expr = theory.get("sgd.angular_update").expr
+    assert sp.simplify(sp.cos(ang_expr) - (1 - eta * lam)) == 0
+    assert ang_expr.has(sp.asin) and not ang_expr.has(sp.acos)
     x = theory.get("sgd.equilibrium_sq_norm").expr
     assert sp.simplify(x**2 - eta * L / (lam * (2 - eta * lam))) == 0
     assert theory.get("sgd.equilibrium_sq_norm").result.extra["check"] == 0

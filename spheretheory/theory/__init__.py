@@ -27,6 +27,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.nrq",
     "spheretheory.theory.toy",
     "spheretheory.theory.adam",
+    "spheretheory.theory.finite_d",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

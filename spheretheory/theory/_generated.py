@@ -138,6 +138,46 @@ def adamw__equilibrium_sq_norm_first_order(lr, weight_decay, dim):
     return ((1/2)*dim*lr/weight_decay) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float))
 
 
+def finite_d__sgd_log_cos(lr, weight_decay):
+    """SGD, any width and noise law: E[ln cos Δ_t] = ln(1 − ηλ) at equilibrium"""
+    return (numpy.log(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+
+
+def finite_d__sgd_sq_norm_moments(lr, weight_decay, unit_grad_sq, dim):
+    """SGD at width d: (E‖w‖², Var‖w‖², lag-1 autocorrelation, integrated autocorrelation time)"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
+    return tuple(_e + _z for _e in (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*(dim*lr**2*weight_decay**2 - 2*dim*lr*weight_decay + dim - 5/4*lr**2*weight_decay**2 + (5/2)*lr*weight_decay - 1)/(numpy.sqrt(weight_decay)*(-1/(lr*weight_decay - 2))**(3/2)*(dim - 1)*(lr*weight_decay - 2)**2*(lr*weight_decay - 1)**2), (1/2)*lr**2*unit_grad_sq/((dim - 1)*(lr*weight_decay - 1)**2), 2*lr**2*weight_decay**2 - 4*lr*weight_decay + 1, -(lr*weight_decay - 1)**2/(lr*weight_decay*(lr*weight_decay - 2)),))
+
+
+def finite_d__sgd_tan_angle(lr, weight_decay):
+    """SGD at width d: tan Δ_t = tan Δ*·(x*/‖w_t‖²)·χ_{d−1}/√(d−1) (returns tan Δ*)"""
+    return (-numpy.sqrt(lr)*numpy.sqrt(weight_decay)/(numpy.sqrt(-1/(lr*weight_decay - 2))*(lr*weight_decay - 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+
+
+def finite_d__sgdm_hessian(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
+    """Second derivatives of the SGDM mean map (flattened 3×3×3), at any state"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (2*lr**2*unit_grad_sq/sq_norm**3, 0, 0, 0, 0, 0, 0, 0, 0, -2*lr*unit_grad_sq/sq_norm**3, 0, 0, 0, 0, 0, 0, 0, 0, 2*unit_grad_sq/sq_norm**3, 0, 0, 0, 0, 0, 0, 0, 0,))
+
+
+def finite_d__sgdm_jacobian(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
+    """Jacobian of the SGDM mean map (row-major 3×3), at any state"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (lr**2*weight_decay**2 - lr**2*unit_grad_sq/sq_norm**2 - 2*lr*weight_decay + 1, 2*lr**2*momentum*weight_decay - 2*lr*momentum, lr**2*momentum**2, -lr*weight_decay**2 + lr*unit_grad_sq/sq_norm**2 + weight_decay, -2*lr*momentum*weight_decay + momentum, -lr*momentum**2, weight_decay**2 - unit_grad_sq/sq_norm**2, 2*momentum*weight_decay, momentum**2,))
+
+
+def finite_d__sgdm_noise(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq, dim):
+    """SGDM at width d: noise vector k and Var(h_t | state) of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
+    return tuple(_e + _z for _e in (lr**2, -lr, 1, 2*unit_grad_sq*(2*momentum**2*(sq_norm*v_sq_norm - w_dot_v**2) + unit_grad_sq)/(sq_norm**2*(dim - 1)),))
+
+
+def finite_d__sgdm_tan_angle(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq, dim):
+    """SGDM at width d: tan Δ_t = K√Z, Z ~ χ′²_{d−1}(μ²) given the state; returns (K, μ²)"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
+    return tuple(_e + _z for _e in (-lr*numpy.sqrt(unit_grad_sq)*numpy.sqrt((dim - 1)**(-1.0))/(lr*momentum*w_dot_v + lr*sq_norm*weight_decay - sq_norm), momentum**2*(dim - 1)*(sq_norm*v_sq_norm - w_dot_v**2)/unit_grad_sq,))
+
+
 def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):
     """Lion Δ* with sign() linearized (Bussgang): √(π/2)·√(2ηλ)·√V"""
     return (numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float) + 0 * numpy.asarray(beta2, dtype=float))
@@ -145,7 +185,7 @@ def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):
 
 def sgd__angular_update(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium angular update Δ* (Def. 3 at the fixed point)"""
-    return (numpy.arccos(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+    return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
 def sgd__angular_update_first_order(lr, weight_decay, unit_grad_sq):
@@ -211,7 +251,7 @@ def sgd__relaxation_steps(lr, weight_decay):
 
 def sgdm__angular_update(lr, weight_decay, momentum, unit_grad_sq):
     """Exact equilibrium angular update Δ* under SGDM (mean field)"""
-    return (numpy.arccos((-lr*weight_decay + momentum + 1)/(momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
+    return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)/numpy.sqrt(momentum + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
 def sgdm__angular_update_first_order(lr, weight_decay, momentum, unit_grad_sq):

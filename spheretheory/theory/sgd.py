@@ -74,12 +74,18 @@ def _derive_angular() -> DerivationResult:
     cos_delta = w.dot(w_next) / (sp.sqrt(w.dot(w)) * sp.sqrt(w_next.dot(w_next)))
     # at the fixed point ‖w_{t+1}‖² = f(x*) = x* = ‖w_t‖²
     at_eq = sp.simplify(w.dot(w_next) / x)
-    expr = sp.acos(at_eq)
+    one_minus_cos = S.tidy(1 - at_eq)
+    # arccos(1 − u) = 2·arcsin(√(u/2)) (half-angle: 1 − cos Δ = 2 sin²(Δ/2)); the arcsin form has no cancellation
+    # at small u, where 1 − u rounds away the digits of u (ηλ = 1e-12 loses about 5 of them)
+    expr = 2 * sp.asin(sp.sqrt(one_minus_cos / 2))
+    identity = sp.simplify(sp.cos(expr) - at_eq)
     steps = (
         Step("Definition 3: cos Δ_t = ⟨w_t, w_{t+1}⟩ / (‖w_t‖ ‖w_{t+1}‖), in the frame of sgd.norm_recursion",
              sp.simplify(cos_delta)),
         Step("At the fixed point ‖w_{t+1}‖² = f(x*) = x* = ‖w_t‖², so cos Δ* = ⟨w_t, w_{t+1}⟩ / x*", at_eq),
-        Step("Δ* = arccos(1 − ηλ): depends on (η, λ) only through ηλ, exactly, and not on L", expr),
+        Step("Δ* = arccos(1 − ηλ), written cancellation-free as 2·arcsin(√(ηλ/2)) (1 − cos Δ = 2 sin²(Δ/2)): "
+             "depends on (η, λ) only through ηλ, exactly, and not on L", expr),
+        Step("Check cos Δ* − (1 − ηλ) simplifies to", identity),
     )
     return DerivationResult(expr, steps)
 

@@ -122,11 +122,16 @@ def _derive_angular() -> DerivationResult:
     lam, al, eta = S.weight_decay, S.momentum, S.lr
     w_dot_next = a - eta * (al * b + lam * a)  # ⟨w_t, w_{t+1}⟩ = a − η⟨w_t, v_t⟩ and ⟨w_t, g_t⟩ = 0
     cos_eq = S.tidy((w_dot_next / a).subs({a: a_s, b: b_s}))
-    expr = sp.acos(cos_eq)
+    one_minus_cos = S.tidy(1 - cos_eq)
+    # arccos(1 − u) = 2·arcsin(√(u/2)): no cancellation at small u (see sgd.angular_update)
+    expr = 2 * sp.asin(sp.sqrt(one_minus_cos / 2))
+    identity = sp.simplify(sp.cos(expr) - cos_eq)
     steps = (
         Step("⟨w_t, w_{t+1}⟩ = a − η⟨w_t, v_t⟩ = a − η(αb + λa) (g_t ⟂ w_t: exact, no noise enters)", w_dot_next),
         Step("At the fixed point ‖w_{t+1}‖ = ‖w_t‖, so cos Δ* = ⟨w_t, w_{t+1}⟩/a* with b* = −λa*/(1+α)", cos_eq),
-        Step("Δ* = arccos(1 − ηλ/(1+α)): a function of ηλ and α only, independent of L", expr),
+        Step("Δ* = arccos(1 − ηλ/(1+α)), written cancellation-free as 2·arcsin(√(ηλ/(2(1+α)))) "
+             "(1 − cos Δ = 2 sin²(Δ/2)): a function of ηλ and α only, independent of L", expr),
+        Step("Check cos Δ* − (1 − ηλ/(1+α)) simplifies to", identity),
     )
     return DerivationResult(expr, steps)
 
