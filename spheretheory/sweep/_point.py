@@ -12,6 +12,7 @@ Comparison (per point, for each available form f of the prediction — ``exact``
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -77,9 +78,15 @@ def prediction(point: dict[str, Any], settings: Settings, with_dim: bool = True)
     ``with_dim=False`` leaves out ``dim`` (for optimizers that do not need it): the domain is the same, and the
     finite-width keys, which cost a numerical solve per point, are not computed.
     """
+    return dict(_predict(tuple(sorted(predict_kwargs(point, settings, with_dim).items()))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _predict(items: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Any], ...]:
+    """predict, memoized per process (a rerun or a resumed sweep asks again for the same points)."""
     from ..prediction import predict
 
-    return predict(**predict_kwargs(point, settings, with_dim)).values
+    return tuple(predict(**dict(items)).values.items())
 
 
 def forms_available(values: dict[str, Any], quantity: str) -> tuple[str, ...]:
