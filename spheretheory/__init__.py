@@ -7,7 +7,8 @@ Top-level names are loaded lazily so that ``import spheretheory`` stays cheap (n
 * :func:`simulate` — discrete simulations of the dynamics (:mod:`spheretheory.simulation`);
 * :func:`trajectory` — the predicted whole run under any schedule (:mod:`spheretheory.trajectory_prediction`);
 * :mod:`schedules` — the schedule vocabulary shared by ``simulate``, ``trajectory`` and the CLI;
-* :mod:`theory` — the sympy derivations.
+* :mod:`theory` — the sympy derivations;
+* :func:`sweep` — predict, simulate and compare over a grid on Dask (:mod:`spheretheory.sweep`, extra ``sweep``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "solve": ("spheretheory.trajectory_prediction", "solve"),
     "schedules": ("spheretheory.schedules", None),
     "theory": ("spheretheory.theory", None),
+    "sweep": ("spheretheory.sweep", None),  # a callable module: spheretheory.sweep(grid, ...)
 }
 
 __all__ = ["__version__", *_LAZY]

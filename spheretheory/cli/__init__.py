@@ -30,6 +30,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "regimes",
     "simulate",
     "check",
+    "sweep",
 )
 
 EXIT_USAGE = 2
