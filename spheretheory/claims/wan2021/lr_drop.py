@@ -173,7 +173,7 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, bound_new=None, measured=
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
     q = {**p, "trajectories": min(p["trajectories"], 256)}
-    for rescale, lab in ((False, "plain"), (True, "w rescaled by k^(−1/4)")):
+    for rescale, lab in ((False, "plain"), (True, r"$w$ rescaled by $k^{-1/4}$ at the drop")):
         res, x, warm = _lr_drop_run(q, seed, rescale, post)
         ax.plot(res.steps - warm, x.mean(-1) / x_new, label=lab)
     ax.axhline(1.0, color="k", lw=0.7)
@@ -185,6 +185,11 @@ def _plot_drop(path, p, seed, x_new, post, bound=None, bound_new=None, measured=
     if measured is not None and np.isfinite(measured):
         ax.axvline(measured, color="k", ls=":", lw=0.8, label="measured first entry")
     ax.set_yscale("log")
+    from matplotlib import ticker
+
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))  # plain 0.5, 1, 2 instead of 5×10⁻¹
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("steps after the drop")
     ax.set_ylabel(r"$\mathbb{E}\|w\|^2 / w^{*2}_{new}$ (dimensionless)")
     ax.legend(fontsize=7)

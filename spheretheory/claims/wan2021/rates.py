@@ -93,12 +93,13 @@ def _plot_rate(path, t, dev2, envelope, momentum, derived):
     from .._plot import plt
 
     fig, ax = plt().subplots(figsize=(5.5, 3.6))
-    ax.semilogy(t, dev2, label="measured E[(‖w‖²−w*²)²]")
-    rate = "1−2λη/(1−α)" if momentum else "1−2λη"
-    ax.semilogy(t, envelope, "k--", label=f"printed bound ({rate})^t B + floor, smallest B")
-    ax.semilogy(t, dev2[0] * np.exp(-2 * derived * t), "r:", label="derived contraction μ^{2t}")
+    ax.semilogy(t, dev2, label="measured")
+    rate = r"(1-2\lambda\eta/(1-\alpha))" if momentum else r"(1-2\lambda\eta)"
+    ax.semilogy(t, envelope, "k--", label=f"printed bound ${rate}^t B$ + floor, smallest $B$")
+    ax.semilogy(t, dev2[0] * np.exp(-2 * derived * t), "r:", label=r"derived contraction $\mu^{2t}$")
     ax.set_ylim(max(dev2.min() * 0.5, 1e-12), dev2[0] * 2)
-    ax.set_xlabel("step t")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"$E[(\|w_t\|^2 - w^{*2})^2]$")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
