@@ -35,7 +35,10 @@ __all__ = [
 
 DESCRIPTIONS: dict[str, str] = {
     "angular_update": "equilibrium angular update Δ* per step (rad), exact for the discrete map",
-    "angular_update_first_order": "first-order Δ* (SGD/SGDM: Wan et al. Thm 3; AdamW/Lion: Kosson et al.)",
+    "angular_update_first_order": (
+        "first-order Δ* (SGD/SGDM: Wan et al. Thm 3; AdamW: Kosson et al.; Lion: arcsine series, Kosson's form is "
+        "angular_update_linearized)"
+    ),
     "equilibrium_sq_norm": "equilibrium ‖w*‖² (fixed point of the norm recursion)",
     "equilibrium_sq_norm_first_order": "first-order ‖w*‖² (Wan et al. Thm 1/2 to first order)",
     "equilibrium_norm": "equilibrium ‖w*‖",
