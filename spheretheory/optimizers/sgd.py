@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import OptimizerSpec, TorchMapping, TorchMatch, as_float, theory
+from .base import OptimizerSpec, TorchMapping, TorchMatch, as_float, relaxation, theory
 
 #: the derivations an SGD-family prefix provides (theory/sgd.py, sgdm.py, nesterov.py + theory/_family.py)
 FAMILY_KEYS: tuple[str, ...] = (
@@ -36,7 +36,9 @@ def family_compute(prefix: str, with_momentum: bool, paper_rate: bool = True) ->
         x = ev("equilibrium_sq_norm", unit_grad_sq=unit_grad_sq)
         x1 = ev("equilibrium_sq_norm_first_order", unit_grad_sq=unit_grad_sq)
         no_eq = weight_decay == 0  # no equilibrium without weight decay: the norm grows forever
-        relax = np.where(no_eq, np.inf, ev("relaxation_steps"))
+        mu = ev("contraction")
+        # oscillating decay (−1 < μ < 0, e.g. ηλ > 1/2 for SGD): the envelope |μ|^t e-folds in −1/ln|μ| steps
+        relax = np.where(no_eq, np.inf, np.where(mu < 0, relaxation(np.abs(mu)), ev("relaxation_steps")))
         out = {
             "angular_update": ev("angular_update", unit_grad_sq=unit_grad_sq),
             "angular_update_first_order": ev("angular_update_first_order", unit_grad_sq=unit_grad_sq),
@@ -47,7 +49,7 @@ def family_compute(prefix: str, with_momentum: bool, paper_rate: bool = True) ->
             "effective_lr": ev("effective_lr", unit_grad_sq=unit_grad_sq),
             "effective_lr_first_order": ev("effective_lr_first_order", unit_grad_sq=unit_grad_sq),
             "relaxation_steps": relax,
-            "contraction": ev("contraction"),
+            "contraction": mu,
         }
         if paper_rate:
             out["contraction_paper"] = ev("contraction_paper")
