@@ -413,3 +413,14 @@ def test_claims_run_seed_validated():
         claims.run("wan2021.thm3", seed="a")
     with pytest.raises(InputError, match="seed"):
         claims.run("wan2021.thm3", seed=-1)
+
+
+def test_simulate_warns_when_the_window_is_short_against_the_predicted_autocorrelation_time(capsys):
+    """Without --plot the CLI records summaries only, so the window check falls back on the finite-width theory's
+    autocorrelation time of ‖w‖² (SGD, ηλ = 2e-3, d = 8: about 250 steps, above 500/5)."""
+    args = ("simulate", "--optimizer", "sgd", "--lr", "0.5", "--wd", "4e-3", "--dim", "8", "--trajectories", "8")
+    args += ("--method", "reduced", "--no-progress")
+    code, _, err = run_cli(capsys, *args, "--steps", "2000")
+    assert code == 0 and "predicted autocorrelation time" in err, err
+    code, _, err = run_cli(capsys, *args, "--steps", "40000")  # window 10,000 steps: no warning
+    assert code == 0 and "autocorrelation time" not in err, err

@@ -65,20 +65,10 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
     Passes ``dim`` and the optimizer's own hyperparameters (momentum, beta1, beta2, eps) where ``predict``'s
     optimizer registry declares them.
     """
-    import importlib
+    from ..prediction import optimizers, predict
 
-    try:
-        # the module, not the package's lazy ``predict`` attribute (which is the function)
-        predict_module = importlib.import_module("spheretheory.prediction")
-    except ImportError:
-        print("spheretheory simulate: note: spheretheory.predict is not available", file=sys.stderr)
-        return [None] * len(params["lr"])
-    spec = None
-    if hasattr(predict_module, "optimizers"):
-        spec = predict_module.optimizers().get(opt)
-    declared = set(getattr(spec, "hyperparameters", {}) or {})
-    if spec is None:
-        declared = {"momentum"} if opt in ("sgdm", "nesterov") else set()
+    spec = optimizers().get(opt)
+    declared = set(spec.hyperparameters) if spec is not None else set()
     out: list[dict[str, float] | None] = []
     for g in range(len(params["lr"])):
         kw: dict[str, Any] = dict(
@@ -92,11 +82,7 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
                 kw[name] = float(params[name][g])
         kw["dim"] = dim  # some optimizers' norm needs it (AdamW, Lion); the SGD family ignores it
         try:
-            try:
-                p = predict_module.predict(**kw)
-            except TypeError:
-                kw.pop("dim")
-                p = predict_module.predict(**kw)
+            p = predict(**kw)
         except (ValueError, TypeError, NotImplementedError) as exc:
             print(f"spheretheory simulate: note: no prediction for {opt}: {exc}", file=sys.stderr)
             out.append(None)
@@ -108,6 +94,7 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
             "angular_update_first_order",
             "effective_lr",
             "relaxation_steps",
+            "equilibrium_sq_norm_autocorr_time",  # finite-width theory (sgd, sgdm): the window check without series
         ):
             value = getattr(p, key, None)
             d[key] = None if value is None else float(np.asarray(value).reshape(-1)[0])
@@ -224,6 +211,18 @@ def _row_notes(res: Any, g: int, pred: dict[str, float] | None) -> tuple[str | N
         )
     s = res.series("sq_norm")
     every = int(c["record_every"])
+    tau_pred = (pred or {}).get("equilibrium_sq_norm_autocorr_time")
+    if (
+        s is None
+        and n_ok
+        and tau_pred is not None
+        and np.isfinite(tau_pred)
+        and window < MIN_AUTOCORRELATION_TIMES * tau_pred
+    ):
+        warnings.append(
+            f"equilibrium window of {window} steps < {MIN_AUTOCORRELATION_TIMES:g} x the predicted autocorrelation "
+            f"time of ||w||^2 ({tau_pred:.4g} steps): the window mean is not an equilibrium average"
+        )
     if s is not None and n_ok:
         win = s[s.shape[0] - max(1, window // every) :, g][:, ~res.diverged[g]][:, :64]
         if win.shape[0] >= 4 and np.all(np.isfinite(win)):
