@@ -233,7 +233,9 @@ def test_short_run_is_marked_not_at_equilibrium(capsys):
     data = json.loads(out)
     assert code == 0 and data["at_equilibrium"] is False
     assert any("relaxation time" in w for w in data["warnings"]) and "relaxation time" in err
-    # a long enough run is not marked (sgd at lr=0.1, wd=1e-2: relaxation ~ 1/(2 eta lambda) = 250 steps)
+    # a long enough run is not marked (sgd at lr=0.1, wd=1e-2: relaxation ~ 1/(4 eta lambda) = 250 steps, and the
+    # integrated autocorrelation time of ||w||^2 ~ 1/(2 eta lambda) = 500 steps, so the last-quarter window of a
+    # 12,000-step run spans 3000 > 5 x 500 steps; at 4000 steps the window check rightly warns)
     code, out, err = run_cli(
         capsys,
         "simulate",
@@ -244,7 +246,7 @@ def test_short_run_is_marked_not_at_equilibrium(capsys):
         "--wd",
         "1e-2",
         "--steps",
-        "4000",
+        "12000",
         "--trajectories",
         "8",
         "--json",
