@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validation import InputError, InputTypeError
 from ._common import Q_INDEX, new_buffers, per_trajectory, rates, recorder, seed_sequences, steps_block, threads_for
-from ._reduced_numpy import block_draws, reduced_step, run_block
+from ._reduced_numpy import StreamSet, reduced_step, run_block, run_constants
 from ._reduced_state import STATE_NAMES, draws_from_full, gram_from_state, state_from_vectors
 from ._rng import stream_states
 from ._spec import OPT_CODE, Problem
@@ -58,6 +58,8 @@ __all__ = [
 REDUCED_OPTIMIZERS: tuple[str, ...] = ("sgd", "sgdm", "nesterov")
 #: iterations per kernel call; the numbers do not depend on it (per-trajectory streams)
 _BLOCK = 256
+#: trajectory-iterations per block of the numpy path (its draws: 3 × 8 bytes each)
+_NUMPY_BLOCK_DRAWS = 1 << 18
 
 
 def use_numba(problem: Problem) -> bool:
@@ -193,21 +195,23 @@ def simulate_reduced(
         before = numba.get_num_threads()
         if threads is not None:
             numba.set_num_threads(min(threads, before))
+        block = _BLOCK
     else:
-        p = per_trajectory(problem)
-        lam = p["weight_decay"]
-        wdc, wdd = (np.zeros_like(lam), lam) if problem.decoupled else (lam, np.zeros_like(lam))
+        consts = run_constants(problem, per_trajectory(problem))
+        gens = StreamSet(streams, d) if injected is None else None
+        # longer blocks than the kernel's: fewer sampler calls per trajectory, the draws still ≤ 6 MB
+        block = max(_BLOCK, _NUMPY_BLOCK_DRAWS // N)
     try:
-        for t0 in range(0, T, _BLOCK):
-            t1 = min(T, t0 + _BLOCK)
+        for t0 in range(0, T, block):
+            t1 = min(T, t0 + block)
             blk = steps_block(problem, t0, t1)
             if compiled:
                 z = injected[t0:t1] if injected is not None else empty
                 kernel(code, d, st, ReducedNoise(streams, z, injected is not None), rt, blk, out)
             else:
-                z = injected[t0:t1] if injected is not None else block_draws(streams, t0, t1, d)
+                z = injected[t0:t1] if injected is not None else gens.draws(t1 - t0)
                 args = (t0, blk.lr_mult, blk.wd_mult, blk.grad_mult, blk.rescale, z, buf)
-                run_block(problem, state, a0, p, wdc, wdd, *args)
+                run_block(problem, state, a0, consts, *args)
             bar.update(t1 - t0)
     finally:
         if compiled:
