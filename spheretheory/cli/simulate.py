@@ -162,10 +162,16 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def _compiling_note(backend: str, method: str) -> None:
+def _compiling_note(backend: str, method: str, args: argparse.Namespace | None = None) -> None:
     """Say so on stderr when numba will compile the kernel first (an empty or stale cache)."""
     if backend not in ("numba", "auto"):
         return
+    if backend == "auto" and args is not None:  # small runs take numpy: do not import numba to look at its cache
+        from ..simulation._api import auto_uses_numba
+
+        points = max(len(v) for v in (args.lr, args.wd, args.momentum or [0.0], args.unit_grad_sq))
+        if not auto_uses_numba(method, points * args.trajectories, args.dim, args.steps):
+            return
     try:
         if method == "reduced":
             from ..simulation._reduced_numba import kernel as _kernel
@@ -243,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
     v = _validate(args)
     record_every = max(1, args.steps // 2000)  # at most ~2000 records for the plot; stats use every step
     if not args.json:
-        _compiling_note(args.backend.strip().lower(), args.method.strip().lower())
+        _compiling_note(args.backend.strip().lower(), args.method.strip().lower(), args)
     try:
         with memory_budget(v["max_memory"]):
             res = simulate(

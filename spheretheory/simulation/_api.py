@@ -159,12 +159,30 @@ def simulate(
 
 
 def _tiny(problem: Problem) -> bool:
-    """``backend="auto"`` for ``method="full"``: the numpy loop when it costs less than the numba kernel, by a cost
-    model measured (CPU time) on the 2-core development machine: numpy ≈ 150 µs per iteration + 50 ns per
-    coordinate-iteration; numba ≈ 0.55 s to import numba and load the cached kernel + 5 ns per coordinate-iteration.
-    A function of the sizes only (both paths draw the same numbers: they agree to round-off)."""
-    work = float(problem.steps) * problem.N * problem.dim
-    return 150e-6 * problem.steps + 50e-9 * work < 0.55 + 5e-9 * work
+    """``backend="auto"`` for ``method="full"``: the numpy loop when it costs less (:func:`_numpy_pays`)."""
+    return _numpy_pays(problem.N, problem.dim, problem.steps)
+
+
+def _numpy_pays(trajectories: int, dim: int, steps: int) -> bool:
+    """Cost model measured (CPU time) on the 2-core development machine: numpy ≈ 150 µs per iteration + 50 ns per
+    coordinate-iteration; numba ≈ ``reduced.NUMBA_FIXED_S`` (import numba, load the cached kernel) + 5 ns per
+    coordinate-iteration. A function of the sizes only (both paths draw the same numbers: they agree to
+    round-off)."""
+    from .reduced import NUMBA_FIXED_S
+
+    work = float(steps) * trajectories * dim
+    return 150e-6 * steps + 50e-9 * work < NUMBA_FIXED_S + 5e-9 * work
+
+
+def auto_uses_numba(method: str, trajectories: int, dim: int, steps: int) -> bool:
+    """Whether ``simulate(backend="auto", method=method)`` runs the compiled kernel for ``trajectories`` (all grid
+    points together) × ``dim`` × ``steps`` (isotropic noise, no model): lets the CLI announce a compilation
+    without importing numba when the run will not use it."""
+    if method == "reduced":
+        from .reduced import numba_pays
+
+        return numba_pays(trajectories, steps)
+    return not _numpy_pays(trajectories, dim, steps)
 
 
 def problem_from_call(**kwargs: Any) -> Problem:
@@ -199,6 +217,5 @@ def _check_memory(problem: Problem) -> None:
     check_memory(
         f"simulate ({problem.G}x{problem.trajectories} trajectories, d={problem.dim}, {problem.n_records} records)",
         nbytes,
-        hint="use fewer trajectories, a smaller dim, or record fewer steps (record='summary' or a larger "
-        "record_every)",
+        hint="use fewer trajectories, a smaller dim, or record fewer steps (record='summary' or a larger record_every)",
     )

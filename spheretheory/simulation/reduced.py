@@ -62,17 +62,25 @@ _BLOCK = 256
 _NUMPY_BLOCK_DRAWS = 1 << 18
 
 
+#: Seconds a process pays before the first compiled call: importing numba (≈ 0.3 s) and loading the cached
+#: kernel, whose first load makes numba import scipy.linalg for its BLAS check (≈ 0.3–0.5 s); 2-core machine.
+NUMBA_FIXED_S = 0.8
+
+
+def numba_pays(trajectories: int, steps: int) -> bool:
+    """Whether ``backend="auto"`` takes the compiled kernel for ``trajectories`` × ``steps`` (a function of the
+    sizes only, so a seeded call always takes the same path). Cost model measured (CPU time, 2-core machine):
+    numpy ≈ 120 µs per iteration + 0.22 µs per trajectory-iteration; the kernel ≈ :data:`NUMBA_FIXED_S` + 40 ns
+    per trajectory-iteration."""
+    work = float(trajectories) * steps
+    return NUMBA_FIXED_S + 40e-9 * work < 120e-6 * steps + 0.22e-6 * work
+
+
 def use_numba(problem: Problem) -> bool:
-    """``backend="auto"``: the compiled kernel unless the numpy path is cheaper, by a cost model measured (CPU
-    time) on the 2-core development machine: numpy ≈ 240 µs per iteration + 0.45 µs per trajectory-iteration;
-    the kernel ≈ 0.55 s to import numba and load the cached kernel + 60 ns per trajectory-iteration. A function
-    of (N, steps) only, so a seeded call always takes the same path."""
+    """``backend="auto"``: the compiled kernel unless the numpy path is cheaper (:func:`numba_pays`)."""
     if problem.backend != "auto":
         return problem.backend == "numba"
-    N, T = problem.N, problem.steps
-    numpy_s = 240e-6 * T + 0.45e-6 * N * T
-    numba_s = 0.55 + 60e-9 * N * T
-    return numba_s < numpy_s
+    return numba_pays(problem.N, problem.steps)
 
 
 def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
