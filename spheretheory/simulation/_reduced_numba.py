@@ -73,11 +73,12 @@ _MOREBITS = 6.123233995736765886130e-17  # π/2 − fl(π/2)
 @njit(inline="always", error_model="numpy")
 def atan2_nonneg(y, x):  # pragma: no cover - compiled
     """atan2(y, x) for y ≥ 0 without a libm call or a branch (so a loop over lanes vectorizes): Cephes' atan of
-    y/|x| (π/2 − atan(|x|/y) above tan 3π/8, π/4 + atan((r−1)/(r+1)) above 0.66), reflected for x < 0."""
-    r = y / abs(x)
-    big = r > _T3P8
-    mid = r > 0.66
-    xr = -1.0 / r if big else ((r - 1.0) / (r + 1.0) if mid else r)
+    r = y/|x| (π/2 − atan(|x|/y) above tan 3π/8, π/4 + atan((y−|x|)/(y+|x|)) above 0.66), reflected for x < 0; the
+    reduced argument is one quotient of y and |x| (two divisions in all, with the rational function's)."""
+    ax = abs(x)
+    big = y > _T3P8 * ax  # r = y/|x| > tan 3π/8, without forming r: one division for the reduced argument
+    mid = y > 0.66 * ax
+    xr = (-ax if big else (y - ax if mid else y)) / (y if big else (y + ax if mid else ax))
     base = 0.5 * math.pi if big else (0.25 * math.pi if mid else 0.0)
     extra = _MOREBITS if big else (0.5 * _MOREBITS if mid else 0.0)
     z = xr * xr
@@ -222,17 +223,19 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 u2 = z2 * z2 + max(chi, 0.0)
                 u = fsqrt(u2)
                 pos = u2 > 0.0
-                cphi = z2 / u if pos else 1.0
-                s2phi = max(chi, 0.0) / u2 if pos else 0.0
+                iu2 = 1.0 / u2 if pos else 0.0
+                cphi = z2 * u * iu2 if pos else 1.0
+                s2phi = max(chi, 0.0) * iu2
                 ra = fsqrt(a)
                 ira = 1.0 / ra
                 # (R3) basis e₁ ∥ p, e₂ in span{p, q}
                 al1 = fsqrt(P)
                 has_p = P > 0.0
                 sq = fsqrt(Q)
-                be1 = R / al1 if has_p else sq
+                ip = 1.0 / P if has_p else 0.0
+                be1 = R * al1 * ip if has_p else sq  # R/√P
                 be1 = math.copysign(sq, be1) if be1 * be1 > Q else be1
-                be2sq = max(D, 0.0) / P if has_p else 0.0  # β₂² = Q − β₁² = D/P
+                be2sq = max(D, 0.0) * ip  # β₂² = Q − β₁² = D/P
                 be2sq = be2sq if has_z2 else 0.0
                 be2 = fsqrt(be2sq)
                 # (R4) noise g_t = s(z₁e₁ + u f₂)

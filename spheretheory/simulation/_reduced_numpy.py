@@ -70,8 +70,9 @@ def noise_frame(draws: np.ndarray, dim: int) -> NoiseFrame:
     u = np.sqrt(u2)
     pos = u2 > 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        cphi = np.where(pos, z2 / u, 1.0)
-        s2phi = np.where(pos, chi / u2, 0.0)
+        iu2 = np.where(pos, 1.0 / u2, 0.0)
+        cphi = np.where(pos, z2 * u * iu2, 1.0)
+        s2phi = chi * iu2
     return NoiseFrame(z1, u, cphi, s2phi, z1 * z1 + u2)
 
 
@@ -90,9 +91,10 @@ def _advance(S, nf, c, sig, eta, lam_c, lam_d, has_z2):
     al1 = np.sqrt(P)
     has_p = P > 0.0
     sq = np.sqrt(Q)
-    be1 = np.where(has_p, R / al1, sq)
+    ip = np.where(has_p, 1.0 / P, 0.0)
+    be1 = np.where(has_p, R * al1 * ip, sq)  # R/√P
     be1 = np.where(be1 * be1 > Q, np.copysign(sq, be1), be1)
-    be2sq = np.where(has_p, np.maximum(D, 0.0) / P, 0.0) if has_z2 else np.zeros_like(a)
+    be2sq = np.maximum(D, 0.0) * ip if has_z2 else np.zeros_like(a)
     be2 = np.sqrt(be2sq)
     # (R4) g_t = s(z₁e₁ + u f₂), s = σ/‖w_t‖
     sz = sig * ira
