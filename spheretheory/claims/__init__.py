@@ -77,6 +77,7 @@ PAPERS: dict[str, tuple[str, str]] = {
         "Li, Lyu, Arora (2020), Reconciling modern deep learning with traditional optimization "
         "analyses: the intrinsic learning rate",
     ),
+    "liarora2020": ("liarora2020", "Li & Arora (2020), An exponential learning rate schedule for deep learning"),
 }
 _loaded: set[str] = set()
 

@@ -36,6 +36,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.muon",
     "spheretheory.theory.finite_d",
     "spheretheory.theory.trajectory",
+    "spheretheory.theory.li_arora",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

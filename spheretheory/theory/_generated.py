@@ -183,6 +183,21 @@ def finite_d__sgdm_tan_angle(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, mome
     return tuple(_e + _z for _e in (-lr*numpy.sqrt(unit_grad_sq)*numpy.sqrt((dim - 1)**(-1.0))/(lr*momentum*w_dot_v + lr*sq_norm*weight_decay - sq_norm), momentum**2*(dim - 1)*(sq_norm*v_sq_norm - w_dot_v**2)/unit_grad_sq,))
 
 
+def li_arora__growth_root(lr, weight_decay, momentum):
+    """Li & Arora: the root r of r² − (1 + γ − ηλ)r + γ = 0 that maps SGD+WD+momentum to WD-free exp-LR SGD"""
+    return (-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) + 1/2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
+
+
+def li_arora__initial_buffer(lr, weight_decay, momentum):
+    """Li & Arora: the WD-free run's initial momentum buffer, per unit w₀, that makes the equivalence exact"""
+    return ((-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) - 1/2)/(lr*(-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) + 1/2))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
+
+
+def li_arora__lr_schedule(lr, weight_decay, momentum, step):
+    """Li & Arora: the WD-free learning rate η̃_t = η·r^{−2t−1} equivalent to SGD+WD (η, λ, momentum γ)"""
+    return (lr*(-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) + 1/2)**(-2.0*step - 1.0)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(step, dtype=float))
+
+
 def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):
     """Lion Δ* with sign() linearized (Bussgang): √(π/2)·√(2ηλ)·√V"""
     return (numpy.sqrt(numpy.pi)*numpy.sqrt(lr)*numpy.sqrt(weight_decay)*numpy.sqrt(2*beta1**2 - 2*beta1*beta2 - 2*beta1 + beta2 + 1)/numpy.sqrt(beta2 + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float) + 0 * numpy.asarray(beta2, dtype=float))
