@@ -159,7 +159,8 @@ register(
         parameters=(*PARAMS, "step"),
         derive=_derive_schedule,
         numeric=generated("li_arora.lr_schedule"),
-        notes="Grows by r^{−2} per step (≈ 1 + 2ηλ/(1 − γ) for small ηλ); overflows float64 once\n(2t + 1)·ln(1/r) > 709.",
+        notes="Grows by r^{−2} per step (≈ 1 + 2ηλ/(1 − γ) for small ηλ); overflows float64 once\n"
+        "(2t + 1)·ln(1/r) > 709.",
     )
 )
 
