@@ -37,6 +37,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.finite_d",
     "spheretheory.theory.trajectory",
     "spheretheory.theory.li_arora",
+    "spheretheory.theory.kunin",
 )
 
 _REGISTRY: dict[str, Derivation] = {}
