@@ -78,6 +78,7 @@ PAPERS: dict[str, tuple[str, str]] = {
         "analyses: the intrinsic learning rate",
     ),
     "liarora2020": ("liarora2020", "Li & Arora (2020), An exponential learning rate schedule for deep learning"),
+    "kunin2021": ("kunin2021", "Kunin, Sagastuy-Brena, Ganguli, Yamins, Tanaka (2021), Neural Mechanics"),
 }
 _loaded: set[str] = set()
 
