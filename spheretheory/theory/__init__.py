@@ -38,6 +38,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.trajectory",
     "spheretheory.theory.li_arora",
     "spheretheory.theory.kunin",
+    "spheretheory.theory.ema",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

@@ -143,6 +143,11 @@ def adamw__equilibrium_sq_norm_hyperball(lr, weight_decay, dim, beta1):
     return (dim*lr**2*(1 - beta1)*(beta1*(-lr*weight_decay + 1) + 1)/((1 - (-lr*weight_decay + 1)**2)*(beta1 + 1)*(-beta1*(-lr*weight_decay + 1) + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
 
 
+def ema__timescale(lr, weight_decay):
+    """EMA timescale of weight decay, τ_iter = 1/(ηλ) iterations (Wang & Aitchison 2024)"""
+    return (1/(lr*weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+
+
 def finite_d__sgd_log_cos(lr, weight_decay):
     """SGD, any width and noise law: E[ln cos Δ_t] = ln(1 − ηλ) at equilibrium"""
     return (numpy.log(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
