@@ -675,8 +675,9 @@ def solve(
 
     ``target`` is one ``{key: value}`` with ``key`` a monotone output of ``predict`` in the unknown
     (``angular_update``, ``angular_update_first_order``, ``effective_lr``, ``equilibrium_sq_norm``,
-    ``relaxation_steps``), or ``tau_iter``, the EMA timescale 1/(ηλ) (``ema.timescale``, Wang & Aitchison 2024). Solved by bisection in log(unknown) over (0, 1/other) to round-off; ``ValueError`` when
-    the target is out of reach. E.g. ``solve("sgdm", "weight_decay", {"angular_update": 0.01}, lr=0.1,
+    ``relaxation_steps``), or ``tau_iter``, the EMA timescale 1/(ηλ) (``ema.timescale``, Wang & Aitchison 2024).
+    Solved by bisection in log(unknown) over (0, 1/other) to round-off; ``ValueError`` when the target is out of
+    reach. E.g. ``solve("sgdm", "weight_decay", {"angular_update": 0.01}, lr=0.1,
     momentum=0.9)``.
     """
     from .prediction import predict
