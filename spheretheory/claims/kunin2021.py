@@ -202,7 +202,7 @@ register(
     Claim(
         id="kunin2021.sgd_norm",
         paper=PAPER,
-        where="Sec. 5 (scale invariance, modified equation; brief Sec. 8)",
+        where="scale invariance under SGD, modified equation (section unconfirmed; brief Sec. 8)",
         statement="For SGD with weight decay on a scale-invariant weight, |θ(t)|² = e^{−2λt}(|θ(0)|² + "
         "η∫₀ᵗe^{2λτ}|g|²dτ) with t = η·step; closed with |g|² = L/|θ|² it relaxes to √(ηL/(2λ)), which the "
         "discrete run matches up to the derived continuous-time error (ηλ/4 at equilibrium, −3ηλ/2 in the rate).",
@@ -226,7 +226,7 @@ register(
     Claim(
         id="kunin2021.momentum_oscillator",
         paper=PAPER,
-        where="Sec. 5 (momentum, modified equation; brief Sec. 8)",
+        where="scale invariance under momentum, modified equation (section unconfirmed; brief Sec. 8)",
         statement="With heavy-ball momentum α, |θ|² is a damped oscillator N̈ + 2γṄ + ω²N = 2|θ̇|², "
         "γ = (1−α)/(η(1+α)), ω² = 4λ/(η(1+α)) (t = η·step): its equilibrium 2|θ̇|²/ω² = η(1+α)E‖v‖²/(2λ) is the "
         "discrete run's E‖w‖².",
