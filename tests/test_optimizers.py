@@ -200,7 +200,9 @@ def test_monitor_maps_torch_optimizers_through_the_specs():
     assert fam(torch.optim.SGD(p, lr=0.1)) == ("sgd", {}, "")
     assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9)) == ("sgdm", {"momentum": 0.9}, "")
     assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)) == ("nesterov", {"momentum": 0.9}, "")
-    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1))[0] is None
+    damped = {"momentum": 0.9, "dampening": 0.1}
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1)) == ("sgdm_dampened", damped, "")
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, maximize=True))[0] is None
     assert fam(torch.optim.AdamW(p, betas=(0.8, 0.99)))[:2] == ("adamw", {"beta1": 0.8, "beta2": 0.99, "eps": 1e-8})
     assert fam(torch.optim.Adam(p))[0] is None
 
@@ -218,6 +220,7 @@ def test_monitor_maps_torch_optimizers_through_the_specs():
         ("sgd", "SGD", dict(lr=0.1, weight_decay=0.01)),
         ("sgdm", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9)),
         ("nesterov", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9, nesterov=True)),
+        ("sgdm_dampened", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9, dampening=0.3)),
         ("adamw", "AdamW", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
         ("adam", "Adam", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
     ],

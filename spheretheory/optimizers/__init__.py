@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm, sgdw
+from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm, sgdm_dampened, sgdw
 from .base import STANDARD_KEYS, HyperParameter, OptimizerSpec, TorchMapping, TorchMatch
 
 __all__ = [
@@ -37,6 +37,7 @@ SPECS: dict[str, OptimizerSpec] = {
     for spec in (
         sgd.SPEC,
         sgdw.SPEC,
+        sgdm_dampened.SPEC,  # before sgdm, which reports dampening as not covered
         sgdm.SPEC,
         nesterov.SPEC,
         adamc.SPEC,  # before adamw: an AdamC class may subclass AdamW
