@@ -59,13 +59,32 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
     return no_equilibrium_where(out, wd == 0)
 
 
-def adam_moments(grad: np.ndarray, state: dict, beta1: float, beta2: float, eps: float):
-    """PyTorch Adam's bias-corrected update m̂/(√v̂ + ε) and the new state (``m``, ``v``, ``t``)."""
+def adam_parts(
+    grad: np.ndarray,
+    state: dict,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    *,
+    sq: np.ndarray | None = None,
+    bias_correction: bool = True,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The two halves of PyTorch Adam's update m̂ ⊘ (√v̂ + ε) and the new state (``m``, ``v``, ``t``):
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)·sq (sq = g² by default; AdamS feeds the group mean of g²),
+    m̂ = m/(1 − β₁^t), v̂ = v/(1 − β₂^t) (t counted from 1; raw moments without ``bias_correction``). The one
+    Adam moment update of the package (the specs' steps and :func:`spheretheory.adaptive.reference.adam_step`)."""
+    sq = grad**2 if sq is None else sq
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(grad)) + (1 - beta1) * grad
-    v = beta2 * state.get("v", np.zeros_like(grad)) + (1 - beta2) * grad**2
-    update = (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
-    return update, {"m": m, "v": v, "t": t}
+    v = beta2 * state.get("v", np.zeros_like(sq)) + (1 - beta2) * sq
+    c1, c2 = (1 - beta1**t, 1 - beta2**t) if bias_correction else (1.0, 1.0)
+    return m / c1, np.sqrt(v / c2) + eps, {"m": m, "v": v, "t": t}
+
+
+def adam_moments(grad: np.ndarray, state: dict, beta1: float, beta2: float, eps: float):
+    """PyTorch Adam's bias-corrected update m̂/(√v̂ + ε) and the new state (``m``, ``v``, ``t``)."""
+    num, den, new = adam_parts(grad, state, beta1, beta2, eps)
+    return num / den, new
 
 
 def step(w, grad, state, lr, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8):
