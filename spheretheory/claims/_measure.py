@@ -126,3 +126,19 @@ def ratio_of_means(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     r = float(x.mean() / y.mean())
     z = (x - r * y) / y.mean()
     return r, float(z.std(ddof=1) / math.sqrt(z.size))
+
+
+def equilibrium_run(optimizer: str, *, init_sq_norm: float, seed: int, **kw: Any):
+    """``simulate`` started at a predicted equilibrium ‖w‖² (``init_sq_norm``), keeping the streaming summaries over
+    the last half of the run (the window of the equilibrium claims); ``kw`` are simulate's other arguments."""
+    from ..simulation import simulate
+
+    return simulate(
+        optimizer,
+        init_norm=math.sqrt(init_sq_norm),
+        seed=seed,
+        record="summary",
+        summary_fraction=0.5,
+        progress=False,
+        **kw,
+    )

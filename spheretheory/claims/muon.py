@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 from . import _measure as M
-from ._core import FAILS, Claim, Outcome, Param, compare, register
+from ._core import Claim, Outcome, Param, compared, register
 
 PAPER = "Muon (torch.optim.Muon, Jordan et al. 2024): the project's derivation, issue 10"
 QUOTE = (
@@ -38,8 +37,6 @@ def simulate_at(p: dict[str, Any], *, quick: bool, seed: int) -> tuple[Any, dict
 
 @functools.lru_cache(maxsize=4)
 def _simulate_at(point: tuple, quick: bool, seed: int) -> tuple[Any, dict[str, Any]]:
-    from ..simulation import simulate
-
     p = dict(point)
 
     el = p["lr"] * p["weight_decay"]
@@ -51,7 +48,7 @@ def _simulate_at(point: tuple, quick: bool, seed: int) -> tuple[Any, dict[str, A
     )
     k = 1 if quick else 4
     steps = int(min(max(4 * k / el, 10 * k / (1 - p["momentum"]), 200), 50_000))
-    res = simulate(
+    res = M.equilibrium_run(
         "muon",
         lr=p["lr"],
         weight_decay=p["weight_decay"],
@@ -60,11 +57,8 @@ def _simulate_at(point: tuple, quick: bool, seed: int) -> tuple[Any, dict[str, A
         options={"ns_steps": p["ns_steps"]},
         steps=steps,
         trajectories=p["trajectories"],
-        init_norm=math.sqrt(pr["equilibrium_sq_norm"]),
+        init_sq_norm=pr["equilibrium_sq_norm"],
         seed=seed,
-        record="summary",
-        summary_fraction=0.5,
-        progress=False,
     )
     return res, pr
 
@@ -73,21 +67,6 @@ def model_error(p: dict[str, Any]) -> float:
     """The stated model error of the Muon forms, relative: 1/k, k = min(m, n) (finite-size corrections of the
     Marchenko–Pastur moments and of the mean field; the cubic closure of φ adds ≈ 1 %, docs/optimizers.md)."""
     return 1.0 / min(p["rows"], p["cols"])
-
-
-def _outcome(p, printed, m, se, detail, numbers) -> Outcome:
-    verdict, dev, tol = compare(printed, m, se, first_order=model_error(p))
-    return Outcome(
-        verdict,
-        predicted=printed,
-        measured=m,
-        se=se,
-        tolerance=tol,
-        deviation=dev,
-        detail=detail.format(dev=dev, verdict=verdict),
-        counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": printed},
-        numbers=numbers,
-    )
 
 
 def _norm(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -109,7 +88,7 @@ def _norm(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         "update_correlation_predicted": float(pr["update_correlation"]),
         "steps": res.config["steps"],
     }
-    return _outcome(p, float(pr["equilibrium_sq_norm"]), m, se, detail, numbers)
+    return compared(pr["equilibrium_sq_norm"], m, se, p, detail, numbers, first_order=model_error(p))
 
 
 def _angular_update(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -123,7 +102,7 @@ def _angular_update(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         "measured value."
     )
     numbers = {"naive_sqrt_2_eta_lambda": naive, "first_order": float(pr["angular_update_first_order"])}
-    return _outcome(p, float(pr["angular_update"]), m, se, detail, numbers)
+    return compared(pr["angular_update"], m, se, p, detail, numbers, first_order=model_error(p))
 
 
 _COMMON = dict(

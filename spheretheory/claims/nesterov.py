@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from . import _measure as M
-from ._core import FAILS, Claim, Outcome, Param, compare, register
+from ._core import Claim, Outcome, Param, compare, compared, register
 
 PAPER = "Nesterov SGD (torch.optim.SGD(nesterov=True)): the project's derivation, issue 10"
 QUOTE = (
@@ -58,7 +58,6 @@ def _angular_update(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     res, pr = _run("nesterov", p, quick=quick, seed=seed)
     m, se, _ = M.rms_angular_update(res)
     printed = float(pr["angular_update_first_order"])  # nesterov.angular_update_first_order
-    verdict, dev, tol = compare(printed, m, se, first_order=_allowance(p))
     v_exact, dev_exact, _ = compare(pr["angular_update"], m, se, first_order=1.0 / p["dim"])
     sgdm = float(
         M.predict("sgdm", lr=p["lr"], weight_decay=p["weight_decay"], momentum=p["momentum"])["angular_update"]
@@ -67,26 +66,17 @@ def _angular_update(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     detail = (
         f"RMS Δ at equilibrium {m:.6g} ± {se:.2g} ({res.trajectories} trajectories, d = {p['dim']}, "
         f"{res.config['steps']} steps, last half, reduced chain) vs √(2ηλ(1+2α−2α³)/(1+α)) = {printed:.6g}: "
-        f"{dev:+.2e}. The finite-ηλ mean-field Δ* (nesterov.angular_update) {pr['angular_update']:.6g}: {v_exact} "
+        f"{{dev:+.2e}}. The finite-ηλ mean-field Δ* (nesterov.angular_update) {pr['angular_update']:.6g}: {v_exact} "
         f"({dev_exact:+.2e}); SGDM's Δ* {sgdm:.6g}: {v_sgdm} ({dev_sgdm:+.2e})."
     )
-    return Outcome(
-        verdict,
-        predicted=printed,
-        measured=m,
-        se=se,
-        tolerance=tol,
-        deviation=dev,
-        detail=detail,
-        counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": printed},
-        numbers={
-            "exact_mean_field": pr["angular_update"],
-            "exact_verdict": v_exact,
-            "sgdm_angular_update": sgdm,
-            "sgdm_verdict": v_sgdm,
-            "steps": res.config["steps"],
-        },
-    )
+    numbers = {
+        "exact_mean_field": pr["angular_update"],
+        "exact_verdict": v_exact,
+        "sgdm_angular_update": sgdm,
+        "sgdm_verdict": v_sgdm,
+        "steps": res.config["steps"],
+    }
+    return compared(printed, m, se, p, detail, numbers, first_order=_allowance(p))
 
 
 def _versus_sgdm(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -100,24 +90,14 @@ def _versus_sgdm(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     printed = math.sqrt(1 + 2 * a - 2 * a**3)  # the ratio of the first-order forms (nesterov / sgdm)
     derived = float(runs["nesterov"][1]["angular_update"] / runs["sgdm"][1]["angular_update"])
     # the effect tested is the excess over 1 (a check that cannot tell the ratio from 1 has no power)
-    verdict, dev, tol = compare(printed, ratio, se, first_order=_allowance(p), effect=printed - 1)
     v_exact, dev_exact, _ = compare(derived, ratio, se, first_order=1.0 / p["dim"], effect=derived - 1)
     detail = (
         f"RMS Δ of Nesterov / SGDM at η = {p['lr']:g}, λ = {p['weight_decay']:g}, α = {a:g}: {ratio:.6g} ± {se:.2g} "
         f"(paired reduced-chain runs, {runs['sgdm'][0].trajectories} trajectories each) vs √(1 + 2α − 2α³) = "
-        f"{printed:.6g}: {dev:+.2e}. Ratio of the finite-ηλ derivations: {derived:.6g} ({v_exact}, {dev_exact:+.2e})."
+        f"{printed:.6g}: {{dev:+.2e}}. Ratio of the finite-ηλ derivations: {derived:.6g} ({v_exact}, {dev_exact:+.2e})."
     )
-    return Outcome(
-        verdict,
-        predicted=printed,
-        measured=ratio,
-        se=se,
-        tolerance=tol,
-        deviation=dev,
-        detail=detail,
-        counterexample=None if verdict != FAILS else {**p, "measured": ratio, "printed": printed},
-        numbers={"derived_ratio": derived, "derived_verdict": v_exact},
-    )
+    numbers = {"derived_ratio": derived, "derived_verdict": v_exact}
+    return compared(printed, ratio, se, p, detail, numbers, first_order=_allowance(p), effect=printed - 1)
 
 
 def _norm(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -127,24 +107,14 @@ def _norm(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     sgdm = float(
         M.predict("sgdm", lr=p["lr"], weight_decay=p["weight_decay"], momentum=p["momentum"])["equilibrium_sq_norm"]
     )
-    verdict, dev, tol = compare(sgdm, m, se, first_order=p["lr"] * p["weight_decay"] / (1 - p["momentum"]))
     v_exact, dev_exact, _ = compare(pr["equilibrium_sq_norm"], m, se)
     detail = (
-        f"E‖w‖² of Nesterov {m:.6g} ± {se:.2g} vs SGDM's w*² {sgdm:.6g}: {dev:+.2e} (allowance ηλ/(1−α)). The "
+        f"E‖w‖² of Nesterov {m:.6g} ± {se:.2g} vs SGDM's w*² {sgdm:.6g}: {{dev:+.2e}} (allowance ηλ/(1−α)). The "
         f"finite-ηλ Nesterov fixed point (nesterov.equilibrium_sq_norm) {pr['equilibrium_sq_norm']:.6g}: {v_exact} "
         f"({dev_exact:+.2e})."
     )
-    return Outcome(
-        verdict,
-        predicted=sgdm,
-        measured=m,
-        se=se,
-        tolerance=tol,
-        deviation=dev,
-        detail=detail,
-        counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": sgdm},
-        numbers={"exact_nesterov": pr["equilibrium_sq_norm"], "exact_verdict": v_exact},
-    )
+    numbers = {"exact_nesterov": pr["equilibrium_sq_norm"], "exact_verdict": v_exact}
+    return compared(sgdm, m, se, p, detail, numbers, first_order=p["lr"] * p["weight_decay"] / (1 - p["momentum"]))
 
 
 _COMMON = dict(

@@ -14,11 +14,10 @@ forms are as quoted in issue 10 and the theory brief (Sec. 4).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from . import _measure as M
-from ._core import FAILS, Claim, Outcome, Param, compare, register
+from ._core import Claim, Outcome, Param, compare, compared, register
 from .muon import DOMAIN as MUON_DOMAIN
 from .muon import model_error, simulate_at
 
@@ -47,7 +46,6 @@ def _line(results: dict[str, Any]) -> str:
 
 
 def _adamw(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
-    from ..simulation import simulate
     from ..theory import get
 
     el, b1, d = p["lr"] * p["weight_decay"], p["beta1"], p["dim"]
@@ -58,7 +56,7 @@ def _adamw(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     kosson_delta = float(get("adamw.angular_update_first_order")(**kw))
     # started at the predicted norm; the second moment's memory 1/(1 − β₂) sets the slow mode: 3 of them (1 quick)
     steps = int(min(max((1 if quick else 3) / (1 - p["beta2"]), 20 / el, 600), 200_000))
-    res = simulate(
+    res = M.equilibrium_run(
         "adamw",
         **kw,
         beta2=p["beta2"],
@@ -66,11 +64,8 @@ def _adamw(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         dim=d,
         steps=steps,
         trajectories=p["trajectories"],
-        init_norm=math.sqrt(pr["equilibrium_sq_norm"]),
+        init_sq_norm=pr["equilibrium_sq_norm"],
         seed=seed,
-        record="summary",
-        summary_fraction=0.5,
-        progress=False,
     )
     m, se, _ = M.window_mean(res)
     rms, rms_se, _ = M.rms_angular_update(res)
@@ -96,22 +91,12 @@ def _adamw(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         rms,
         rms_se,
     )
-    verdict, dev, tol = compare(wen, m, se, first_order=exact_err)
     detail = (
         f"At ηλ = {el:g}, β₁ = {b1:g} (ηλ/(1 − β₁) = {el / (1 - b1):.3g}), d = {d}: measured E‖W‖² {m:.6g} ± {se:.2g}; "
         f"{_line(norms)}. RMS Δ {rms:.6g} ± {rms_se:.2g}: {_line(angles)}."
     )
-    return Outcome(
-        verdict,
-        predicted=wen,
-        measured=m,
-        se=se,
-        tolerance=tol,
-        deviation=dev,
-        detail=detail,
-        counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": wen},
-        numbers={"norm_forms": norms, "angle_forms": angles, "steps": steps},
-    )
+    numbers = {"norm_forms": norms, "angle_forms": angles, "steps": steps}
+    return compared(wen, m, se, p, detail, numbers, first_order=exact_err)
 
 
 def _muon(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
@@ -130,7 +115,6 @@ def _muon(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         m,
         se,
     )
-    verdict, dev, tol = compare(hyperball, m, se, first_order=model_error(p))
     corr = res.extra["update_correlation_mean"][0]
     detail = (
         f"At ηλ = {p['lr'] * p['weight_decay']:g}, β = {p['momentum']:g}, {p['rows']}×{p['cols']}: measured E‖W‖² "
@@ -138,17 +122,8 @@ def _muon(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         f"{p['momentum']:g}); orthogonalised Nesterov updates correlate less: measured {float(corr.mean()):.4g}, "
         f"predicted {float(pr['update_correlation']):.4g} (muon.update_correlation)."
     )
-    return Outcome(
-        verdict,
-        predicted=hyperball,
-        measured=m,
-        se=se,
-        tolerance=tol,
-        deviation=dev,
-        detail=detail,
-        counterexample=None if verdict != FAILS else {**p, "measured": m, "printed": hyperball},
-        numbers={"norm_forms": forms, "update_correlation": float(corr.mean())},
-    )
+    numbers = {"norm_forms": forms, "update_correlation": float(corr.mean())}
+    return compared(hyperball, m, se, p, detail, numbers, first_order=model_error(p))
 
 
 register(
