@@ -30,8 +30,10 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
     norm), and the norm through κ = E[g²/v]/(E g²/E v) = 1 − (1 − β₂)(K − 1)/2 (``adam.second_moment_kappa``,
     first order in 1 − β₂): the update's power is κ·d, so E‖x*‖² = κ·(the κ = 1 value), i.e. r₀ → √κ·r₀ above,
     and η_e = η/(σ r₀√κ). The gradient noise is taken Gaussian (kurtosis K = 3, as in the simulators), so
-    κ = β₂; key ``second_moment_kappa``. Δ* is unchanged (norm and step scale alike). The ``*_first_order``
-    norm is first order in ηλ and in 1 − β₂ (κ = 1).
+    κ = β₂; key ``second_moment_kappa``, checked for ηλ ≤ 1 − β₂ (``second_moment_kappa_in_range``: beyond it
+    the norm relaxes faster than the second moment forgets, and at ηλ = 5(1 − β₂) the κ = 1 value fits better).
+    Δ* is unchanged (norm and step scale alike). The ``*_first_order`` norm is first order in ηλ and in 1 − β₂
+    (κ = 1).
     """
     lr, wd, L, d = (np.asarray(a, dtype=float) for a in (lr, weight_decay, unit_grad_sq, _dim(dim)))
     b1, eps = np.asarray(beta1, dtype=float), np.asarray(eps, dtype=float)
@@ -58,6 +60,10 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
         "eps_ratio": eps * r / sigma,
         # E‖ĝ‖²/d for Gaussian noise (adam.second_moment_kappa, K = 3): already applied to the norm keys above
         "second_moment_kappa": kappa,
+        # κ averages g² over the second moment's memory 1/(1 − β₂) at a fixed norm: checked for ηλ ≤ 1 − β₂
+        # (tests/test_adam_sim.py); at ηλ = 5(1 − β₂) the norm relaxes faster than v forgets and the κ = 1 value
+        # fits better (claims wen2025.adamw_norm)
+        "second_moment_kappa_in_range": lr * wd <= 1 - b2,
         "angular_update_hyperparameter_only": True,
         "norm_hyperparameter_only": bool(np.all(eps == 0)),
         "exact_available": True,
