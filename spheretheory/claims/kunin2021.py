@@ -161,8 +161,8 @@ def _momentum(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         float(x) for x in get("kunin.momentum_continuous_error_leading")(lr=lr, weight_decay=wd, momentum=al)
     )
     detail = (
-        f"E‖w‖² at equilibrium {m:.6g} vs the oscillator's N* = 2E‖v‖²/ω² = {pred:.6g}: {dev:+.2e} relative, "
-        f"± {se:.1e} ({p['trajectories']} trajectories × d = {d}, {steps} steps). The discrete norm obeys the "
+        f"E‖w‖² at equilibrium {m:.6g} vs the oscillator's N* = 2E‖v‖²/ω² = {pred:.6g}: {dev:+.2e} ± {se / pred:.1e} "
+        f"relative ({p['trajectories']} trajectories × d = {d}, {steps} steps). The discrete norm obeys the "
         f"oscillator's centred-difference form exactly: max relative residual {rec_dev:.1e} per step and "
         f"trajectory. Derived error of the continuous form: slow-mode rate {e_slow:+.2e} (leading "
         f"(2/3)(ηλ/(1−α))² = {l_slow:.2e}, no first-order term), fast mode {e_fast:+.2e} (α only: {l_fast:+.2e}); "
