@@ -282,8 +282,9 @@ def _equilibrium(inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray) ->
     return _adam_equilibrium(inp, lr, wdc, wdd, L)
 
 
-def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
-    """At fixed a: q* and the (b, c) solving the affine fixed-point equations of trajectory.adam_map."""
+def _adam_fixed_bc(inp, a, lr, wdc, wdd, L, final: bool = True):
+    """At fixed a: q* and the (b, c) solving the affine fixed-point equations of trajectory.adam_map (and the map
+    at that point, unless ``final`` is false)."""
     d = float(inp.dim)
     q = (L / a + wdc**2 * a) / d
     args = _adam_args(inp, wdc, wdd)
@@ -294,46 +295,60 @@ def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
         )
 
     z = np.zeros_like(a)
-    f0, fb, fc = F(z, z), F(z + 1, z), F(z, z + 1)
-    # (b', c') = M (b, c) + k  →  (I − M)(b, c) = k
-    m11, m12 = fb[1] - f0[1], fc[1] - f0[1]
-    m21, m22 = fb[2] - f0[2], fc[2] - f0[2]
+    sc = q * d  # the scale of ‖m‖² (the mean squared gradient); ⟨x, m⟩ ~ √(a·sc): perturb on those scales
+    sb = np.sqrt(a * sc)
+    f0, fb, fc = F(z, z), F(sb, z), F(z, sc)
+    # (b', c') = M (b, c) + k  →  (I − M)(b, c) = k (the map is affine in (b, c))
+    m11, m12 = (fb[1] - f0[1]) / sb, (fc[1] - f0[1]) / sc
+    m21, m22 = (fb[2] - f0[2]) / sb, (fc[2] - f0[2]) / sc
     k1, k2 = f0[1], f0[2]
     A11, A12, A21, A22 = 1 - m11, -m12, -m21, 1 - m22
     det = A11 * A22 - A12 * A21
     b = (k1 * A22 - A12 * k2) / det
     c = (A11 * k2 - A21 * k1) / det
-    return b, c, q, F(b, c)
+    return b, c, q, (F(b, c) if final else None)
 
 
 def _adam_equilibrium(inp, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
-    """Bracketed root in log ‖w‖² of F_a(a, b*(a), c*(a), q*(a)) − a (bisection, 200 halvings of the bracket)."""
-    d, b1 = float(inp.dim), inp.hyper["beta1"]
-    # first-order guesses (adamw.equilibrium_sq_norm with ε = 0; adam_l2.equilibrium_norm_first_order), ±e^12
-    rho = 1.0 - lr * wdd
-    g_w = np.where(wdd > 0, lr**2 * d * (1 - b1) / ((1 + b1) * np.maximum(1 - rho**2, 1e-300)), np.inf)
+    """Root in log ‖w‖² of the increment E‖x_{t+1}‖² − ‖x_t‖² at (a, b*(a), c*(a), q*(a)).
+
+    The residual is ``trajectory.adam_map_increment`` (term by term, so that it keeps its sign below ηλ ~ 1e-16,
+    where F(a) − a would be round-off). The root is bracketed at the first-order guess ± e^12 and found by the
+    secant method from the guess, with bisection whenever a step leaves the bracket; vectorised over the records.
+    """
+    d = float(inp.dim)
+    # first-order guesses: the slow mode ηd/(2λ) (schedule_forms.slow_mode_adamw; ε = 0) for the decoupled decay,
+    # adam_l2.equilibrium_norm_first_order for the coupled one
+    g_w = np.where(wdd > 0, lr * d / (2 * np.maximum(wdd, 1e-300)), np.inf)
     g_c = np.where(wdc > 0, (lr * np.sqrt(d * L) / (2 * np.maximum(wdc, 1e-300))) ** (2 / 3), np.inf)
-    guess = np.minimum(g_w, g_c)
-    lo, hi = np.log(guess) - 12.0, np.log(guess) + 12.0
+    x0 = np.log(np.minimum(g_w, g_c))
+    lo, hi = x0 - 12.0, x0 + 12.0
+    args = _adam_args(inp, wdc, wdd)
 
     def resid(loga):
         a = np.exp(loga)
-        out = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)[3][0]
-        return out - a
+        b, c, q = _adam_fixed_bc(inp, a, lr, wdc, wdd, L, final=False)[:3]
+        inc = G.trajectory__adam_map_increment(
+            sq_norm=a, w_dot_v=b, v_sq_norm=c, second_moment=q, lr=lr, unit_grad_sq=L, bias1=1.0, bias2=1.0, **args
+        )
+        return inc / a
 
     with np.errstate(all="ignore"):
-        r_lo = resid(lo)
-        if not (np.all(r_lo > 0) and np.all(resid(hi) < 0)):  # pragma: no cover - guarded by the guesses
+        if not (np.all(resid(lo) > 0) and np.all(resid(hi) < 0)):  # pragma: no cover - guarded by the guesses
             raise RuntimeError("could not bracket the Adam fixed point; please report the hyperparameters")
+        x_prev, f_prev = x0, resid(x0)
+        x = x0 + 1e-3
         for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            r = resid(mid)
-            same = np.sign(r) == np.sign(r_lo)
-            lo, r_lo = np.where(same, mid, lo), np.where(same, r, r_lo)
-            hi = np.where(same, hi, mid)
-            if np.all(hi - lo < 1e-15):
+            fx = resid(x)
+            lo, hi = np.where(fx > 0, np.maximum(lo, x), lo), np.where(fx < 0, np.minimum(hi, x), hi)
+            x_new = x - fx * (x - x_prev) / (fx - f_prev)
+            x_new = np.where(np.isfinite(x_new) & (x_new > lo) & (x_new < hi), x_new, 0.5 * (lo + hi))
+            done = (fx == 0) | (np.abs(x_new - x) < 1e-14) | (hi - lo < 1e-15)
+            x_new = np.where(fx == 0, x, x_new)
+            x_prev, f_prev, x = x, fx, x_new
+            if np.all(done):
                 break
-        a = np.exp(0.5 * (lo + hi))
+        a = np.exp(x)
         b, c, q, f = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)
     return {"state": np.stack([a, b, c, q]), "sq_norm": a, "angular_update": _angle(f[4], f[5]), "effective_lr": f[6]}
 
