@@ -360,3 +360,19 @@ def test_solve_reports_an_unreachable_target():
         solve("sgd", "weight_decay", {"angular_update": 3.0}, lr=0.1)
     with pytest.raises(ValueError, match="target quantity"):
         solve("sgd", "weight_decay", {"sq_norm": 3.0}, lr=0.1)
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "adam"])
+def test_adam_equilibrium_below_round_off_of_eta_lambda(optimizer):
+    """At the end of a cosine to 0 ηλ falls below 1e-16: F(a) − a is round-off there, so the fixed point uses the
+    term-by-term increment (trajectory.adam_map_increment). It must still be found (it used to raise), agree
+    between the compiled and the numpy root, and approach the first-order value ηd/(2λ) (AdamW; error O(ηλ))."""
+    kw = dict(OPTIMIZERS[optimizer], steps=200_000, lr_schedule="cosine", every=1000)
+    kw["every"] = 199_999
+    a = st.trajectory(optimizer, **kw)
+    b = st.trajectory(optimizer, backend="numpy", steps=1, lr=a.lr[-1], weight_decay=kw["weight_decay"], dim=64)
+    assert a.lr[-1] * kw["weight_decay"] < 1e-12
+    np.testing.assert_allclose(a.sq_norm_equilibrium[-1], b.sq_norm_equilibrium[0], rtol=1e-12)
+    if optimizer == "adamw":
+        first = a.lr[-1] * 64 / (2 * kw["weight_decay"])
+        assert a.sq_norm_equilibrium[-1] == pytest.approx(first, rel=1e-6)

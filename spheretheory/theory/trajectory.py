@@ -339,6 +339,7 @@ register(
         ),
         derive=_derive_adam_increment,
         numeric=generated("trajectory.adam_map_increment"),
+        scalar_twin=True,  # the root of the Adam fixed point, compiled by spheretheory.trajectory_prediction
     )
 )
 register(
