@@ -215,6 +215,7 @@ def _adam(out: Path | None, quick: bool, seed: int) -> dict[str, Any]:
             "max_rel_error_sq_norm": float(np.abs(tr.sq_norm / s["sq_norm"] - 1).max()),
             "max_rel_error_angular_update": float(np.abs(tr.angular_update / s["rms"] - 1)[late].max()),
             "max_rel_2se_sq_norm": float((2 * s["sq_norm_se"] / s["sq_norm"]).max()),
+            "max_rel_2se_angular_update": float((2 * s["rms_se"] / s["rms"])[late].max()),
             "grad_norm_ratio_rise_simulated": float(g_w[-1] / g_w[np.argmin(np.abs(tr.step - 300))]),
             "grad_norm_ratio_rise_trajectory": float(tr.grad_norm_ratio[-1] / tr.grad_norm_ratio[late][0]),
             "trajectories": n,
