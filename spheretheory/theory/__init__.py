@@ -37,6 +37,9 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.finite_d",
     "spheretheory.theory.trajectory",
     "spheretheory.theory.schedule_forms",
+    "spheretheory.theory.li_arora",
+    "spheretheory.theory.kunin",
+    "spheretheory.theory.ema",
 )
 
 _REGISTRY: dict[str, Derivation] = {}
