@@ -74,6 +74,12 @@ class Schedule:
     #: Kinds whose every multiplier is finite and >= 0 once the constructor has validated the parameters.
     _valid_by_construction: bool = False
 
+    @property
+    def _bounded(self) -> bool:
+        """Every multiplier is finite and >= 0 by construction and cannot overflow (so :meth:`_eval` need not
+        check it): the valid-by-construction kinds except the exponential, and warmups/products of them."""
+        return self._valid_by_construction and not isinstance(self, Exponential)
+
     def _f(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -90,6 +96,8 @@ class Schedule:
         t = t.reshape(-1)
         out = np.asarray(self._f(t), dtype=np.float64)
         out = np.broadcast_to(out, t.shape).copy() if out.shape != t.shape else out
+        if self._bounded:  # finite and >= 0 by construction: skip the three passes of the check (speed)
+            return out.reshape(shape)
         bad = ~(np.isfinite(out) & (out >= 0.0))
         if bad.any():
             i = int(np.argmax(bad))
@@ -384,7 +392,13 @@ class Warmup(Schedule):
     def description(self) -> str:  # type: ignore[override]
         return f"linear warmup over {self.steps} steps, then {self.after.description}"
 
+    @property
+    def _bounded(self) -> bool:
+        return self.after._bounded
+
     def _f(self, t: np.ndarray) -> np.ndarray:
+        if t.size and t.min() >= self.steps:  # a block after the warmup (validated by the caller's _eval)
+            return self.after._f(t - self.steps)
         out = np.empty_like(t)
         warm = t < self.steps
         out[warm] = self.start + (1.0 - self.start) * (t[warm] + 1.0) / self.steps
@@ -446,6 +460,12 @@ class Product(Schedule):
     @property
     def description(self) -> str:  # type: ignore[override]
         return self.label or "product of schedules"
+
+    @property
+    def _bounded(self) -> bool:
+        return bool(np.isfinite(self.scale)) and all(
+            f._bounded and p >= 0 for f, p in zip(self.factors, self.powers, strict=True)
+        )
 
     def _f(self, t: np.ndarray) -> np.ndarray:
         out = np.full(t.shape, self.scale)

@@ -260,7 +260,9 @@ def _adam_args(inp: _Inputs, wdc, wdd) -> dict[str, Any]:
     )
 
 
-def _equilibrium(inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray) -> dict[str, np.ndarray]:
+def _equilibrium(
+    inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray, backend: str = "numpy"
+) -> dict[str, np.ndarray]:
     """State, Δ* and η_e* at the fixed point of the optimizer's map, for each (η, λ, L) (arrays)."""
     wdc, wdd = _split(inp, wd)
     kind = inp.spec.kind
@@ -280,11 +282,12 @@ def _equilibrium(inp: _Inputs, lr: np.ndarray, wd: np.ndarray, L: np.ndarray) ->
         a = (lr**2 * inp.dim - 2 * rho * lr * X) / (1 - rho**2)
         _, par, perp = G.trajectory__lion_map(sq_norm=a, x_dot_update=X, lr=lr, weight_decay=wd, dim=float(inp.dim))
         return {"state": np.vstack([a, S]), "sq_norm": a, "angular_update": _angle(par, perp), "effective_lr": lr / a}
-    return _adam_equilibrium(inp, lr, wdc, wdd, L)
+    return _adam_equilibrium(inp, lr, wdc, wdd, L, backend)
 
 
-def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
-    """At fixed a: q* and the (b, c) solving the affine fixed-point equations of trajectory.adam_map."""
+def _adam_fixed_bc(inp, a, lr, wdc, wdd, L, final: bool = True):
+    """At fixed a: q* and the (b, c) solving the affine fixed-point equations of trajectory.adam_map (and the map
+    at that point, unless ``final`` is false)."""
     d = float(inp.dim)
     q = (L / a + wdc**2 * a) / d
     args = _adam_args(inp, wdc, wdd)
@@ -295,48 +298,145 @@ def _adam_fixed_bc(inp, a, lr, wdc, wdd, L):
         )
 
     z = np.zeros_like(a)
-    f0, fb, fc = F(z, z), F(z + 1, z), F(z, z + 1)
-    # (b', c') = M (b, c) + k  →  (I − M)(b, c) = k
-    m11, m12 = fb[1] - f0[1], fc[1] - f0[1]
-    m21, m22 = fb[2] - f0[2], fc[2] - f0[2]
+    sc = q * d  # the scale of ‖m‖² (the mean squared gradient); ⟨x, m⟩ ~ √(a·sc): perturb on those scales
+    sb = np.sqrt(a * sc)
+    f0, fb, fc = F(z, z), F(sb, z), F(z, sc)
+    # (b', c') = M (b, c) + k  →  (I − M)(b, c) = k (the map is affine in (b, c))
+    m11, m12 = (fb[1] - f0[1]) / sb, (fc[1] - f0[1]) / sc
+    m21, m22 = (fb[2] - f0[2]) / sb, (fc[2] - f0[2]) / sc
     k1, k2 = f0[1], f0[2]
     A11, A12, A21, A22 = 1 - m11, -m12, -m21, 1 - m22
     det = A11 * A22 - A12 * A21
     b = (k1 * A22 - A12 * k2) / det
     c = (A11 * k2 - A21 * k1) / det
-    return b, c, q, F(b, c)
+    return b, c, q, (F(b, c) if final else None)
 
 
-def _adam_equilibrium(inp, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
-    """Bracketed root in log ‖w‖² of F_a(a, b*(a), c*(a), q*(a)) − a (bisection, 200 halvings of the bracket)."""
-    d, b1 = float(inp.dim), inp.hyper["beta1"]
-    # first-order guesses (adamw.equilibrium_sq_norm with ε = 0; adam_l2.equilibrium_norm_first_order), ±e^12
-    rho = 1.0 - lr * wdd
-    g_w = np.where(wdd > 0, lr**2 * d * (1 - b1) / ((1 + b1) * np.maximum(1 - rho**2, 1e-300)), np.inf)
+def _adam_equilibrium(inp, lr, wdc, wdd, L, backend: str = "numpy") -> dict[str, np.ndarray]:
+    """Root in log ‖w‖² of the increment E‖x_{t+1}‖² − ‖x_t‖² at (a, b*(a), c*(a), q*(a)).
+
+    The residual is ``trajectory.adam_map_increment`` (term by term, so that it keeps its sign below ηλ ~ 1e-16,
+    where F(a) − a would be round-off). The root is bracketed at the first-order guess ± e^12 and found by the
+    secant method from the guess, with bisection whenever a step leaves the bracket; vectorised over the records.
+    """
+    d = float(inp.dim)
+    # first-order guesses: the slow mode ηd/(2λ) (schedule_forms.slow_mode_adamw; ε = 0) for the decoupled decay,
+    # adam_l2.equilibrium_norm_first_order for the coupled one
+    g_w = np.where(wdd > 0, lr * d / (2 * np.maximum(wdd, 1e-300)), np.inf)
     g_c = np.where(wdc > 0, (lr * np.sqrt(d * L) / (2 * np.maximum(wdc, 1e-300))) ** (2 / 3), np.inf)
-    guess = np.minimum(g_w, g_c)
-    lo, hi = np.log(guess) - 12.0, np.log(guess) + 12.0
+    x0 = np.log(np.minimum(g_w, g_c))
+    if backend == "numba":  # the same secant/bisection per record, compiled (scalar twins of the map)
+        h = inp.hyper
+        lr, wdc, wdd, L = np.broadcast_arrays(*(np.ascontiguousarray(x, dtype=np.float64) for x in (lr, wdc, wdd, L)))
+        a = np.empty(lr.shape)
+        ok = _adam_root_kernel()(
+            x0.astype(np.float64).ravel(), lr.ravel(), wdc.ravel(), wdd.ravel(), L.ravel(), h["beta1"], h["beta2"],
+            h["eps"], d, a.reshape(-1)
+        )  # fmt: skip
+        if not ok:  # pragma: no cover - guarded by the guesses
+            raise RuntimeError("could not bracket the Adam fixed point; please report the hyperparameters")
+        return _adam_eq_values(inp, a, lr, wdc, wdd, L)
+    lo, hi = x0 - 12.0, x0 + 12.0
+    args = _adam_args(inp, wdc, wdd)
 
     def resid(loga):
         a = np.exp(loga)
-        out = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)[3][0]
-        return out - a
+        b, c, q = _adam_fixed_bc(inp, a, lr, wdc, wdd, L, final=False)[:3]
+        inc = G.trajectory__adam_map_increment(
+            sq_norm=a, w_dot_v=b, v_sq_norm=c, second_moment=q, lr=lr, unit_grad_sq=L, bias1=1.0, bias2=1.0, **args
+        )
+        return inc / a
 
     with np.errstate(all="ignore"):
-        r_lo = resid(lo)
-        if not (np.all(r_lo > 0) and np.all(resid(hi) < 0)):  # pragma: no cover - guarded by the guesses
+        if not (np.all(resid(lo) > 0) and np.all(resid(hi) < 0)):  # pragma: no cover - guarded by the guesses
             raise RuntimeError("could not bracket the Adam fixed point; please report the hyperparameters")
+        x_prev, f_prev = x0, resid(x0)
+        x = x0 + 1e-3
         for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            r = resid(mid)
-            same = np.sign(r) == np.sign(r_lo)
-            lo, r_lo = np.where(same, mid, lo), np.where(same, r, r_lo)
-            hi = np.where(same, hi, mid)
-            if np.all(hi - lo < 1e-15):
+            fx = resid(x)
+            lo, hi = np.where(fx > 0, np.maximum(lo, x), lo), np.where(fx < 0, np.minimum(hi, x), hi)
+            x_new = x - fx * (x - x_prev) / (fx - f_prev)
+            x_new = np.where(np.isfinite(x_new) & (x_new > lo) & (x_new < hi), x_new, 0.5 * (lo + hi))
+            done = (fx == 0) | (np.abs(x_new - x) < 1e-14) | (hi - lo < 1e-15)
+            x_new = np.where(fx == 0, x, x_new)
+            x_prev, f_prev, x = x, fx, x_new
+            if np.all(done):
                 break
-        a = np.exp(0.5 * (lo + hi))
+        return _adam_eq_values(inp, np.exp(x), lr, wdc, wdd, L)
+
+
+def _adam_eq_values(inp, a, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
+    """State, Δ* and η_e* of the Adam map at its fixed point ‖x‖² = a."""
+    with np.errstate(all="ignore"):
         b, c, q, f = _adam_fixed_bc(inp, a, lr, wdc, wdd, L)
     return {"state": np.stack([a, b, c, q]), "sq_norm": a, "angular_update": _angle(f[4], f[5]), "effective_lr": f[6]}
+
+
+def _make_adam_root(step: Callable, inc: Callable, jit: Callable) -> Callable:
+    """Per record: the root in log a of the increment at (a, b*(a), c*(a), q*(a)), as :func:`_adam_equilibrium`."""
+
+    def fixed_bc(a, lr, wdc, wdd, L, b1, b2, eps, d):  # pragma: no cover - jitted
+        q = (L / a + wdc * wdc * a) / d
+        sc = q * d
+        sb = np.sqrt(a * sc)
+        f0 = step(a, 0.0, 0.0, q, lr, wdc, wdd, b1, b2, eps, L, d, 1.0, 1.0)
+        fb = step(a, sb, 0.0, q, lr, wdc, wdd, b1, b2, eps, L, d, 1.0, 1.0)
+        fc = step(a, 0.0, sc, q, lr, wdc, wdd, b1, b2, eps, L, d, 1.0, 1.0)
+        m11, m12 = (fb[1] - f0[1]) / sb, (fc[1] - f0[1]) / sc
+        m21, m22 = (fb[2] - f0[2]) / sb, (fc[2] - f0[2]) / sc
+        k1, k2 = f0[1], f0[2]
+        A11, A12, A21, A22 = 1 - m11, -m12, -m21, 1 - m22
+        det = A11 * A22 - A12 * A21
+        return (k1 * A22 - A12 * k2) / det, (A11 * k2 - A21 * k1) / det, q
+
+    fixed_bc = jit(fixed_bc)
+
+    def resid(x, lr, wdc, wdd, L, b1, b2, eps, d):  # pragma: no cover - jitted
+        a = np.exp(x)
+        b, c, q = fixed_bc(a, lr, wdc, wdd, L, b1, b2, eps, d)
+        return inc(a, b, c, q, lr, wdc, wdd, b1, b2, eps, L, d, 1.0, 1.0) / a
+
+    resid = jit(resid)
+
+    def root(x0, lr, wdc, wdd, L, b1, b2, eps, d, out):  # pragma: no cover - jitted
+        for i in range(x0.size):
+            args = (lr[i], wdc[i], wdd[i], L[i], b1, b2, eps, d)
+            lo, hi = x0[i] - 12.0, x0[i] + 12.0
+            if not (resid(lo, *args) > 0 and resid(hi, *args) < 0):
+                return False
+            xp, fp = x0[i], resid(x0[i], *args)
+            x = x0[i] + 1e-3
+            for _ in range(200):
+                fx = resid(x, *args)
+                if fx > 0 and x > lo:
+                    lo = x
+                if fx < 0 and x < hi:
+                    hi = x
+                if fx == 0:
+                    break
+                xn = x - fx * (x - xp) / (fx - fp)
+                if not (np.isfinite(xn) and lo < xn < hi):
+                    xn = 0.5 * (lo + hi)
+                done = abs(xn - x) < 1e-14 or hi - lo < 1e-15
+                xp, fp, x = x, fx, xn
+                if done:
+                    break
+            out[i] = np.exp(x)
+        return True
+
+    return root
+
+
+def _adam_root_kernel() -> Callable:
+    key = ("adam_root", "numba")
+    if key not in _KERNELS:
+        from numba import njit
+
+        step = njit(cache=True)(G.trajectory__adam_map__scalar)
+        inc = njit(cache=True)(G.trajectory__adam_map_increment__scalar)
+        jit = njit(cache=True)
+        _KERNELS[key] = jit(_make_adam_root(step, inc, jit))
+    return _KERNELS[key]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -495,11 +595,12 @@ def _kappa(inp: _Inputs) -> float:
     return float(G.adam__second_moment_kappa(beta2=inp.hyper["beta2"], kurtosis=GAUSSIAN_KURTOSIS))
 
 
-def _initial_state(inp: _Inputs) -> tuple[np.ndarray, int]:
+def _initial_state(inp: _Inputs, backend: str = "numpy") -> tuple[np.ndarray, int]:
     """(state, bias_from): the first step's equilibrium, or ‖w₀‖² with zero momentum (and fresh Adam moments)."""
     lr, wd, L = inp.block(0, 1)
     if inp.sq_norm0 is None:
-        return np.ascontiguousarray(_equilibrium(inp, lr, wd, L)["state"][:, 0], dtype=np.float64), -1
+        eq = _equilibrium(inp, lr, wd, L, backend)
+        return np.ascontiguousarray(eq["state"][:, 0], dtype=np.float64), -1
     kind = inp.spec.kind
     if kind == "linear":
         size = 3
@@ -598,7 +699,7 @@ def trajectory(
         every,
         {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps},
     )
-    state, bias_from = _initial_state(inp)
+    state, bias_from = _initial_state(inp, backend)
     kappa = _kappa(inp)
     if inp.sq_norm0 is not None:
         state[0] /= kappa  # iterate the κ = 1 map in its own units (see _kappa)
@@ -657,7 +758,7 @@ def trajectory(
         "grad_norm_ratio": np.sqrt(rec_L) / out_a,
     }
     if equilibrium:
-        eq = _equilibrium(inp, rec_lr, rec_wd, rec_L)
+        eq = _equilibrium(inp, rec_lr, rec_wd, rec_L, backend)
         eq["sq_norm"], eq["effective_lr"] = eq["sq_norm"] * kappa, eq["effective_lr"] / np.sqrt(kappa)
         eq["grad_norm_ratio"] = np.sqrt(rec_L) / eq["sq_norm"]
         for q in ("sq_norm", "angular_update", "effective_lr", "grad_norm_ratio"):

@@ -363,6 +363,23 @@ def test_solve_reports_an_unreachable_target():
         solve("sgd", "weight_decay", {"sq_norm": 3.0}, lr=0.1)
 
 
+@pytest.mark.parametrize("optimizer", ["adamw", "adam"])
+def test_adam_equilibrium_below_round_off_of_eta_lambda(optimizer):
+    """At the end of a cosine to 0 ηλ falls below 1e-16: F(a) − a is round-off there, so the fixed point uses the
+    term-by-term increment (trajectory.adam_map_increment). It must still be found (it used to raise), agree
+    between the compiled and the numpy root, and approach the first-order value ηd/(2λ) (AdamW; error O(ηλ))."""
+    kw = dict(OPTIMIZERS[optimizer], steps=200_000, lr_schedule="cosine", every=1000)
+    kw["every"] = 199_999
+    a = st.trajectory(optimizer, **kw)
+    b = st.trajectory(optimizer, backend="numpy", steps=1, lr=a.lr[-1], weight_decay=kw["weight_decay"], dim=64)
+    assert a.lr[-1] * kw["weight_decay"] < 1e-12
+    np.testing.assert_allclose(a.sq_norm_equilibrium[-1], b.sq_norm_equilibrium[0], rtol=1e-12)
+    if optimizer == "adamw":
+        kappa = st.predict("adamw", lr=1e-3, weight_decay=kw["weight_decay"], dim=64).second_moment_kappa
+        first = kappa * a.lr[-1] * 64 / (2 * kw["weight_decay"])  # κ-applied, as predict (issue 13)
+        assert a.sq_norm_equilibrium[-1] == pytest.approx(first, rel=1e-6)
+
+
 def test_adamw_kappa_keeps_the_start_and_reaches_predicts_norm():
     """κ (adam.second_moment_kappa, Gaussian noise) is applied to AdamW's trajectory as in ``predict``: the run
     starts at the given ‖w₀‖² exactly and relaxes to predict's κ-applied norm (β₂ = 0.9: κ = 0.9, a 10% effect),

@@ -36,6 +36,7 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.muon",
     "spheretheory.theory.finite_d",
     "spheretheory.theory.trajectory",
+    "spheretheory.theory.schedule_forms",
     "spheretheory.theory.li_arora",
     "spheretheory.theory.kunin",
     "spheretheory.theory.ema",

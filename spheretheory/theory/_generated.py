@@ -336,6 +336,63 @@ def nesterov__moment_recursion__scalar(sq_norm, w_dot_v, v_sq_norm, lr, weight_d
     return (lr**2*momentum**4*v_sq_norm + 2*lr**2*momentum**3*w_dot_v*weight_decay + lr**2*momentum**2*sq_norm*weight_decay**2 + 2*lr**2*momentum**2*w_dot_v*weight_decay + lr**2*momentum**2*unit_grad_sq/sq_norm + 2*lr**2*momentum*sq_norm*weight_decay**2 + 2*lr**2*momentum*unit_grad_sq/sq_norm + lr**2*sq_norm*weight_decay**2 + lr**2*unit_grad_sq/sq_norm - 2*lr*momentum**2*w_dot_v - 2*lr*momentum*sq_norm*weight_decay - 2*lr*sq_norm*weight_decay + sq_norm, -lr*momentum**3*v_sq_norm - 2*lr*momentum**2*w_dot_v*weight_decay - lr*momentum*sq_norm*weight_decay**2 - lr*momentum*w_dot_v*weight_decay - lr*momentum*unit_grad_sq/sq_norm - lr*sq_norm*weight_decay**2 - lr*unit_grad_sq/sq_norm + momentum*w_dot_v + sq_norm*weight_decay, momentum**2*v_sq_norm + 2*momentum*w_dot_v*weight_decay + sq_norm*weight_decay**2 + unit_grad_sq/sq_norm,)
 
 
+def schedule_forms__cosine_freeze_steps(rate, decay_steps):
+    """Freeze point of the norm at the end of a cosine decay (Cosine to 0; WSD kind='cosine'): steps left when ∫κ (rest) = 1"""
+    return (12**(1/3)*decay_steps**(2/3)/(numpy.pi**(2/3)*rate**(1/3))) + (0 * numpy.asarray(rate, dtype=float) + 0 * numpy.asarray(decay_steps, dtype=float))
+
+
+def schedule_forms__cosine_frozen_ratio(freeze_fraction):
+    """Final slow variable over the equilibrium at the freeze point, cosine decay (Cosine to 0; WSD kind='cosine')"""
+    return (0.1549212751998372035*freeze_fraction**2 + 0.9027452929509336113) + (0 * numpy.asarray(freeze_fraction, dtype=float))
+
+
+def schedule_forms__cosine_grad_norm_rise(freeze_fraction, norm_power):
+    """Late-run rise of ‖g‖/‖w‖ from the start to the end of a cosine decay (Cosine to 0; WSD kind='cosine')"""
+    return (((0.1549212751998372035*freeze_fraction**2 + 0.9027452929509336113)*((1/2)*numpy.cos(numpy.pi*(1 - freeze_fraction)) + 1/2))**(-1/norm_power)) + (0 * numpy.asarray(freeze_fraction, dtype=float) + 0 * numpy.asarray(norm_power, dtype=float))
+
+
+def schedule_forms__linear_freeze_steps(rate, decay_steps):
+    """Freeze point of the norm at the end of a linear decay (Linear to 0; WSD kind='linear'): steps left when ∫κ (rest) = 1"""
+    return (numpy.sqrt(2)*numpy.sqrt(decay_steps)/numpy.sqrt(rate)) + (0 * numpy.asarray(rate, dtype=float) + 0 * numpy.asarray(decay_steps, dtype=float))
+
+
+def schedule_forms__linear_frozen_ratio(freeze_fraction):
+    """Final slow variable over the equilibrium at the freeze point, linear decay (Linear to 0; WSD kind='linear')"""
+    return (0.88622692545275801365) + (0 * numpy.asarray(freeze_fraction, dtype=float))
+
+
+def schedule_forms__linear_grad_norm_rise(freeze_fraction, norm_power):
+    """Late-run rise of ‖g‖/‖w‖ from the start to the end of a linear decay (Linear to 0; WSD kind='linear')"""
+    return ((0.88622692545275801365*freeze_fraction)**(-1/norm_power)) + (0 * numpy.asarray(freeze_fraction, dtype=float) + 0 * numpy.asarray(norm_power, dtype=float))
+
+
+def schedule_forms__slow_mode_adamw(lr, weight_decay, dim):
+    """AdamW slow mode: y = ‖x‖² relaxes as dy/dt = −κ_t(y − y*_t); returns (κ, y*)"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
+    return tuple(_e + _z for _e in (2*lr*weight_decay, (1/2)*dim*lr/weight_decay,))
+
+
+def schedule_forms__slow_mode_sgdm(lr, weight_decay, momentum, unit_grad_sq):
+    """SGD/SGDM slow mode: y = ‖w‖⁴ relaxes as dy/dt = −κ_t(y − y*_t); returns (κ, y*)"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (-4*lr*weight_decay/(momentum - 1), -1/2*lr*unit_grad_sq/(weight_decay*(momentum - 1)),))
+
+
+def schedule_forms__sqrt_freeze_steps(rate, decay_steps):
+    """Freeze point of the norm at the end of a 1 − √ decay (WSD kind='sqrt'): steps left when ∫κ (rest) = 1"""
+    return (2*numpy.sqrt(decay_steps)/numpy.sqrt(rate)) + (0 * numpy.asarray(rate, dtype=float) + 0 * numpy.asarray(decay_steps, dtype=float))
+
+
+def schedule_forms__sqrt_frozen_ratio(freeze_fraction):
+    """Final slow variable over the equilibrium at the freeze point, 1 − √ decay (WSD kind='sqrt')"""
+    return (0.88622692545275801365 - 0.054890064696522836746*freeze_fraction) + (0 * numpy.asarray(freeze_fraction, dtype=float))
+
+
+def schedule_forms__sqrt_grad_norm_rise(freeze_fraction, norm_power):
+    """Late-run rise of ‖g‖/‖w‖ from the start to the end of a 1 − √ decay (WSD kind='sqrt')"""
+    return (((0.88622692545275801365 - 0.054890064696522836746*freeze_fraction)*(1 - numpy.sqrt(1 - freeze_fraction)))**(-1/norm_power)) + (0 * numpy.asarray(freeze_fraction, dtype=float) + 0 * numpy.asarray(norm_power, dtype=float))
+
+
 def sgd__angular_update(lr, weight_decay, unit_grad_sq):
     """Exact equilibrium angular update Δ* (Def. 3 at the fixed point)"""
     return (2*numpy.arcsin((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
@@ -486,6 +543,16 @@ def trajectory__adam_map(sq_norm, w_dot_v, v_sq_norm, second_moment, lr, weight_
 def trajectory__adam_map__scalar(sq_norm, w_dot_v, v_sq_norm, second_moment, lr, weight_decay, decoupled_weight_decay, beta1, beta2, eps, unit_grad_sq, dim, bias1, bias2):
     """Mean-field one-step map of (‖x‖², ⟨x, m⟩, ‖m‖², q), the step's angle parts and η_e for Adam / AdamW (scalar, numba-compilable)"""
     return (decoupled_weight_decay**2*lr**2*sq_norm - 2*decoupled_weight_decay*lr*sq_norm + sq_norm + (-2*beta1*decoupled_weight_decay*lr**2*sq_norm*weight_decay + 2*beta1*decoupled_weight_decay*lr**2*w_dot_v + 2*beta1*lr*sq_norm*weight_decay - 2*beta1*lr*w_dot_v + 2*decoupled_weight_decay*lr**2*sq_norm*weight_decay - 2*lr*sq_norm*weight_decay)/(bias1*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))) + (beta1**2*lr**2*sq_norm*weight_decay**2 + beta1**2*lr**2*v_sq_norm - 2*beta1**2*lr**2*w_dot_v*weight_decay + beta1**2*lr**2*unit_grad_sq/sq_norm - 2*beta1*lr**2*sq_norm*weight_decay**2 + 2*beta1*lr**2*w_dot_v*weight_decay - 2*beta1*lr**2*unit_grad_sq/sq_norm + lr**2*sq_norm*weight_decay**2 + lr**2*unit_grad_sq/sq_norm)/(bias1**2*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))**2), beta1*decoupled_weight_decay*lr*sq_norm*weight_decay - beta1*decoupled_weight_decay*lr*w_dot_v - beta1*sq_norm*weight_decay + beta1*w_dot_v - decoupled_weight_decay*lr*sq_norm*weight_decay + sq_norm*weight_decay + (-beta1**2*lr*sq_norm*weight_decay**2 - beta1**2*lr*v_sq_norm + 2*beta1**2*lr*w_dot_v*weight_decay - beta1**2*lr*unit_grad_sq/sq_norm + 2*beta1*lr*sq_norm*weight_decay**2 - 2*beta1*lr*w_dot_v*weight_decay + 2*beta1*lr*unit_grad_sq/sq_norm - lr*sq_norm*weight_decay**2 - lr*unit_grad_sq/sq_norm)/(bias1*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))), beta1**2*sq_norm*weight_decay**2 + beta1**2*v_sq_norm - 2*beta1**2*w_dot_v*weight_decay + beta1**2*unit_grad_sq/sq_norm - 2*beta1*sq_norm*weight_decay**2 + 2*beta1*w_dot_v*weight_decay - 2*beta1*unit_grad_sq/sq_norm + sq_norm*weight_decay**2 + unit_grad_sq/sq_norm, beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim, -decoupled_weight_decay*lr*numpy.sqrt(sq_norm) + numpy.sqrt(sq_norm) + (beta1*lr*numpy.sqrt(sq_norm)*weight_decay - beta1*lr*w_dot_v/numpy.sqrt(sq_norm) - lr*numpy.sqrt(sq_norm)*weight_decay)/(bias1*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))), (beta1**2*lr**2*v_sq_norm + beta1**2*lr**2*unit_grad_sq/sq_norm - beta1**2*lr**2*w_dot_v**2/sq_norm - 2*beta1*lr**2*unit_grad_sq/sq_norm + lr**2*unit_grad_sq/sq_norm)/(bias1**2*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))**2), lr/(bias1*sq_norm*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))),)
+
+
+def trajectory__adam_map_increment(sq_norm, w_dot_v, v_sq_norm, second_moment, lr, weight_decay, decoupled_weight_decay, beta1, beta2, eps, unit_grad_sq, dim, bias1, bias2):
+    """E‖x_{t+1}‖² − ‖x_t‖² of trajectory.adam_map without cancellation (the Adam fixed-point residual)"""
+    return (decoupled_weight_decay**2*lr**2*sq_norm - 2*decoupled_weight_decay*lr*sq_norm + (-2*beta1*decoupled_weight_decay*lr**2*sq_norm*weight_decay + 2*beta1*decoupled_weight_decay*lr**2*w_dot_v + 2*beta1*lr*sq_norm*weight_decay - 2*beta1*lr*w_dot_v + 2*decoupled_weight_decay*lr**2*sq_norm*weight_decay - 2*lr*sq_norm*weight_decay)/(bias1*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))) + (beta1**2*lr**2*sq_norm*weight_decay**2 + beta1**2*lr**2*v_sq_norm - 2*beta1**2*lr**2*w_dot_v*weight_decay + beta1**2*lr**2*unit_grad_sq/sq_norm - 2*beta1*lr**2*sq_norm*weight_decay**2 + 2*beta1*lr**2*w_dot_v*weight_decay - 2*beta1*lr**2*unit_grad_sq/sq_norm + lr**2*sq_norm*weight_decay**2 + lr**2*unit_grad_sq/sq_norm)/(bias1**2*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))**2)) + (0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(second_moment, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(decoupled_weight_decay, dtype=float) + 0 * numpy.asarray(beta1, dtype=float) + 0 * numpy.asarray(beta2, dtype=float) + 0 * numpy.asarray(eps, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(bias1, dtype=float) + 0 * numpy.asarray(bias2, dtype=float))
+
+
+def trajectory__adam_map_increment__scalar(sq_norm, w_dot_v, v_sq_norm, second_moment, lr, weight_decay, decoupled_weight_decay, beta1, beta2, eps, unit_grad_sq, dim, bias1, bias2):
+    """E‖x_{t+1}‖² − ‖x_t‖² of trajectory.adam_map without cancellation (the Adam fixed-point residual) (scalar, numba-compilable)"""
+    return decoupled_weight_decay**2*lr**2*sq_norm - 2*decoupled_weight_decay*lr*sq_norm + (-2*beta1*decoupled_weight_decay*lr**2*sq_norm*weight_decay + 2*beta1*decoupled_weight_decay*lr**2*w_dot_v + 2*beta1*lr*sq_norm*weight_decay - 2*beta1*lr*w_dot_v + 2*decoupled_weight_decay*lr**2*sq_norm*weight_decay - 2*lr*sq_norm*weight_decay)/(bias1*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))) + (beta1**2*lr**2*sq_norm*weight_decay**2 + beta1**2*lr**2*v_sq_norm - 2*beta1**2*lr**2*w_dot_v*weight_decay + beta1**2*lr**2*unit_grad_sq/sq_norm - 2*beta1*lr**2*sq_norm*weight_decay**2 + 2*beta1*lr**2*w_dot_v*weight_decay - 2*beta1*lr**2*unit_grad_sq/sq_norm + lr**2*sq_norm*weight_decay**2 + lr**2*unit_grad_sq/sq_norm)/(bias1**2*(eps + numpy.sqrt(beta2*second_moment + (1 - beta2)*(sq_norm*weight_decay**2 + unit_grad_sq/sq_norm)/dim)/numpy.sqrt(bias2))**2)
 
 
 def trajectory__angular_update_lag_first_order(lr, weight_decay, momentum, lr_log_rate):

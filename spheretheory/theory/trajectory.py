@@ -166,6 +166,8 @@ def _derive_adam() -> DerivationResult:
     ]
     mean = [sp.collect(e, P) for e in _average(raw, a, b, c, g1, g2, p, L / a)]
     expr = sp.Tuple(*mean[:3], q_t, mean[3], mean[4], eta * P / a).xreplace({P: P_expr})
+    # E‖x_{t+1}‖² − ‖x_t‖² term by term ((1 − ηλ)² − 1 expanded): no cancellation when ηλ is below round-off
+    increment = sp.collect(sp.expand(mean[0] - a), P).xreplace({P: P_expr})
     steps = (
         Step("Frame as in trajectory.heavy_ball_map: x_t = √a e₁, m_{t−1} = (b/√a)e₁ + p e₂, g_t ⟂ x_t"),
         Step(
@@ -184,7 +186,7 @@ def _derive_adam() -> DerivationResult:
             expr,
         ),
     )
-    return DerivationResult(expr, steps)
+    return DerivationResult(expr, steps, {"increment": increment})
 
 
 def _derive_lion() -> DerivationResult:
@@ -298,6 +300,46 @@ register(
         numeric=generated("trajectory.adam_map"),
         scalar_twin=True,  # iterated by the numba kernels of spheretheory.trajectory_prediction
         notes="AdamW: weight_decay = 0, decoupled_weight_decay = λ; Adam (L2): the reverse.",
+    )
+)
+
+
+def _derive_adam_increment() -> DerivationResult:
+    from . import get
+
+    inc = get("trajectory.adam_map").result.extra["increment"]
+    steps = (
+        Step("E‖x_{t+1}‖² − ‖x_t‖² of trajectory.adam_map, expanded term by term ((1 − ηλ_d)² − 1 = −2ηλ_d + "
+             "η²λ_d²): the fixed-point residual without the cancellation of F − a at tiny ηλ", inc),
+    )  # fmt: skip
+    return DerivationResult(inc, steps)
+
+
+register(
+    Derivation(
+        name="trajectory.adam_map_increment",
+        title="E‖x_{t+1}‖² − ‖x_t‖² of trajectory.adam_map without cancellation (the Adam fixed-point residual)",
+        source="derived here (trajectory.adam_map)",
+        assumptions=(A_SCALE, A_NOISE, A_CLOSURE, A_EQUAL_SCALE),
+        parameters=(
+            "sq_norm",
+            "w_dot_v",
+            "v_sq_norm",
+            "second_moment",
+            "lr",
+            "weight_decay",
+            "decoupled_weight_decay",
+            "beta1",
+            "beta2",
+            "eps",
+            "unit_grad_sq",
+            "dim",
+            "bias1",
+            "bias2",
+        ),
+        derive=_derive_adam_increment,
+        numeric=generated("trajectory.adam_map_increment"),
+        scalar_twin=True,  # the root of the Adam fixed point, compiled by spheretheory.trajectory_prediction
     )
 )
 register(

@@ -13,3 +13,4 @@ from . import variance  # noqa: F401
 from . import angular  # noqa: F401
 from . import lr_drop  # noqa: F401
 from . import conjectures  # noqa: F401
+from . import multistage  # noqa: F401
