@@ -673,7 +673,7 @@ def trajectory(
     if inp.dim is not None:
         inputs["dim"] = inp.dim
     if state0 is not None:
-        inputs["initial_state"] = "state0=(" + ", ".join(f"{x:g}" for x in np.asarray(state0, dtype=float).ravel()) + ")"
+        inputs["initial_state"] = "state0=(" + ", ".join(f"{x:g}" for x in np.ravel(state0)) + ")"
     return Trajectory(inp.spec.name, inputs, values)
 
 

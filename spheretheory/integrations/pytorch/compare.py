@@ -188,9 +188,11 @@ class Comparison:
         for r in rows:
             lines.append(
                 f"{r.group[:22]:<22} {r.phase:>2} {r.n_units:>5} {_cell(r.unit_dim, '6.0f')} "
-                f"{_cell(r.measured_unit_angular_update_mean, '11.4g')} {_cell(r.measured_unit_angular_update_se, '8.2g')} "
+                f"{_cell(r.measured_unit_angular_update_mean, '11.4g')} "
+                f"{_cell(r.measured_unit_angular_update_se, '8.2g')} "
                 f"{_cell(r.predicted_unit_angular_update_mean, '11.4g')} "
-                f"{_cell(r.measured_unit_angular_update_rms, '10.4g')} {_cell(r.predicted_unit_angular_update_rms, '10.4g')}"
+                f"{_cell(r.measured_unit_angular_update_rms, '10.4g')} "
+                f"{_cell(r.predicted_unit_angular_update_rms, '10.4g')}"
             )
         lines += [f"note: {n}" for n in sorted({r.unit_note for r in rows if r.unit_note})]
         return lines

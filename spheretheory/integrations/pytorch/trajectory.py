@@ -192,7 +192,8 @@ def group_trajectory(
         return out
     changes = set(getattr(monitor, "weight_change_steps", lambda: [])()) | set(_jumps(rec, index))
     starts = sorted({s0, *(t for t in changes if s0 < t <= last)})
-    kw: dict[str, Any] = {k: v for k, v in {"momentum": float(hyper[0, 2]), **extra}.items() if k in spec.hyperparameters}
+    given = {"momentum": float(hyper[0, 2]), **extra}
+    kw: dict[str, Any] = {k: v for k, v in given.items() if k in spec.hyperparameters}
     if spec.needs_dim:
         kw["dim"] = int(monitor.group_size(index))
     notes = []
