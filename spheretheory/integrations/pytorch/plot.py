@@ -230,7 +230,8 @@ def plot_monitor(
             a.set_xlabel("optimizer step", fontsize=8)
             a.tick_params(labelsize=7)
             _mark_lr_changes(a, drops, label=j == 0)
-            _legend(a, ncol=1 if len(chosen) < 4 else 2)
+            # Δ falls at each drop: its upper right corner is empty
+            _legend(a, ncol=1 if len(chosen) < 4 else 2, **({"loc": "upper right"} if j == 0 and drops else {}))
     fig.suptitle(_run_title(monitor, rec, steps, drops), fontsize=10)
     fig.tight_layout()
     if path is not None:
