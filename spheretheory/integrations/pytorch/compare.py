@@ -24,6 +24,13 @@ decay and momentum, so a step LR schedule gives one phase per stage):
   or off equilibrium. A phase whose Δ misses Δ* but matches this value is off equilibrium because its norm has
   not caught up (after an LR drop, or when L drifts), not because the prediction is wrong.
 
+* the *trajectory*: the run predicted step by step from its measured start with the optimizer's per-step η_t,
+  λ_t and the smoothed measured L_t (:func:`.trajectory.group_trajectory`), and its relative error in RMS Δ_t and
+  ‖w_t‖ over the transient at the start of the phase, the worst window and the end (``trajectory_*`` fields,
+  :func:`.trajectory.phase_errors`);
+* with ``per_unit=True``: each unit's Δ (mean over the units) against ``predict(..., dim=d_unit)``'s finite-d
+  ``angular_update_mean`` / ``angular_update_rms`` (``unit_*`` fields).
+
 When the optimizer is not covered (``predict`` raises, e.g. Adam with coupled L2, Nesterov, no weight decay)
 the measurements are still reported and the prediction is marked unavailable with the reason; time to
 equilibrium and the flag then refer to the phase's own final mean (the series has settled), and ``reference``
