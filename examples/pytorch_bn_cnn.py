@@ -60,6 +60,13 @@ def _transients(monitor, cmp, drops) -> list[dict]:
     return out
 
 
+def _shrink_png(path: str) -> None:
+    """Store a figure for the docs with a 256-colour palette (a third of the size; line plots lose nothing)."""
+    from PIL import Image
+
+    Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
+
+
 def _pct(x: float, se: float | None = None) -> str:
     s = f"{x:+.1%}".replace("-", "−")
     return s if se is None else f"{s} ± {se:.1%}"
@@ -168,7 +175,10 @@ def main(argv: list[str] | None = None) -> dict:
         if not args.docs:
             mon.to_csv(os.path.join(args.out, f"records_{name}.csv"))
         if not args.no_plot:
-            mon.plot(os.path.join(args.out, f"smd_{name}.png"))
+            path = os.path.join(args.out, f"smd_{name}.png")
+            mon.plot(path)
+            if args.docs:
+                _shrink_png(path)
     tables = markdown_tables(summary)
     print("\n" + tables)
     with open(os.path.join(args.out, "tables.md"), "w") as fh:

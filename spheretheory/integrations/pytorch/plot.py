@@ -218,7 +218,6 @@ def plot_monitor(
             ax[0].set_yscale("log")
         for i, gi in enumerate(chosen):
             ax[1].plot(steps, np.sqrt(rec["sq_norm"][:, gi]), lw=0.8, color=f"C{i % 10}", label=labels[gi])
-        ax[1].set_yscale("log")
         ax[1].set_title("weight norms, all layers", fontsize=9)
         ax[1].set_ylabel(r"$\|w_t\|$ (L2 norm of the layer's weights)", fontsize=8)
         for i, gi in enumerate(chosen):
@@ -230,8 +229,8 @@ def plot_monitor(
             a.set_xlabel("optimizer step", fontsize=8)
             a.tick_params(labelsize=7)
             _mark_lr_changes(a, drops, label=j == 0)
-            # Δ falls at each drop: its upper right corner is empty
-            _legend(a, ncol=1 if len(chosen) < 4 else 2, **({"loc": "upper right"} if j == 0 and drops else {}))
+            # Δ falls at each drop: below the first stage's level, before the first drop, is empty
+            _legend(a, ncol=1 if len(chosen) < 4 else 2, **({"loc": "lower left"} if j == 0 and drops else {}))
     fig.suptitle(_run_title(monitor, rec, steps, drops), fontsize=10)
     fig.tight_layout()
     if path is not None:
