@@ -93,8 +93,8 @@ def markdown_tables(summary: dict) -> str:
     lines += [
         "",
         f"| run | layer | η | first {TRANSIENT} steps: measured RMS Δ / Δ* | trajectory / Δ* | error ± se "
-        "| worst 100-step window | last 25% | ‖w‖ worst | ‖w‖ at the end |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| worst 100-step window | last 25% | ‖w‖ worst | ‖w‖ at the end | ⟨w,g⟩/λ‖w‖² |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, run in summary["runs"].items():
         tran = {(t["drop"], t["layer"]): t for t in run["transients"]}
@@ -114,7 +114,8 @@ def markdown_tables(summary: dict) -> str:
                 f"{_pct(r[tkey], r[tkey + '_se'])} | "
                 f"{_pct(r['trajectory_angular_update_error_max'])} | "
                 f"{_pct(r['trajectory_angular_update_error_end'], r['trajectory_angular_update_error_end_se'])} | "
-                f"{_pct(r['trajectory_norm_error_max'])} | {_pct(r['trajectory_norm_error_end'])} |"
+                f"{_pct(r['trajectory_norm_error_max'])} | {_pct(r['trajectory_norm_error_end'])} | "
+                f"{r['radial_gradient_to_decay']:+.3f} |".replace("-", "−")
             )
     return "\n".join(lines) + "\n"
 

@@ -89,6 +89,7 @@ class PhaseComparison:
     trajectory_norm_error_max: float = math.nan
     trajectory_norm_error_end: float = math.nan
     trajectory_note: str = ""
+    radial_gradient_to_decay: float = math.nan
     unit_dim: float = math.nan
     n_units: int = 0
     measured_unit_angular_update_mean: float = math.nan
@@ -167,7 +168,7 @@ class Comparison:
             "",
             "trajectory (per-step lr/wd, smoothed measured L_t, measured initial state): measured/predicted − 1 ± se",
             f"{'group':<22} {'ph':>2} {f'Δ first {tr}':>17} {f'Δ worst {self.smooth_steps}':>10} "
-            f"{'Δ last ' + format(self.fraction, '.0%'):>17} {'‖w‖ worst':>9} {'‖w‖ last':>9}",
+            f"{'Δ last ' + format(self.fraction, '.0%'):>17} {'‖w‖ worst':>9} {'‖w‖ last':>9} {'⟨w,g⟩/λ‖w‖²':>11}",
         ]
         for r in self.rows:
             lines.append(
@@ -175,9 +176,14 @@ class Comparison:
                 f"{_pm(r.trajectory_angular_update_error_transient, r.trajectory_angular_update_error_transient_se)} "
                 f"{_cell(r.trajectory_angular_update_error_max, '+10.1%')} "
                 f"{_pm(r.trajectory_angular_update_error_end, r.trajectory_angular_update_error_end_se)} "
-                f"{_cell(r.trajectory_norm_error_max, '+9.1%')} {_cell(r.trajectory_norm_error_end, '+9.1%')}"
+                f"{_cell(r.trajectory_norm_error_max, '+9.1%')} {_cell(r.trajectory_norm_error_end, '+9.1%')} "
+                f"{_cell(r.radial_gradient_to_decay, '+11.3f')}"
             )
         lines += [f"note: {n}" for n in sorted({r.trajectory_note for r in self.rows if r.trajectory_note})]
+        lines.append(
+            "note: ⟨w,g⟩/λ‖w‖² = the radial gradient's pull on ‖w‖² relative to the weight decay's, over the phase; 0 "
+            "for an exactly scale-invariant group (Lemma 1), which the trajectory assumes (a norm eps breaks it)"
+        )
         return lines
 
     def unit_table(self) -> list[str]:
@@ -423,6 +429,12 @@ def compare(
                 )
                 extra_fields.update({f"trajectory_{_ERR_FIELDS[k]}": v for k, v in errs.items()})
                 extra_fields["trajectory_note"] = tr.note
+            # Lemma 1 makes ⟨w, g⟩ = 0; a normalisation eps breaks it, and the map (which assumes it) then misses
+            # the norm by the ratio of the radial gradient's pull to the weight decay's: ⟨w, g⟩ / (λ‖w‖²)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                extra_fields["radial_gradient_to_decay"] = float(
+                    np.mean(rec["wg"][sel, gi]) / np.mean(wd * rec["w2"][sel, gi])
+                )
             if units is not None:
                 extra_fields.update(_unit_fields(units, gi, sel, fraction, family, lr, wd, mom, extra, reason))
             rows.append(
