@@ -54,6 +54,12 @@ DESCRIPTIONS: dict[str, str] = {
     "equilibrium_sq_norm_mean": "E‖w‖² at width d (fixed point + O(1/(d−1)) shift)",
     "equilibrium_sq_norm_std": "standard deviation of ‖w‖² at width d",
     "equilibrium_sq_norm_autocorr_time": "integrated autocorrelation time of ‖w_t‖² (steps)",
+    "second_moment_kappa": (
+        "AdamW: κ = E‖ĝ‖²/d = 1 − (1 − β₂)(K − 1)/2 for Gaussian noise (K = 3), applied to the norm keys"
+    ),
+    "second_moment_kappa_in_range": (
+        "κ's range, ηλ ≤ 1 − β₂ (the norm relaxes slower than the second moment forgets); outside it, indicative"
+    ),
     "finite_d_in_range": "finite-d values within their validity range ηλ ≤ (1 − √α)² (else only indicative)",
 }
 

@@ -77,6 +77,13 @@ PAPERS: dict[str, tuple[str, str]] = {
         "Li, Lyu, Arora (2020), Reconciling modern deep learning with traditional optimization "
         "analyses: the intrinsic learning rate",
     ),
+    "nesterov": ("nesterov", "Nesterov SGD (torch.optim.SGD(nesterov=True)): the project's derivation (issue 10)"),
+    "muon": ("muon", "Muon (torch.optim.Muon, Jordan et al. 2024): the project's derivation (issue 10)"),
+    "wen2025": (
+        "wen2025",
+        "Published equilibrium closed forms side by side: Wen et al. (2025) hyperball forms, Kosson et al. (2024), "
+        "the project's",
+    ),
 }
 _loaded: set[str] = set()
 
