@@ -613,6 +613,16 @@ def _initial_state(inp: _Inputs, backend: str = "numpy") -> tuple[np.ndarray, in
     return state, (0 if kind == "adam" else -1)
 
 
+def _given_state(inp: _Inputs, state0: Any, default: np.ndarray) -> np.ndarray:
+    """``state0`` checked against the map's state: the SGD family only (3 values, ‖w₀‖² > 0, ‖v‖² ≥ 0)."""
+    if inp.spec.kind != "linear":
+        raise InputError(f"state0 is supported for the SGD family only; optimizer {inp.spec.name!r} takes sq_norm0")
+    s = np.asarray(state0, dtype=np.float64).ravel()
+    if s.size != default.size or not np.all(np.isfinite(s)) or s[0] <= 0 or s[2] < 0:
+        raise InputError(f"state0 must be (sq_norm > 0, w_dot_v, v_sq_norm >= 0), finite; got {state0!r}")
+    return np.ascontiguousarray(s)
+
+
 # --------------------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------------------
@@ -629,6 +639,7 @@ def trajectory(
     eps: float | None = None,
     dim: int | None = None,
     sq_norm0: float | None = None,
+    state0: Any = None,
     every: int = 1,
     lr_schedule: Any = None,
     wd_schedule: Any = None,
@@ -663,6 +674,9 @@ def trajectory(
     sq_norm0:
         ‖w₀‖² with a zero momentum buffer (and, for Adam, zero moments with bias correction from t = 0);
         default: the fixed point of the first step's hyperparameters (the run starts at equilibrium).
+    state0:
+        The whole initial state of the map instead (overrides ``sq_norm0``): (‖w₀‖², ⟨w₀, v₋₁⟩, ‖v₋₁‖²) for the
+        SGD family (v the momentum buffer before the first step), e.g. measured by the PyTorch monitor.
     every:
         Record every ``every``-th step (t = 0, every, 2·every, … ≤ T − 1).
     lr_schedule, wd_schedule, grad_schedule:
@@ -700,6 +714,8 @@ def trajectory(
         {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps},
     )
     state, bias_from = _initial_state(inp, backend)
+    if state0 is not None:  # the whole measured state (added for the PyTorch monitor; SGD family, κ = 1)
+        state = _given_state(inp, state0, state)
     kappa = _kappa(inp)
     if inp.sq_norm0 is not None:
         state[0] /= kappa  # iterate the κ = 1 map in its own units (see _kappa)
@@ -778,6 +794,8 @@ def trajectory(
     }
     if inp.dim is not None:
         inputs["dim"] = inp.dim
+    if state0 is not None:
+        inputs["initial_state"] = "state0=(" + ", ".join(f"{x:g}" for x in np.ravel(state0)) + ")"
     return Trajectory(inp.spec.name, inputs, values)
 
 

@@ -45,6 +45,30 @@ def _check_given_norm(rows, tol=0.10):
         assert abs(r.measured_angular_update - want) <= tol * want + 3 * r.measured_angular_update_se, r
 
 
+def _check_trajectory(rows, tol=0.10, radial=0.05):
+    """The predicted trajectory (per-step η, λ, smoothed measured L_t, measured start) against the run, in every
+    phase: RMS Δ over the transient at the start of the phase and over its end within tol + 3·se (the same budget
+    as the equilibrium check: the map's neglected terms and the residual drift of L_t inside the smoothing window;
+    se from the run's per-step noise), and the norm at the end within tol.
+
+    The map assumes ⟨w, g⟩ = 0 (Lemma 1). A BatchNorm eps breaks it when a layer's pre-norm variance gets small
+    (layer 7 of the rescaled run at η ≤ 0.01: measured ⟨w,g⟩/(λ‖w‖²) = −0.17 and −1.8, the radial gradient pushing
+    the norm out against the decay). Over a stage the norm then drifts from the map by up to that ratio times the
+    relaxation, so the check applies where the measured |⟨w,g⟩/(λ‖w‖²)| ≤ ``radial`` (5%, half the budget);
+    returns the rows left out, which the caller asserts to be few and explained."""
+    left_out = []
+    for r in rows:
+        if not abs(r.radial_gradient_to_decay) <= radial:
+            left_out.append(r)
+            continue
+        for key in ("transient", "end"):
+            err = getattr(r, f"trajectory_angular_update_error_{key}")
+            se = getattr(r, f"trajectory_angular_update_error_{key}_se")
+            assert math.isfinite(err) and abs(err) <= tol + 3 * se, (key, r)
+        assert abs(r.trajectory_norm_error_end) <= tol, r
+    return left_out
+
+
 def _check_equilibrium_phase(rows, tol=0.10):
     for r in rows:
         assert math.isfinite(r.predicted_angular_update), r.prediction_note
@@ -63,6 +87,7 @@ def test_fast_example_reaches_predicted_angular_update():
     assert len(cmp.rows) == 3 and {r.phase for r in cmp.rows} == {0}
     _check_equilibrium_phase(cmp.rows)
     _check_given_norm(cmp.rows)
+    assert not _check_trajectory(cmp.rows)
     # predicted norm from the measured L: same order as the measured norm (Thm 2; not asserted tighter because
     # L_t drifts while the loss falls and ‖w‖ lags behind it by ~(1−α)/(2λη) = 100 steps)
     for r in cmp.rows:
@@ -93,6 +118,14 @@ def test_full_example_with_and_without_rescaling():
         _check_equilibrium_phase(first)
         # every phase, on or off equilibrium, agrees with the angular update predicted for its own norm
         _check_given_norm(out["comparison"].rows)
+        # and the trajectory predicts the transient after each drop and the stage's end (plain and rescaled), where
+        # the layer is scale-invariant. The rows left out (at most 2 of 9 per run: layer 7's later rescaled
+        # stages in the configuration documented) must be explained: ⟨w, g⟩ < 0 pushes the norm out, so the
+        # measured norm ends above the map's
+        left_out = _check_trajectory(out["comparison"].rows)
+        assert len(left_out) <= 2, left_out
+        for r in left_out:
+            assert r.radial_gradient_to_decay < -0.05 and r.trajectory_norm_error_end > 0, r
     drop = cfg.drops[0]
     early = {}
     for rescale, out in res.items():

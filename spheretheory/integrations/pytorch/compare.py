@@ -24,6 +24,13 @@ decay and momentum, so a step LR schedule gives one phase per stage):
   or off equilibrium. A phase whose Δ misses Δ* but matches this value is off equilibrium because its norm has
   not caught up (after an LR drop, or when L drifts), not because the prediction is wrong.
 
+* the *trajectory*: the run predicted step by step from its measured start with the optimizer's per-step η_t,
+  λ_t and the smoothed measured L_t (:func:`.trajectory.group_trajectory`), and its relative error in RMS Δ_t and
+  ‖w_t‖ over the transient at the start of the phase, the worst window and the end (``trajectory_*`` fields,
+  :func:`.trajectory.phase_errors`);
+* with ``per_unit=True``: each unit's Δ (mean over the units) against ``predict(..., dim=d_unit)``'s finite-d
+  ``angular_update_mean`` / ``angular_update_rms`` (``unit_*`` fields).
+
 When the optimizer is not covered (``predict`` raises, e.g. Adam with coupled L2, Nesterov, no weight decay)
 the measurements are still reported and the prediction is marked unavailable with the reason; time to
 equilibrium and the flag then refer to the phase's own final mean (the series has settled), and ``reference``
@@ -33,13 +40,14 @@ says so.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..._validation import check_int, check_real
 from .records import HYPER, MonitoredRun
+from .trajectory import group_trajectory, phase_errors
 
 __all__ = ["Comparison", "PhaseComparison", "compare", "phases", "predict_for"]
 
@@ -73,6 +81,23 @@ class PhaseComparison:
     at_equilibrium: bool
     reference: str
     prediction_note: str
+    trajectory_angular_update_error_transient: float = math.nan
+    trajectory_angular_update_error_transient_se: float = math.nan
+    trajectory_angular_update_error_end: float = math.nan
+    trajectory_angular_update_error_end_se: float = math.nan
+    trajectory_angular_update_error_max: float = math.nan
+    trajectory_norm_error_max: float = math.nan
+    trajectory_norm_error_end: float = math.nan
+    trajectory_note: str = ""
+    radial_gradient_to_decay: float = math.nan
+    unit_dim: float = math.nan
+    n_units: int = 0
+    measured_unit_angular_update_mean: float = math.nan
+    measured_unit_angular_update_se: float = math.nan
+    measured_unit_angular_update_rms: float = math.nan
+    predicted_unit_angular_update_mean: float = math.nan
+    predicted_unit_angular_update_rms: float = math.nan
+    unit_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +113,8 @@ class Comparison:
     smooth_steps: int
     diverged_step: int
     message: str
+    transient_steps: int = 300
+    trajectories: list[Any] = field(default_factory=list)  # GroupTrajectory per group (not in to_dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +122,7 @@ class Comparison:
             "fraction": self.fraction,
             "rtol": self.rtol,
             "smooth_steps": self.smooth_steps,
+            "transient_steps": self.transient_steps,
             "diverged_step": self.diverged_step,
             "message": self.message,
         }
@@ -126,7 +154,61 @@ class Comparison:
             )
         if any(r.time_to_equilibrium < 0 for r in self.rows):
             lines.append("note: t_eq never = the moving average of Δ did not settle within rtol in this phase")
+        lines += self.trajectory_table()
+        lines += self.unit_table()
         return "\n".join(lines)
+
+    def trajectory_table(self) -> list[str]:
+        """Lines of the trajectory block: measured/predicted − 1 of RMS Δ_t and ‖w_t‖ per group and phase."""
+        if not any(math.isfinite(r.trajectory_angular_update_error_end) for r in self.rows):
+            notes = sorted({r.trajectory_note for r in self.rows if r.trajectory_note})
+            return [f"trajectory: {n}" for n in notes]
+        tr = self.transient_steps
+        lines = [
+            "",
+            "trajectory (per-step lr/wd, smoothed measured L_t, measured initial state): measured/predicted − 1 ± se",
+            f"{'group':<22} {'ph':>2} {f'Δ first {tr}':>17} {f'Δ worst {self.smooth_steps}':>10} "
+            f"{'Δ last ' + format(self.fraction, '.0%'):>17} {'‖w‖ worst':>9} {'‖w‖ last':>9} {'⟨w,g⟩/λ‖w‖²':>11}",
+        ]
+        for r in self.rows:
+            lines.append(
+                f"{r.group[:22]:<22} {r.phase:>2} "
+                f"{_pm(r.trajectory_angular_update_error_transient, r.trajectory_angular_update_error_transient_se)} "
+                f"{_cell(r.trajectory_angular_update_error_max, '+10.1%')} "
+                f"{_pm(r.trajectory_angular_update_error_end, r.trajectory_angular_update_error_end_se)} "
+                f"{_cell(r.trajectory_norm_error_max, '+9.1%')} {_cell(r.trajectory_norm_error_end, '+9.1%')} "
+                f"{_cell(r.radial_gradient_to_decay, '+11.3f')}"
+            )
+        lines += [f"note: {n}" for n in sorted({r.trajectory_note for r in self.rows if r.trajectory_note})]
+        lines.append(
+            "note: ⟨w,g⟩/λ‖w‖² = the radial gradient's pull on ‖w‖² relative to the weight decay's, over the phase; 0 "
+            "for an exactly scale-invariant group (Lemma 1), which the trajectory assumes (a norm eps breaks it)"
+        )
+        return lines
+
+    def unit_table(self) -> list[str]:
+        """Lines of the per-unit block (``per_unit=True``): each unit's Δ against the finite-d prediction at its
+        own d."""
+        rows = [r for r in self.rows if r.n_units > 0]
+        if not rows:
+            return []
+        lines = [
+            "",
+            "per unit (each unit its own d; mean over the units of the window mean of Δ, ± se across units)",
+            f"{'group':<22} {'ph':>2} {'units':>5} {'d':>6} {'Δ mean meas':>11} {'± se':>8} {'Δ mean pred':>11} "
+            f"{'Δ rms meas':>10} {'Δ rms pred':>10}",
+        ]
+        for r in rows:
+            lines.append(
+                f"{r.group[:22]:<22} {r.phase:>2} {r.n_units:>5} {_cell(r.unit_dim, '6.0f')} "
+                f"{_cell(r.measured_unit_angular_update_mean, '11.4g')} "
+                f"{_cell(r.measured_unit_angular_update_se, '8.2g')} "
+                f"{_cell(r.predicted_unit_angular_update_mean, '11.4g')} "
+                f"{_cell(r.measured_unit_angular_update_rms, '10.4g')} "
+                f"{_cell(r.predicted_unit_angular_update_rms, '10.4g')}"
+            )
+        lines += [f"note: {n}" for n in sorted({r.unit_note for r in rows if r.unit_note})]
+        return lines
 
     def __str__(self) -> str:
         return self.table()
@@ -136,6 +218,13 @@ def _cell(value: float, spec: str) -> str:
     """Format a table number; a non-finite value is ``n/a`` (the table's notes say why)."""
     width = int("".join(ch for ch in spec.split(".")[0] if ch.isdigit()))
     return format(value, spec) if math.isfinite(value) else f"{'n/a':>{width}}"
+
+
+def _pm(value: float, se: float) -> str:
+    """``+1.2% ± 0.8%`` (17 characters), ``n/a`` when the value is not finite."""
+    if not math.isfinite(value):
+        return f"{'n/a':>17}"
+    return f"{format(value, '+.1%') + ' ± ' + (format(se, '.1%') if math.isfinite(se) else 'n/a'):>17}"
 
 
 def _numbers(r: PhaseComparison) -> tuple[float, ...]:
@@ -238,6 +327,8 @@ def compare(
     fraction: float = 0.25,
     rtol: float = 0.1,
     smooth_steps: int = 100,
+    transient_steps: int = 300,
+    trajectory: bool = True,
 ) -> Comparison:
     """Hold a monitor's records against the predictions, per group and per constant-hyperparameter phase.
 
@@ -254,7 +345,14 @@ def compare(
         10%: the per-step fluctuations of Δ_t average out over ``smooth_steps``, Thm 3's bias term is not
         tighter).
     smooth_steps:
-        Length, in optimizer steps, of the trailing moving average of Δ_t used for the band test.
+        Length, in optimizer steps, of the trailing moving average of Δ_t used for the band test, of the centred
+        average of L_t fed to the trajectory, and of the windows of ``trajectory_angular_update_error_max``.
+    transient_steps:
+        Length, in optimizer steps, of the window at the start of each phase (the transient after a drop) for
+        ``trajectory_angular_update_error_transient``.
+    trajectory:
+        Also predict each group's whole trajectory (:func:`.trajectory.group_trajectory`) and report its errors
+        per phase (the ``trajectory_*`` fields; :attr:`Comparison.trajectories` holds the predicted series).
 
     Returns
     -------
@@ -265,9 +363,16 @@ def compare(
     check_real("fraction", fraction, low=0.0, high=1.0, low_inclusive=False)
     check_real("rtol", rtol, low=0.0, low_inclusive=False)
     smooth_steps = check_int("smooth_steps", smooth_steps, low=1)
+    transient_steps = check_int("transient_steps", transient_steps, low=1)
     if not monitor.groups:
         return Comparison([], fraction, rtol, smooth_steps, -1, f"nothing to compare: {monitor.message}")
     rec = monitor.group_records()
+    units = monitor.records() if getattr(monitor, "per_unit", False) else None
+    trajectories = (
+        [group_trajectory(monitor, gi, smooth_steps=smooth_steps, rec=rec) for gi in range(len(monitor.groups))]
+        if trajectory
+        else []
+    )
     steps = rec["step"]
     div = monitor.diverged_step
     message = f"{len(monitor.groups)} group(s), {steps.size} records"
@@ -310,6 +415,28 @@ def compare(
             sq = rec["sq_norm"][sel, gi][-st.n_records :]
             norms = np.sqrt(sq)
             w_star = _getf(pred, "equilibrium_norm") if math.isfinite(L) and L > 0 else math.nan
+            extra_fields: dict[str, Any] = {}
+            if trajectories:
+                tr = trajectories[gi]
+                errs = phase_errors(
+                    rec["angular_update"][:, gi],
+                    rec["sq_norm"][:, gi],
+                    tr,
+                    sel,
+                    window=window_records,
+                    transient=max(1, int(math.ceil(transient_steps / monitor.every))),
+                    fraction=fraction,
+                )
+                extra_fields.update({f"trajectory_{_ERR_FIELDS[k]}": v for k, v in errs.items()})
+                extra_fields["trajectory_note"] = tr.note
+            # Lemma 1 makes ⟨w, g⟩ = 0; a normalisation eps breaks it, and the map (which assumes it) then misses
+            # the norm by the ratio of the radial gradient's pull to the weight decay's: ⟨w, g⟩ / (λ‖w‖²)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                extra_fields["radial_gradient_to_decay"] = float(
+                    np.mean(rec["wg"][sel, gi]) / np.mean(wd * rec["w2"][sel, gi])
+                )
+            if units is not None:
+                extra_fields.update(_unit_fields(units, gi, sel, fraction, family, lr, wd, mom, extra, reason))
             rows.append(
                 PhaseComparison(
                     group=g.name,
@@ -337,6 +464,71 @@ def compare(
                     at_equilibrium=bool(at_eq),
                     reference=reference,
                     prediction_note=note,
+                    **extra_fields,
                 )
             )
-    return Comparison(rows, float(fraction), float(rtol), smooth_steps, div, message)
+    return Comparison(rows, float(fraction), float(rtol), smooth_steps, div, message, transient_steps, trajectories)
+
+
+#: :func:`.trajectory.phase_errors` keys → the ``trajectory_*`` fields of :class:`PhaseComparison`.
+_ERR_FIELDS = {
+    "delta_transient": "angular_update_error_transient",
+    "delta_transient_se": "angular_update_error_transient_se",
+    "delta_end": "angular_update_error_end",
+    "delta_end_se": "angular_update_error_end_se",
+    "delta_max": "angular_update_error_max",
+    "norm_max": "norm_error_max",
+    "norm_end": "norm_error_end",
+}
+
+
+def _unit_fields(
+    units: dict[str, np.ndarray],
+    gi: int,
+    sel: np.ndarray,
+    fraction: float,
+    family: str | None,
+    lr: float,
+    wd: float,
+    mom: float,
+    extra: dict[str, float],
+    reason: str,
+) -> dict[str, Any]:
+    """Per-unit Δ of group ``gi`` over the phase window against the prediction at each unit's own d.
+
+    Each unit is its own scale-invariant vector of d_u weights (a BatchNorm channel: in_channels·k·k), so its Δ
+    follows the finite-d theory at d_u (``predict(..., dim=d_u)``'s ``angular_update_mean`` /
+    ``angular_update_rms``; e.g. mean Δ = Δ*·E[χ_{d−1}]/√(d−1) for SGD), not the d → ∞ Δ* of the pooled group.
+    """
+    from ...analysis import equilibrium_stats
+
+    cols = np.flatnonzero(units["column_group"] == gi)
+    dims = units["n_elements"][cols].astype(np.int64)
+    delta = units["angular_update"][np.ix_(sel, cols)]
+    st = equilibrium_stats(delta, fraction)  # units as independent series: se across units
+    win = delta[-int(st.n_records) :] if st.n_records else delta
+    out: dict[str, Any] = {
+        "n_units": int(cols.size),
+        "unit_dim": float(np.mean(dims)),
+        "measured_unit_angular_update_mean": float(st.mean),
+        "measured_unit_angular_update_se": float(st.se),
+        "measured_unit_angular_update_rms": float(np.sqrt(np.nanmean(win**2))),
+    }
+    means, rmss, notes = [], [], set()
+    for d in np.unique(dims):
+        pred, note = predict_for(family, lr, wd, mom, extra, None, reason, int(d))
+        w = float(np.mean(dims == d))
+        m_, r_ = _getf(pred, "angular_update_mean"), _getf(pred, "angular_update_rms")
+        if pred is not None and not math.isfinite(m_):
+            notes.add(f"{family}: no finite-d prediction (angular_update_mean) yet; the d → ∞ Δ* is shown")
+            m_ = r_ = _getf(pred, "angular_update")
+        if note:
+            notes.add(note)
+        means.append(w * m_)
+        rmss.append(w * r_)
+    out["predicted_unit_angular_update_mean"] = float(np.sum(means))
+    out["predicted_unit_angular_update_rms"] = float(np.sum(rmss))
+    if dims.min() != dims.max():
+        notes.add(f"unit sizes differ ({dims.min()}-{dims.max()}): predictions averaged over the units")
+    out["unit_note"] = "; ".join(sorted(notes))
+    return out

@@ -13,6 +13,7 @@ key      quantity (step t, before the update)        key      quantity
 ``g2``   ‖g_t‖² (g = p.grad, the loss gradient)      ``dw``   ⟨w_{t+1} − w_t, w_t⟩
 ``wg``   ⟨w_t, g_t⟩                                  ``w0w``  ⟨w_0, w_t⟩ (w_0: weights at attach)
 ``vg``   ⟨v_{t−1}, g_t⟩ (SGD momentum buffer)        ``b2``   Σ(√v̂_t + ε)² (Adam family only)
+``wv``   ⟨w_t, v_{t−1}⟩ (SGD momentum buffer)        ``v2``   ‖v_{t−1}‖² (SGD momentum buffer)
 =======  ==========================================  =======  ======================================
 
 plus the learning rate, weight decay and momentum of the parameter's optimizer param group at that step (so LR
@@ -120,6 +121,8 @@ class SphereMonitor:
         self.rescaler: LRChangeRescaler | None = None
         self._layout: ColumnLayout | None = None
         self._store = RecordStore(0, 0)
+        # (step, (lr, weight_decay) per group) whenever they change: the per-step schedule, also with every > 1
+        self._hyper_log: list[tuple[int, tuple[float, ...]]] = []
 
         params = dict(model.named_parameters())
         pg_of = {id(p): i for i, pg in enumerate(optimizer.param_groups) for p in pg["params"]}
@@ -286,6 +289,9 @@ class SphereMonitor:
         if self.rescaler is not None:
             self.rescaler()
         t = self._step
+        key = tuple(as_float(optimizer.param_groups[i].get(k, 0.0)) for i in self._pg_of_group for k in HYPER[:2])
+        if not self._hyper_log or key != self._hyper_log[-1][1]:
+            self._hyper_log.append((t, key))
         if t % self.every:
             self._pending = None
             return
@@ -332,6 +338,25 @@ class SphereMonitor:
     def n_records(self) -> int:
         return len(self._store)
 
+    @property
+    def n_steps(self) -> int:
+        """Optimizer steps taken since :meth:`attach` (recorded or not)."""
+        return self._step
+
+    def hyper_per_step(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(lr, weight_decay)`` of group ``index`` at every optimizer step 0 … :attr:`n_steps` − 1, read at each
+        step (also the steps that ``every > 1`` does not record), as the optimizer used them."""
+        lr, wd = np.full(self._step, np.nan), np.full(self._step, np.nan)
+        for j, (t, key) in enumerate(self._hyper_log):
+            stop = self._hyper_log[j + 1][0] if j + 1 < len(self._hyper_log) else self._step
+            lr[t:stop], wd[t:stop] = key[2 * index], key[2 * index + 1]
+        return lr, wd
+
+    def weight_change_steps(self) -> list[int]:
+        """Steps before which the monitored weights were changed outside the optimizer step: the rescalings of
+        ``rescale_on_lr_change=True``."""
+        return sorted({t for t, _, _ in self.rescaler.events}) if self.rescaler is not None else []
+
     def records(self) -> dict[str, np.ndarray]:
         """All records as numpy arrays.
 
@@ -340,7 +365,8 @@ class SphereMonitor:
         dict
             ``"step"`` (n_records,) int64; ``"lr"``, ``"weight_decay"``, ``"momentum"`` (n_records, n_groups);
             the derived series of :data:`SERIES` and the raw sums of :data:`RAW_KEYS`, each (n_records,
-            n_columns); ``"columns"`` (n_columns,) names and ``"column_group"`` (n_columns,) group index.
+            n_columns); ``"columns"`` (n_columns,) names, ``"column_group"`` (n_columns,) group index and
+            ``"n_elements"`` (n_columns,) the number of weights d of each column.
         """
         return records_as_numpy(self._store, self._layout, pool=False)
 

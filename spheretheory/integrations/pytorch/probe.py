@@ -64,8 +64,8 @@ class GramProbe:
         self.n_columns = int(n_columns)
         self.adam, self.sgd = bool(adam), bool(sgd)
         self._col_index = _PerDevice(torch.as_tensor(column_index, dtype=torch.long))
-        # entries of the flattened 4x4 Gram matrix of (w, g, v, w0) in PRE_KEYS order: ww, gg, wg, vg, w0w
-        self._pre_index = _PerDevice(torch.tensor([0, 5, 1, 9, 12], dtype=torch.long))
+        # entries of the flattened 4x4 Gram matrix of (w, g, v, w0) in PRE_KEYS order: ww, gg, wg, vg, w0w, wv, vv
+        self._pre_index = _PerDevice(torch.tensor([0, 5, 1, 9, 12, 2, 10], dtype=torch.long))
         flat = self.tracked
         per_row = [t.param.numel() // t.rows if t.param.dim() else 1 for t in flat]
         self.n_elements = self.reduce_rows(

@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 #: Raw sums taken before the step (w_t, g_t, v_{t−1}, w_0) and after it (d = w_{t+1} − w_t, Adam's √v̂ + ε).
-PRE_KEYS: tuple[str, ...] = ("w2", "g2", "wg", "vg", "w0w")
+#: ``wv`` = ⟨w_t, v_{t−1}⟩ and ``v2`` = ‖v_{t−1}‖² (SGD's momentum buffer; 0 otherwise) complete the state of the
+#: SGD family's moment map, from which :mod:`.trajectory` starts its prediction.
+PRE_KEYS: tuple[str, ...] = ("w2", "g2", "wg", "vg", "w0w", "wv", "v2")
 POST_KEYS: tuple[str, ...] = ("d2", "dw", "b2")
 RAW_KEYS: tuple[str, ...] = PRE_KEYS + POST_KEYS
 #: Derived series, named as in :data:`spheretheory.simulation.result.QUANTITIES` (+ ``cos_wg``).
@@ -186,6 +188,7 @@ def records_as_numpy(store: RecordStore, layout: ColumnLayout | None, pool: bool
         out.update(hyp)
         out["columns"] = np.array([], dtype=object)
         out["column_group"] = np.zeros(0, dtype=np.int64)
+        out["n_elements"] = np.zeros(0, dtype=np.int64)
         return out
     if pool:
         raw = {k: layout.pool(v) for k, v in raw.items()}
@@ -195,6 +198,7 @@ def records_as_numpy(store: RecordStore, layout: ColumnLayout | None, pool: bool
     out.update(hyp)
     out["columns"] = np.array(layout.names, dtype=object)
     out["column_group"] = layout.column_group
+    out["n_elements"] = np.asarray(layout.n_elements, dtype=np.int64)
     return out
 
 
@@ -233,7 +237,7 @@ def derive_series(
     column_group: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Derived series of :data:`SERIES` from the raw sums (see :mod:`.monitor`). Arrays are (n_records, n_columns)."""
-    w2, g2, wg, vg, w0w = (raw[k] for k in PRE_KEYS)
+    w2, g2, wg, vg, w0w = (raw[k] for k in ("w2", "g2", "wg", "vg", "w0w"))
     d2, dw, b2 = (raw[k] for k in POST_KEYS)
     lr = hyp["lr"][:, column_group]
     mom = hyp["momentum"][:, column_group]
