@@ -35,7 +35,7 @@ def reduced(
         seed=seed,
         method="reduced",
         progress=False,
-        **kw,
+        **{"backend": "numba", **kw},
     )
 
 

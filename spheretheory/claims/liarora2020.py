@@ -65,7 +65,10 @@ def runs(p: dict[str, Any], *, seed: int, root: float | None = None) -> dict[str
     y, vy = w0.copy(), buf0 * w0  # B: WD-free, exponential LR, mapped buffer
     z, vz = w0.copy(), np.zeros_like(w0)  # D: B with a zero buffer
     c, vc = w0.copy(), np.zeros_like(w0)  # E: WD-free, constant LR
-    worst = {k: np.zeros(n) for k in ("equivalent", "rounding", "zero_buffer", "constant_lr")}
+    # F: A started one unit roundoff away (w₀(1 + ε ζ)): how much the dynamics amplify a rounding error
+    e = w0 * (1.0 + np.finfo(float).eps * rng.standard_normal((n, d)))
+    ve = np.zeros_like(w0)
+    worst = {k: np.zeros(n) for k in ("equivalent", "rounding", "zero_buffer", "constant_lr", "amplified")}
     for t in range(steps):
         xi = rng.standard_normal((n, d))
         v = gam * v + _grad(w, h, xi, sigma) + wd * w
@@ -77,7 +80,9 @@ def runs(p: dict[str, Any], *, seed: int, root: float | None = None) -> dict[str
         z = z - lrs[t] * vz
         vc = gam * vc + _grad(c, h, xi, sigma)
         c = c - lr * vc
-        for k, other in (("equivalent", y), ("rounding", x), ("zero_buffer", z), ("constant_lr", c)):
+        ve = gam * ve + _grad(e, h, xi, sigma) + wd * e
+        e = e - lr * ve
+        for k, other in (("equivalent", y), ("rounding", x), ("zero_buffer", z), ("constant_lr", c), ("amplified", e)):
             np.maximum(worst[k], _angle(w, other), out=worst[k])
     worst["final_norm_ratio"] = np.linalg.norm(y, axis=1) / np.linalg.norm(w, axis=1) * r**steps  # ‖w̃_T‖r^T/‖w_T‖
     return worst
@@ -90,9 +95,12 @@ def _equivalence(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
 def outcome(p: dict[str, Any], m: dict[str, np.ndarray]) -> Outcome:
     """The verdict from the angles of :func:`runs`."""
     angle = float(m["equivalent"].max())
-    # the rounding scale: the same WD run computed in an algebraically identical form (position recursion); no
-    # smaller angle is resolvable in float64 than its unit roundoff
-    floor = max(float(m["rounding"].max()), float(np.finfo(float).eps))
+    # the rounding scale: the same WD run computed in an algebraically identical form (position recursion), and
+    # the growth of one unit roundoff in the start (``amplified``) times the number of steps (each step adds
+    # roundoff that the dynamics amplify at most that much: an upper bound on the accumulated rounding where the
+    # run is unstable and one rounding sample alone is not representative); never below the unit roundoff
+    amplified = float(m["amplified"].max()) * p["steps"] if "amplified" in m else 0.0
+    floor = max(float(m["rounding"].max()), amplified, float(np.finfo(float).eps))
     effect = float(m["constant_lr"].max())  # the angle the claim must be able to tell from 0
     verdict, _, tol = compare(0.0, angle, floor, effect=effect)
     zero = float(m["zero_buffer"].max())
