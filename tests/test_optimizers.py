@@ -330,7 +330,7 @@ def test_simulate_muon_matches_predict(ns_steps):
         record="summary",
         summary_fraction=0.5,
     )
-    assert res.config["backend"] == "numpy" and res.config["shape"] == (rows, cols)
+    assert res.config["backend"] == "numba" and res.config["shape"] == (rows, cols)
     p = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps)
     allowance = 1 / min(rows, cols)
     sq, rms, corr = (_mean_se(x) for x in _muon_window(res))
@@ -348,7 +348,7 @@ def test_simulate_muon_matches_predict(ns_steps):
     "kw, message",
     [
         (dict(method="reduced"), "not available for optimizer='muon'"),
-        (dict(backend="numba"), "runs on the numpy backend"),
+        (dict(backend="cupy"), "runs on the numba and numpy backends"),
         (dict(noise="anisotropic", spectrum=np.ones(12)), "noise='anisotropic' is not available"),
         (dict(decoupled=False), "decoupled"),
         (dict(dtype=np.float32), "float64"),

@@ -51,12 +51,16 @@ def orthogonalise(u: np.ndarray, ns_steps: int = NS_STEPS) -> np.ndarray:
 
 
 def step(w, grad, state, lr, weight_decay, momentum=0.95, nesterov=1, ns_steps=NS_STEPS, adjust_lr=0, **_shape):
-    """One torch.optim.Muon step on matrices (last two axes); state ``{"buf": B_{t−1}}``."""
+    """One torch.optim.Muon step on matrices (last two axes); state ``{"buf": B_{t−1}}``.
+
+    The returned state also holds the orthogonalised update O_t as ``"orth"`` (read by the simulator; ignored here).
+    """
     buf = state.get("buf", np.zeros_like(grad))
     buf = buf + (1 - momentum) * (grad - buf)  # buf.lerp_(grad, 1 − β)
     u = grad + momentum * (buf - grad) if nesterov else buf  # grad.lerp(buf, β)
     scale = float(lr_scale(w.shape[-2], w.shape[-1], adjust_lr))
-    return w * (1 - lr * weight_decay) - lr * scale * orthogonalise(u, ns_steps), {"buf": buf}
+    o = orthogonalise(u, ns_steps)
+    return w * (1 - lr * weight_decay) - lr * scale * o, {"buf": buf, "orth": o}
 
 
 def muon_compute(lr, weight_decay, unit_grad_sq, dim, *, momentum, nesterov, ns_steps, adjust_lr, rows, cols):
