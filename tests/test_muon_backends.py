@@ -49,6 +49,7 @@ def _compare(a, b):
     [
         dict(),  # Nesterov, 5 Newton–Schulz steps, adjust_lr_fn None
         dict(options={"ns_steps": 0}),  # the exact polar factor (SVD)
+        dict(options={"nesterov": 0}),  # heavy-ball momentum (torch.optim.Muon(nesterov=False))
         dict(options={"adjust_lr_fn": "match_rms_adamw", "ns_steps": 3}, shape=(9, 4)),  # tall matrix
         dict(lr_schedule=MultiStep((40, 80), 0.25), rescale_on_drop=True, momentum=[0.5, 0.95]),  # drops, G = 2
     ],
