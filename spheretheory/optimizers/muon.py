@@ -1,6 +1,7 @@
 """Muon as in ``torch.optim.Muon`` (Nesterov momentum, Newton–Schulz orthogonalisation, decoupled weight decay).
 
-B_t = βB_{t−1} + (1−β)G_t;  U_t = (1−β)G_t + βB_t (``nesterov=1``) or B_t (``nesterov=0``);  O_t = NS(U_t);  W_{t+1} = (1 − ηλ)W_t − η'O_t,
+B_t = βB_{t−1} + (1−β)G_t;  U_t = (1−β)G_t + βB_t (``nesterov=1``) or B_t (``nesterov=0``, heavy ball);
+O_t = NS(U_t);  W_{t+1} = (1 − ηλ)W_t − η'O_t,
 η' = η·√max(1, m/n) (``adjust_lr_fn`` None/"original", ``adjust_lr=0``) or η·0.2·√max(m, n)
 ("match_rms_adamw", ``adjust_lr=1``). ``ns_steps=0`` is the idealisation of the exact polar factor UVᵀ.
 Predictions: :mod:`spheretheory.theory.muon`.
@@ -121,7 +122,7 @@ def _match(group: Mapping[str, Any], classes: Sequence[str]) -> TorchMatch | Non
 
 SPEC = OptimizerSpec(
     name="muon",
-    description="Muon (torch.optim.Muon): Nesterov or heavy-ball momentum, Newton–Schulz orthogonalisation, decoupled decay",
+    description="Muon (torch.optim.Muon): Nesterov or heavy-ball momentum, Newton–Schulz, decoupled decay",
     compute=muon_compute,
     hyperparameters={
         "momentum": HyperParameter(0.95, 0.0, 1.0, True, False, doc="Muon momentum β in [0, 1)"),
