@@ -536,3 +536,56 @@ def test_muon_reference_step_matches_torch_with_exact_arithmetic_orthogonalisati
         w, state = optimizers.SPECS["muon"].step(w, g, state, 0.05, 0.1, **hyper)
     step_size = 0.05 * 0.2 * np.sqrt(12)
     np.testing.assert_allclose(w, t.detach().numpy(), atol=3 * step_size * 5 * 2**-8 * 1.5)
+
+
+# ------------------------------------------------------------------------------------------------ sgdm_dampened
+def test_sgdm_dampened_lr_drop_is_sgdm_at_the_damped_rate():
+    """lr_drop("sgdm_dampened") is SGDM's recursion at η(1 − τ); the undamped reading (SGDM at η) differs."""
+    from spheretheory._validation import InputError
+
+    lr, wd, k, alpha, tau = 0.1, 1e-3, 10.0, 0.9, 0.5
+    damped = lr_drop("sgdm_dampened", lr, wd, k, momentum=alpha, dampening=tau)
+    same = lr_drop("sgdm", lr * (1 - tau), wd, k, momentum=alpha)
+    for key in ("steps", "steps_continuous", "rescale_factor_exact", "old_equilibrium_sq_norm_per_L", "paper_bound"):
+        assert damped.values[key] == same.values[key], key
+    assert damped.values["new_lr"] == lr / k and damped.inputs["dampening"] == tau
+    assert damped.values["steps"] != lr_drop("sgdm", lr, wd, k, momentum=alpha).values["steps"]
+    with pytest.raises(InputError, match="dampening"):
+        lr_drop("sgdm_dampened", lr, wd, k, momentum=alpha, dampening=1.0)
+    with pytest.raises(InputError, match="takes no hyperparameters besides momentum"):
+        lr_drop("sgdm", lr, wd, k, momentum=alpha, dampening=tau)
+
+
+def test_sgdm_dampened_lr_drop_matches_its_reference_step():
+    """The spec's torch-equivalent step (v_1 = d_1, v_t = αv_{t−1} + (1 − τ)d_t) on 512 scale-invariant vectors
+    (d = 64, isotropic unit gradient ⟂ w over ‖w‖): equilibrate 400 steps at η, divide η by k = 4 and count the
+    steps until the mean ‖w‖² is within rtol = 5% of the new equilibrium. Tolerance ±10% of the predicted count:
+    near the crossing the mean moves ≈ 0.6% of x* per step while its standard error over 512 trajectories is
+    ≈ √(2/d)/√512 ≈ 0.8% and the mean-field bias ≈ 0.6% (measured at the old equilibrium), i.e. a jitter of a few
+    steps out of ≈ 56. The undamped reading (SGDM's recursion at η: ≈ 30 steps) is far outside."""
+    lr, wd, k, alpha, tau, rtol = 0.5, 0.02, 4.0, 0.9, 0.5, 0.05
+    pred = lr_drop("sgdm_dampened", lr, wd, k, rtol, momentum=alpha, dampening=tau)
+    undamped = lr_drop("sgdm", lr, wd, k, rtol, momentum=alpha).values["steps"]
+    step = optimizers.SPECS["sgdm_dampened"].step
+    rng = np.random.default_rng(0)
+    n, d = 512, 64
+
+    def grad(w):
+        z = rng.normal(size=w.shape) / np.sqrt(d - 1)
+        z -= (np.sum(z * w, 1) / np.sum(w * w, 1))[:, None] * w
+        return z / np.linalg.norm(w, axis=1)[:, None]
+
+    w = rng.normal(size=(n, d))
+    w *= np.sqrt(pred.values["old_equilibrium_sq_norm_per_L"] / np.sum(w * w, 1))[:, None]
+    state: dict = {}
+    for _ in range(400):
+        w, state = step(w, grad(w), state, lr, wd, alpha, tau)
+    x_new = pred.values["new_equilibrium_sq_norm_per_L"]
+    crossed = None
+    for t in range(1, 400):
+        w, state = step(w, grad(w), state, lr / k, wd, alpha, tau)
+        if abs(np.mean(np.sum(w * w, 1)) / x_new - 1) <= rtol:
+            crossed = t
+            break
+    assert crossed is not None and abs(crossed - pred.values["steps"]) <= 0.1 * pred.values["steps"], crossed
+    assert abs(undamped - pred.values["steps"]) > 0.3 * pred.values["steps"]

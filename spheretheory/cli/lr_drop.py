@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         factor=args.factor,
         rtol=args.rtol,
-        **collect_cli_flags(args, ("momentum",)),
+        **collect_cli_flags(args, tuple(SPECS[args.optimizer].hyperparameters)),
     )
     if args.json:
         print_json(result.to_dict())
