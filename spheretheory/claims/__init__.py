@@ -84,6 +84,8 @@ PAPERS: dict[str, tuple[str, str]] = {
         "Published equilibrium closed forms side by side: Wen et al. (2025) hyperball forms, Kosson et al. (2024), "
         "the project's",
     ),
+    "liarora2020": ("liarora2020", "Li & Arora (2020), An exponential learning rate schedule for deep learning"),
+    "kunin2021": ("kunin2021", "Kunin, Sagastuy-Brena, Ganguli, Yamins, Tanaka (2021), Neural Mechanics"),
 }
 _loaded: set[str] = set()
 
