@@ -245,8 +245,12 @@ def lr_drop(
     rtol: Any = 0.01,
     momentum: Any = None,
     max_steps: int = 1_000_000_000,
+    **hyperparameters: Any,
 ) -> LrDrop:
     """Steps to the new equilibrium after dividing the learning rate by ``factor`` (Wan et al. Corollary 3.1).
+
+    ``hyperparameters`` are the spec's others beyond momentum (``dampening`` for sgdm_dampened, whose recursion
+    is SGDM's run at the spec's ``lr_drop_rate`` η(1 − τ)).
 
     Starting at the old equilibrium (rate η), the recursion runs at η/k until |‖w‖²/x*_new − 1| ≤ rtol.
 
@@ -286,9 +290,19 @@ def lr_drop(
     else:
         hp = spec.hyperparameters["momentum"]
         mom = hp.validate("momentum", hp.default if momentum is None else momentum)
-    arr = broadcast(lr=lr_a, weight_decay=wd, factor=k, rtol=r, momentum=mom)
+    others = [n for n in spec.hyperparameters if n != "momentum"]
+    unknown = sorted(set(hyperparameters) - set(others))
+    if unknown:
+        raise InputError(
+            f"lr_drop for {name!r} takes {', '.join(others) if others else 'no hyperparameters'} besides momentum; "
+            f"got {', '.join(unknown)}"
+        )
+    extra = {n: spec.hyperparameters[n].validate(n, hyperparameters.get(n, spec.hyperparameters[n].default))
+             for n in others}
+    arr = broadcast(lr=lr_a, weight_decay=wd, factor=k, rtol=r, momentum=mom, **extra)
     _check_decay_product(arr["lr"], arr["weight_decay"], "(0, 1/lr)")
-    kw = {"lr": arr["lr"], "weight_decay": arr["weight_decay"]}
+    rate = arr["lr"] if spec.lr_drop_rate is None else spec.lr_drop_rate(arr["lr"], **{n: arr[n] for n in others})
+    kw = {"lr": rate, "weight_decay": arr["weight_decay"]}
     if has_momentum:
         kw["momentum"] = arr["momentum"]
     with fp_events() as fp:
@@ -297,15 +311,15 @@ def lr_drop(
         )
         # iterate only as far as is quick (LR_DROP_ITERATION_CAP); beyond it the closed form answers
         cap = min(max_steps, LR_DROP_ITERATION_CAP)
-        steps = steps_to_equilibrium(prefix, arr["lr"], arr["weight_decay"], arr["factor"], arr["rtol"],
+        steps = steps_to_equilibrium(prefix, rate, arr["weight_decay"], arr["factor"], arr["rtol"],
                                      arr["momentum"], max_steps=cap)
         x_old = theory.get(f"{prefix}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
-        x_new = theory.get(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+        x_new = theory.get(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": rate / arr["factor"]},
                                                             unit_grad_sq=1.0)
         rescale_exact = (x_new / x_old) ** 0.5
         has_bound = f"{prefix}.lr_drop_paper_bound" in theory.names()
         if has_bound:
-            bound_new = theory.get(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": arr["lr"] / arr["factor"]},
+            bound_new = theory.get(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": rate / arr["factor"]},
                                                                     factor=arr["factor"])
             bound_old = theory.get(f"{prefix}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
     not_reached = ~np.isfinite(steps)

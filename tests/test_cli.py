@@ -54,6 +54,18 @@ def test_lr_drop_json(capsys):
     assert data["rescale_factor"] == pytest.approx(10**-0.25)
 
 
+def test_lr_drop_dampened_flags(capsys):
+    """--dampening reaches lr_drop for sgdm_dampened (SGDM at η(1 − τ)) and is refused, exit 2, for sgd."""
+    from spheretheory.prediction import lr_drop
+
+    args = ["lr-drop", "--lr", "0.1", "--wd", "1e-3", "--momentum", "0.9", "--dampening", "0.5", "--json"]
+    code, out, _ = run_cli(capsys, *args, "--optimizer", "sgdm_dampened")
+    assert code == 0
+    assert json.loads(out)["steps"] == lr_drop("sgdm", 0.05, 1e-3, 10, momentum=0.9).values["steps"]
+    code, _, err = run_cli(capsys, *args, "--optimizer", "sgdm")
+    assert code == 2 and "dampening" in err and "Traceback" not in err
+
+
 def test_derive_list_and_show(capsys):
     code, out, _ = run_cli(capsys, "derive", "--list")
     assert code == 0 and "sgd.angular_update" in out and "sgdm.equilibrium_sq_norm" in out

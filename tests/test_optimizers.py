@@ -306,8 +306,8 @@ def _mean_se(x):
     return x.mean(), x.std(ddof=1) / np.sqrt(x.size)
 
 
-@pytest.mark.parametrize("ns_steps", [0, 5])
-def test_simulate_muon_matches_predict(ns_steps):
+@pytest.mark.parametrize("ns_steps, nesterov", [(0, 1), (5, 1), (5, 0)])
+def test_simulate_muon_matches_predict(ns_steps, nesterov):
     """``simulate("muon")`` against ``predict("muon")`` on 16×32 matrices, 16 trajectories × 800 steps (16 norm
     relaxation times 1/(2ηλ); the second half measured).
 
@@ -315,7 +315,8 @@ def test_simulate_muon_matches_predict(ns_steps):
     / √16, i.e. the measured spread of the estimate itself, so a 4·SE band rejects a correct prediction with
     probability ≈ 6e-5; a = 1 and k = min(m, n) = 16 is the stated model error of the prediction (finite-size
     corrections of the Marchenko–Pastur moments and of the mean field, O(1/k)). The naive uncorrelated √(2ηλ) and
-    Wen et al.'s hyperball norm (update correlation β^k) lie outside that band, so the test can fail."""
+    Wen et al.'s hyperball norm (update correlation β^k) lie outside that band, so the test can fail; so does the
+    prediction for the other momentum convention (heavy ball c₁ = β vs Nesterov's c₁)."""
     import spheretheory as st
 
     rows, cols = 16, 32
@@ -323,20 +324,25 @@ def test_simulate_muon_matches_predict(ns_steps):
         "muon",
         **MUON,
         dim=(rows, cols),
-        options={"ns_steps": ns_steps},
+        options={"ns_steps": ns_steps, "nesterov": nesterov},
         steps=800,
         trajectories=16,
         seed=4,
         record="summary",
         summary_fraction=0.5,
     )
-    assert res.config["backend"] == "numpy" and res.config["shape"] == (rows, cols)
-    p = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps)
+    assert res.config["backend"] == "numba" and res.config["shape"] == (rows, cols)
+    p = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps, nesterov=nesterov)
+    other = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps, nesterov=1 - nesterov)
     allowance = 1 / min(rows, cols)
     sq, rms, corr = (_mean_se(x) for x in _muon_window(res))
     band = 4 * sq[1] + allowance * p.equilibrium_sq_norm
     assert abs(sq[0] - p.equilibrium_sq_norm) < band, (sq, p.equilibrium_sq_norm)
-    assert abs(sq[0] - p.equilibrium_sq_norm_hyperball) > band  # the hyperball form is rejected
+    if nesterov:  # the hyperball form is rejected (for the heavy ball its β^k is close to φ(β^k): not asserted)
+        assert abs(sq[0] - p.equilibrium_sq_norm_hyperball) > band
+    assert abs(sq[0] - other.equilibrium_sq_norm) > band
+    assert abs(rms[0] - other.angular_update) > 4 * rms[1] + allowance * other.angular_update
+    assert abs(corr[0] - other.update_correlation) > 4 * corr[1] + allowance
     assert abs(rms[0] - p.angular_update) < 4 * rms[1] + allowance * p.angular_update, (rms, p.angular_update)
     assert rms[0] < 0.5 * p.angular_update_uncorrelated
     assert abs(corr[0] - p.update_correlation) < 4 * corr[1] + allowance, (corr, p.update_correlation)
@@ -348,7 +354,7 @@ def test_simulate_muon_matches_predict(ns_steps):
     "kw, message",
     [
         (dict(method="reduced"), "not available for optimizer='muon'"),
-        (dict(backend="numba"), "runs on the numpy backend"),
+        (dict(backend="cupy"), "runs on the numba and numpy backends"),
         (dict(noise="anisotropic", spectrum=np.ones(12)), "noise='anisotropic' is not available"),
         (dict(decoupled=False), "decoupled"),
         (dict(dtype=np.float32), "float64"),
@@ -392,7 +398,8 @@ def test_simulate_muon_options_and_defaults():
 
 
 @needs_torch
-def test_simulate_muon_matches_torch_muon_step_by_step():
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_simulate_muon_matches_torch_muon_step_by_step(nesterov):
     """simulate("muon") against torch.optim.Muon on the same weights and the same gradients (injected noise),
     12 steps on four 8×12 scale-invariant matrices. torch's Newton–Schulz runs in bfloat16 (unit roundoff 2⁻⁸): each
     step's update may differ by up to (5 iterations × 2⁻⁸) × its largest singular value (≤ 1.5) × η', and the
@@ -416,9 +423,11 @@ def test_simulate_muon_matches_torch_muon_step_by_step():
         w0=w0,
         noise_draws=xi,
         seed=0,
+        options={"nesterov": int(nesterov)},
     )
     ws = [torch.nn.Parameter(torch.tensor(w0[0, j].reshape(rows, cols))) for j in range(n)]
-    opt = torch.optim.Muon(ws, lr=lr, weight_decay=wd, momentum=beta)
+    opt = torch.optim.Muon(ws, lr=lr, weight_decay=wd, momentum=beta, nesterov=nesterov)
+    assert optimizers.from_torch(opt, opt.param_groups[0])[1]["nesterov"] == int(nesterov)
     for t in range(steps):
         for j, w in enumerate(ws):
             x = w.detach().numpy().reshape(-1)
@@ -430,6 +439,20 @@ def test_simulate_muon_matches_torch_muon_step_by_step():
     step_size = lr * np.sqrt(max(1, rows / cols))
     np.testing.assert_allclose(res.w_final[0], torch_w, atol=steps * step_size * 5 * 2**-8 * 1.5)
     assert np.abs(res.w_final[0] - w0[0]).max() > 10 * steps * step_size * 5 * 2**-8 * 1.5  # the weights moved
+    flipped = simulate(
+        "muon",
+        lr,
+        wd,
+        beta,
+        dim=(rows, cols),
+        steps=steps,
+        trajectories=n,
+        w0=w0,
+        noise_draws=xi,
+        seed=0,
+        options={"nesterov": int(not nesterov)},
+    )  # the other momentum convention is told apart by the tolerance
+    assert np.abs(flipped.w_final[0] - torch_w).max() > 4 * steps * step_size * 5 * 2**-8 * 1.5
 
 
 def test_simulate_cli_muon(monkeypatch, capsys):
@@ -513,3 +536,56 @@ def test_muon_reference_step_matches_torch_with_exact_arithmetic_orthogonalisati
         w, state = optimizers.SPECS["muon"].step(w, g, state, 0.05, 0.1, **hyper)
     step_size = 0.05 * 0.2 * np.sqrt(12)
     np.testing.assert_allclose(w, t.detach().numpy(), atol=3 * step_size * 5 * 2**-8 * 1.5)
+
+
+# ------------------------------------------------------------------------------------------------ sgdm_dampened
+def test_sgdm_dampened_lr_drop_is_sgdm_at_the_damped_rate():
+    """lr_drop("sgdm_dampened") is SGDM's recursion at η(1 − τ); the undamped reading (SGDM at η) differs."""
+    from spheretheory._validation import InputError
+
+    lr, wd, k, alpha, tau = 0.1, 1e-3, 10.0, 0.9, 0.5
+    damped = lr_drop("sgdm_dampened", lr, wd, k, momentum=alpha, dampening=tau)
+    same = lr_drop("sgdm", lr * (1 - tau), wd, k, momentum=alpha)
+    for key in ("steps", "steps_continuous", "rescale_factor_exact", "old_equilibrium_sq_norm_per_L", "paper_bound"):
+        assert damped.values[key] == same.values[key], key
+    assert damped.values["new_lr"] == lr / k and damped.inputs["dampening"] == tau
+    assert damped.values["steps"] != lr_drop("sgdm", lr, wd, k, momentum=alpha).values["steps"]
+    with pytest.raises(InputError, match="dampening"):
+        lr_drop("sgdm_dampened", lr, wd, k, momentum=alpha, dampening=1.0)
+    with pytest.raises(InputError, match="takes no hyperparameters besides momentum"):
+        lr_drop("sgdm", lr, wd, k, momentum=alpha, dampening=tau)
+
+
+def test_sgdm_dampened_lr_drop_matches_its_reference_step():
+    """The spec's torch-equivalent step (v_1 = d_1, v_t = αv_{t−1} + (1 − τ)d_t) on 512 scale-invariant vectors
+    (d = 64, isotropic unit gradient ⟂ w over ‖w‖): equilibrate 400 steps at η, divide η by k = 4 and count the
+    steps until the mean ‖w‖² is within rtol = 5% of the new equilibrium. Tolerance ±10% of the predicted count:
+    near the crossing the mean moves ≈ 0.6% of x* per step while its standard error over 512 trajectories is
+    ≈ √(2/d)/√512 ≈ 0.8% and the mean-field bias ≈ 0.6% (measured at the old equilibrium), i.e. a jitter of a few
+    steps out of ≈ 56. The undamped reading (SGDM's recursion at η: ≈ 30 steps) is far outside."""
+    lr, wd, k, alpha, tau, rtol = 0.5, 0.02, 4.0, 0.9, 0.5, 0.05
+    pred = lr_drop("sgdm_dampened", lr, wd, k, rtol, momentum=alpha, dampening=tau)
+    undamped = lr_drop("sgdm", lr, wd, k, rtol, momentum=alpha).values["steps"]
+    step = optimizers.SPECS["sgdm_dampened"].step
+    rng = np.random.default_rng(0)
+    n, d = 512, 64
+
+    def grad(w):
+        z = rng.normal(size=w.shape) / np.sqrt(d - 1)
+        z -= (np.sum(z * w, 1) / np.sum(w * w, 1))[:, None] * w
+        return z / np.linalg.norm(w, axis=1)[:, None]
+
+    w = rng.normal(size=(n, d))
+    w *= np.sqrt(pred.values["old_equilibrium_sq_norm_per_L"] / np.sum(w * w, 1))[:, None]
+    state: dict = {}
+    for _ in range(400):
+        w, state = step(w, grad(w), state, lr, wd, alpha, tau)
+    x_new = pred.values["new_equilibrium_sq_norm_per_L"]
+    crossed = None
+    for t in range(1, 400):
+        w, state = step(w, grad(w), state, lr / k, wd, alpha, tau)
+        if abs(np.mean(np.sum(w * w, 1)) / x_new - 1) <= rtol:
+            crossed = t
+            break
+    assert crossed is not None and abs(crossed - pred.values["steps"]) <= 0.1 * pred.values["steps"], crossed
+    assert abs(undamped - pred.values["steps"]) > 0.3 * pred.values["steps"]

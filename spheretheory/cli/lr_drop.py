@@ -37,11 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--wd", "--weight-decay", dest="weight_decay", type=float, required=True, help="weight decay λ in (0, 1/lr)"
     )
-    add_cli_flags(p, DROPPABLE)  # generated from the specs' hyperparameters
+    flags = add_cli_flags(p, DROPPABLE)  # generated from the specs' hyperparameters
     p.add_argument("--factor", type=float, default=10.0, help="k > 1: the LR is divided by k (default 10)")
     p.add_argument("--rtol", type=float, default=0.01, help="relative tolerance on ‖w‖² (default 0.01)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, hyperparameter_flags=tuple(flags))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         factor=args.factor,
         rtol=args.rtol,
-        **collect_cli_flags(args, ("momentum",)),
+        **collect_cli_flags(args, args.hyperparameter_flags),  # lr_drop refuses those the optimizer does not take
     )
     if args.json:
         print_json(result.to_dict())

@@ -138,6 +138,8 @@ class OptimizerSpec:
     alias_of: str | None = None
     #: theory prefix whose recursion ``lr_drop`` iterates (``None``: no LR-drop prediction)
     lr_drop: str | None = None
+    #: the rate at which ``lr_drop``'s recursion runs, from (lr, **the spec's other hyperparameters) (None: lr)
+    lr_drop_rate: Callable[..., Any] | None = None
     #: hint appended when ``momentum`` is passed to an optimizer that does not take it
     momentum_hint: str = ""
     #: the weights are matrices (the step acts on the last two axes)

@@ -1,6 +1,7 @@
 """Muon as in ``torch.optim.Muon`` (Nesterov momentum, Newton–Schulz orthogonalisation, decoupled weight decay).
 
-B_t = βB_{t−1} + (1−β)G_t;  U_t = (1−β)G_t + βB_t;  O_t = NS(U_t);  W_{t+1} = (1 − ηλ)W_t − η'O_t,
+B_t = βB_{t−1} + (1−β)G_t;  U_t = (1−β)G_t + βB_t (``nesterov=1``) or B_t (``nesterov=0``, heavy ball);
+O_t = NS(U_t);  W_{t+1} = (1 − ηλ)W_t − η'O_t,
 η' = η·√max(1, m/n) (``adjust_lr_fn`` None/"original", ``adjust_lr=0``) or η·0.2·√max(m, n)
 ("match_rms_adamw", ``adjust_lr=1``). ``ns_steps=0`` is the idealisation of the exact polar factor UVᵀ.
 Predictions: :mod:`spheretheory.theory.muon`.
@@ -51,12 +52,16 @@ def orthogonalise(u: np.ndarray, ns_steps: int = NS_STEPS) -> np.ndarray:
 
 
 def step(w, grad, state, lr, weight_decay, momentum=0.95, nesterov=1, ns_steps=NS_STEPS, adjust_lr=0, **_shape):
-    """One torch.optim.Muon step on matrices (last two axes); state ``{"buf": B_{t−1}}``."""
+    """One torch.optim.Muon step on matrices (last two axes); state ``{"buf": B_{t−1}}``.
+
+    The returned state also holds the orthogonalised update O_t as ``"orth"`` (read by the simulator; ignored here).
+    """
     buf = state.get("buf", np.zeros_like(grad))
     buf = buf + (1 - momentum) * (grad - buf)  # buf.lerp_(grad, 1 − β)
     u = grad + momentum * (buf - grad) if nesterov else buf  # grad.lerp(buf, β)
     scale = float(lr_scale(w.shape[-2], w.shape[-1], adjust_lr))
-    return w * (1 - lr * weight_decay) - lr * scale * orthogonalise(u, ns_steps), {"buf": buf}
+    o = orthogonalise(u, ns_steps)
+    return w * (1 - lr * weight_decay) - lr * scale * o, {"buf": buf, "orth": o}
 
 
 def muon_compute(lr, weight_decay, unit_grad_sq, dim, *, momentum, nesterov, ns_steps, adjust_lr, rows, cols):
@@ -70,11 +75,11 @@ def muon_compute(lr, weight_decay, unit_grad_sq, dim, *, momentum, nesterov, ns_
     scale = lr_scale(rows, cols, adjust_lr)
     wd = np.asarray(weight_decay, dtype=float)
     safe_wd = np.where(wd > 0, wd, 1.0)
-    kw = dict(lr=lr, weight_decay=safe_wd, momentum=momentum)
+    kw = dict(lr=lr, weight_decay=safe_wd, momentum=momentum, nesterov=nesterov)
     norm_kw = dict(**kw, rank=k, lr_scale=scale, orth_gain=kap, orth_sq_scale=s2)
     sq = _get("muon.equilibrium_sq_norm")(**norm_kw)
     sq1 = _get("muon.equilibrium_sq_norm_first_order")(**norm_kw)
-    hyper_kw = {k: v for k, v in norm_kw.items() if k != "orth_gain"}
+    hyper_kw = {k: v for k, v in norm_kw.items() if k not in ("orth_gain", "nesterov")}
     sq_hyperball = _get("muon.equilibrium_sq_norm_hyperball")(**hyper_kw)
     r = np.sqrt(sq)
     out = {
@@ -87,8 +92,8 @@ def muon_compute(lr, weight_decay, unit_grad_sq, dim, *, momentum, nesterov, ns_
         "equilibrium_sq_norm_hyperball": sq_hyperball,  # Wen et al.'s form (update correlation β^k), for contrast
         "effective_lr": lr * scale * np.sqrt(s2 * k) / r,
         "relaxation_steps": relaxation((1 - lr * safe_wd) ** 2),
-        "update_correlation": _get("muon.update_correlation")(momentum=momentum, orth_gain=kap),
-        "momentum_correlation": _get("muon.momentum_correlation")(momentum=momentum),
+        "update_correlation": _get("muon.update_correlation")(momentum=momentum, nesterov=nesterov, orth_gain=kap),
+        "momentum_correlation": _get("muon.momentum_correlation")(momentum=momentum, nesterov=nesterov),
         "orth_gain": kap,
         "orth_sq_scale": s2,
         "lr_scale": scale,
@@ -107,8 +112,6 @@ def _match(group: Mapping[str, Any], classes: Sequence[str]) -> TorchMatch | Non
         "ns_steps": int(group.get("ns_steps", NS_STEPS)),
         "adjust_lr": 1 if group.get("adjust_lr_fn") == "match_rms_adamw" else 0,
     }
-    if not hyper["nesterov"]:
-        return TorchMatch({}, "Muon with nesterov=False is not covered by the predictions")
     if tuple(float(c) for c in group.get("ns_coefficients", NS_COEFFICIENTS)) != NS_COEFFICIENTS:
         return TorchMatch({}, "Muon with non-default Newton–Schulz coefficients is not covered by the predictions")
     if len(shapes) != 1:
@@ -119,11 +122,11 @@ def _match(group: Mapping[str, Any], classes: Sequence[str]) -> TorchMatch | Non
 
 SPEC = OptimizerSpec(
     name="muon",
-    description="Muon (torch.optim.Muon): Nesterov momentum, Newton–Schulz orthogonalisation, decoupled decay",
+    description="Muon (torch.optim.Muon): Nesterov or heavy-ball momentum, Newton–Schulz, decoupled decay",
     compute=muon_compute,
     hyperparameters={
         "momentum": HyperParameter(0.95, 0.0, 1.0, True, False, doc="Muon momentum β in [0, 1)"),
-        "nesterov": HyperParameter(1, 1, 1, True, True, integer=True, doc="Nesterov momentum (only 1 is predicted)"),
+        "nesterov": HyperParameter(1, 0, 1, True, True, integer=True, doc="Nesterov momentum (1) or heavy ball (0)"),
         "ns_steps": HyperParameter(
             NS_STEPS, 0, 99, True, True, integer=True, doc="Newton–Schulz iterations (0: exact polar factor)"
         ),
@@ -144,7 +147,7 @@ SPEC = OptimizerSpec(
         "muon.equilibrium_sq_norm_hyperball",
     ),
     step=step,
-    torch=TorchMapping(("Muon",), _match, "torch.optim.Muon (nesterov=True, default Newton–Schulz coefficients)"),
+    torch=TorchMapping(("Muon",), _match, "torch.optim.Muon (default Newton–Schulz coefficients)"),
     weight_decay_convention="decoupled",
     matrix=True,
     momentum_hint="",

@@ -5,7 +5,8 @@ w_{t+1} = w_t − ηv_t.
 
 Every later buffer is v_t = (1 − τ)·v_t^SGDM + α^{t−1}τ d_1, so after the transient α^t this is exactly SGDM with the
 learning rate η(1 − τ) (and the same λ): every prediction is :mod:`.sgdm`'s at η(1 − τ) — the effective LR and ηλ
-products included. (No LR-drop prediction: ``lr_drop`` would iterate the recursion at η.)
+products included — and so is ``lr_drop``: SGDM's recursion (``sgdm.moment_recursion``) iterated at η(1 − τ)
+before and η(1 − τ)/k after the drop (the transient α^t of the first step is long over at an equilibrium).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def compute(lr, weight_decay, unit_grad_sq, dim=None, momentum=None, dampening=N
     return sgdm.SPEC.compute(lr * (1 - dampening), weight_decay, unit_grad_sq, dim, momentum=momentum)
 
 
+def lr_drop_rate(lr, dampening=0.0):
+    """The SGDM learning rate η(1 − τ) that ``lr_drop`` iterates ``sgdm``'s recursion at."""
+    return lr * (1 - dampening)
+
+
 def _match(group: Mapping[str, Any], cls: str) -> TorchMatch | None:
     mom, damp = as_float(group.get("momentum", 0.0)), as_float(group.get("dampening", 0.0))
     if group.get("nesterov", False) or mom == 0.0 or damp == 0.0:
@@ -49,5 +55,7 @@ SPEC = OptimizerSpec(
     },
     derivations=sgdm.SPEC.derivations,
     step=step,
+    lr_drop="sgdm",
+    lr_drop_rate=lr_drop_rate,
     torch=TorchMapping(("SGD",), _match, "torch.optim.SGD with momentum > 0, dampening > 0, nesterov=False"),
 )

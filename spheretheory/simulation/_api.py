@@ -67,6 +67,7 @@ def simulate(
     * ``"lion"`` (Chen et al. 2023): c = β₁m + (1−β₁)g; w ← w − η(sign(c) + λw); m ← β₂m + (1−β₂)g.
     * ``"muon"`` (``torch.optim.Muon``, on m×n matrices, :mod:`.muon`): B ← βB + (1−β)G; O = orth((1−β)G + βB)
       (Newton–Schulz, or the exact polar factor with ``ns_steps=0``); W ← (1 − ηλ)W − η'O, η' the adjusted LR.
+      Backends numba (``"auto"``) and numpy only; ``method="full"`` only.
 
     ``decoupled=True`` applies the decay as w ← w − ηλw (on the old w, beside the step) instead of adding λw
     to

@@ -1,4 +1,8 @@
-"""Muon on batched small scale-invariant matrices: the numpy simulator behind ``simulate(optimizer="muon")``.
+"""Muon on batched small scale-invariant matrices: the simulator behind ``simulate(optimizer="muon")``.
+
+Two engines run the same steps block by block on the same injected draws: the numba kernel
+(:mod:`._muon_numba`, ``backend="numba"`` and ``"auto"``) and the numpy reference path (:func:`numpy_block`,
+``backend="numpy"``), which calls the spec's ``step``; they agree to round-off (tests/test_muon_backends.py).
 
 Each of the G·n independent m×n matrices W follows, per step (PyTorch ``torch.optim.Muon``):
 
@@ -25,6 +29,7 @@ variance over the equilibrium window of the consecutive-update correlation ⟨O_
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -97,10 +102,10 @@ def check_supported(problem: Problem) -> None:
             "that act on w, g and the momentum through their inner products, while Muon's orthogonalisation "
             "depends on the whole singular spectrum of the momentum matrix; use method='full'"
         )
-    if problem.backend not in ("auto", "numpy"):
+    if problem.backend not in ("auto", "numpy", "numba"):
         raise InputError(
-            f"backend={problem.backend!r} is not available for optimizer='muon': it runs on the numpy backend "
-            "(batched matrix products); use backend='auto' or 'numpy'"
+            f"backend={problem.backend!r} is not available for optimizer='muon': it runs on the numba and numpy "
+            "backends (batched small matrix products); use backend='auto', 'numba' or 'numpy'"
         )
     if problem.model is not None:
         raise InputError("model= is not available for optimizer='muon' (the toy models have vector weights)")
@@ -112,93 +117,149 @@ def check_supported(problem: Problem) -> None:
         raise InputError("dtype must be float64 for optimizer='muon' (its Newton–Schulz runs in float64 here)")
 
 
+#: The order of the per-step values the block engines fill (``values[s, i, j]``).
+BLOCK_QUANTITIES = ("sq_norm", "angular_update", "unit_grad_sq", "cos_to_start", "effective_lr")
+
+
+class _State:
+    """The numpy engine's state across blocks (the numba engine's is :class:`._muon_numba.MuonState`)."""
+
+    def __init__(self, w: np.ndarray, active: np.ndarray) -> None:
+        self.w, self.buf, self.prev_o = w, np.zeros_like(w), np.zeros_like(w)
+        self.w_start, self.active = w.copy(), active
+
+
+def numpy_block(problem: Problem, st: Any, blk: Any, values: np.ndarray, corr: np.ndarray, alive: np.ndarray):
+    """The numpy reference of :func:`._muon_numba.muon_block` (same state, block and outputs), stepping through
+    :mod:`spheretheory.optimizers.muon`'s ``step`` batched over the trajectories."""
+    from ._numpy import synthetic_unit_gradient
+
+    opts = problem.extra["options"]
+    rows, cols = problem.extra["shape"]
+    N, d = problem.N, problem.dim
+    beta = per_trajectory(problem)["momentum"][:, None, None]
+    scale = float(spec_module.lr_scale(rows, cols, opts["adjust_lr"]))
+    no = np.zeros(0)
+    for s in range(blk.lr.shape[0]):
+        if blk.factor[s] != 1.0:  # Wan et al. Sec. 4.2: divide W by k^(1/4) when the LR drops by k
+            st.w *= blk.factor[s]
+        flat = st.w.reshape(N, d)
+        sq = np.sum(flat * flat, axis=1)
+        st.active &= (sq <= problem.max_sq_norm) & (sq >= problem.min_sq_norm)
+        g_unit = synthetic_unit_gradient(flat, blk.xi[s], blk.unit_grad_sq[s], no, no)
+        g = (g_unit / np.sqrt(sq)[:, None]).reshape(st.w.shape)
+        lr3, wd3 = blk.lr[s][:, None, None], blk.wd[s][:, None, None]
+        w_new, state = spec_module.SPEC.step(st.w, g, {"buf": st.buf}, lr3, wd3, beta, **opts)
+        st.buf = state["buf"]
+        o_flat = state["orth"].reshape(N, d)
+        o_sq = np.sum(o_flat * o_flat, axis=1)
+        new_flat = w_new.reshape(N, d)
+        new_sq = np.sum(new_flat * new_flat, axis=1)
+        st.active &= (new_sq <= problem.max_sq_norm) & (new_sq >= problem.min_sq_norm)
+        values[s, 0] = sq
+        values[s, 1] = angle_between(flat, new_flat)  # Δ_t = ∠(W_t, W_{t+1})
+        values[s, 2] = np.sum(g_unit * g_unit, axis=1)
+        values[s, 3] = np.sum(st.w_start.reshape(N, d) * flat, axis=1) / np.sqrt(
+            np.sum(st.w_start.reshape(N, d) ** 2, axis=1) * sq
+        )
+        values[s, 4] = blk.lr[s] * scale * np.sqrt(o_sq / sq)  # η'‖O_t‖/‖W_t‖
+        corr[s] = np.sum(st.prev_o.reshape(N, d) * o_flat, axis=1) / o_sq
+        st.prev_o = state["orth"]
+        alive[s] = st.active
+        st.w = np.where(st.active[:, None, None], w_new, st.w)
+
+
+def resolve_backend(problem: Problem) -> str:
+    """``backend="auto"`` is numba (the compiled kernel); "numpy" is the reference path."""
+    return "numpy" if problem.backend == "numpy" else "numba"
+
+
 def run(problem: Problem) -> SimulationResult:
     """Simulate Muon on ``problem`` (see the module docstring); diverged trajectories are flagged, not NaN."""
-    from ._numpy import _flag, synthetic_unit_gradient
+    from ._numpy import _flag
 
     check_supported(problem)
+    backend = resolve_backend(problem)
     rows, cols = problem.extra["shape"]
     opts = problem.extra["options"]
     p = per_trajectory(problem)
     N, d = problem.N, problem.dim
-    mat = (N, rows, cols)
     _, noise_ss = seed_sequences(problem)
     streams = stream_states(noise_ss, N)[0]
     drawer = StreamDrawer()
     block = max(1, min(256, (1 << 19) // (N * d)))
-    xi_block = np.empty((0, N, d))
-    no_scale, no_drift = np.zeros(0), np.zeros(0)
 
-    w = initial_weights(problem).reshape(mat)
-    w_start = w.reshape(N, d).copy()
-    state: dict[str, np.ndarray] = {}
+    w = np.ascontiguousarray(initial_weights(problem).reshape(N, rows, cols), dtype=np.float64)
     buf = new_buffers(problem)
     rec, count, mean, m2 = buf["rec"], buf["sum_count"], buf["sum_mean"], buf["sum_m2"]
     corr_count, corr_mean, corr_m2 = np.zeros(N, dtype=np.int64), np.zeros((1, N)), np.zeros((1, N))
     active = np.ones(N, dtype=bool)
-    beta = p["momentum"][:, None, None]
-    lr_scale = float(spec_module.lr_scale(rows, cols, opts["adjust_lr"]))
-    prev_o = None
-    bar = make_progress(problem, "simulate muon (numpy)")
+    if backend == "numba":
+        from ..theory.muon import NS_COEFFICIENTS
+        from ._muon_numba import MuonBlock, MuonConfig, MuonState, muon_block
+
+        a, b, c = NS_COEFFICIENTS
+        cfg = MuonConfig(
+            np.ascontiguousarray(p["momentum"], dtype=np.float64),
+            bool(opts["nesterov"]),
+            int(opts["ns_steps"]),
+            float(a),
+            float(b),
+            float(c),
+            float(spec_module.NS_EPS),
+            float(spec_module.lr_scale(rows, cols, opts["adjust_lr"])),
+            float(problem.max_sq_norm),
+            float(problem.min_sq_norm),
+        )
+        st: Any = MuonState(w, np.zeros_like(w), np.zeros_like(w), w.copy(), active)
+    else:
+        st = _State(w, active)
+    idx = [Q_INDEX[q] for q in BLOCK_QUANTITIES]
+    bar = make_progress(problem, f"simulate muon ({backend})")
     with np.errstate(all="ignore"):
-        for t in range(problem.steps):
-            lr = p["lr"] * problem.lr_schedule(t)
-            wd = p["weight_decay"] * problem.wd_schedule(t)
-            L = p["unit_grad_sq"] * problem.grad_schedule(t)
-            factor = problem.rescale_factors(t, t + 1)[0]
-            if factor != 1.0:  # Wan et al. Sec. 4.2: divide W by k^(1/4) when the LR drops by k
-                w = w * factor
-
-            flat = w.reshape(N, d)
-            sq = np.sum(flat * flat, axis=1)
-            bad = active & ~((sq <= problem.max_sq_norm) & (sq >= problem.min_sq_norm))
-            _flag(buf, bad, t)
-            active &= ~bad
-
+        for t0 in range(0, problem.steps, block):
+            nb = min(block, problem.steps - t0)
+            ts = range(t0, t0 + nb)
             if problem.noise_draws is not None:
-                xi = problem.noise_draws[t].reshape(N, d).astype(np.float64)
+                xi = np.ascontiguousarray(problem.noise_draws[t0 : t0 + nb].reshape(nb, N, d), dtype=np.float64)
             else:
-                if t % block == 0:
-                    nb = min(block, problem.steps - t)
-                    xi_block = np.empty((nb, N, d))
-                    for j in range(N):
-                        xi_block[:, j, :] = drawer.normal(streams, j, (nb, d))
-                xi = xi_block[t % block]
-            g_unit = synthetic_unit_gradient(flat, xi, L, no_scale, no_drift)
-            g = (g_unit / np.sqrt(sq)[:, None]).reshape(mat)
-
-            lr3, wd3 = lr[:, None, None], wd[:, None, None]
-            w_new, state = spec_module.SPEC.step(w, g, state, lr3, wd3, beta, **opts)
-            o = ((1 - lr3 * wd3) * w - w_new) / (lr3 * lr_scale)  # the orthogonalised update O_t
-            o_flat = o.reshape(N, d)
-            o_sq = np.sum(o_flat * o_flat, axis=1)
-
-            new_flat = w_new.reshape(N, d)
-            new_sq = np.sum(new_flat * new_flat, axis=1)
-            bad = active & ~((new_sq <= problem.max_sq_norm) & (new_sq >= problem.min_sq_norm))
-            _flag(buf, bad, t)
-            active &= ~bad
-
-            values = np.full((NQ, N), np.nan)
-            values[Q_INDEX["sq_norm"]] = sq
-            values[Q_INDEX["angular_update"]] = angle_between(flat, new_flat)  # Δ_t = ∠(W_t, W_{t+1})
-            values[Q_INDEX["unit_grad_sq"]] = np.sum(g_unit * g_unit, axis=1)
-            values[Q_INDEX["cos_to_start"]] = np.sum(w_start * flat, axis=1) / np.sqrt(
-                np.sum(w_start * w_start, axis=1) * sq
-            )
-            values[Q_INDEX["effective_lr"]] = lr * lr_scale * np.sqrt(o_sq / sq)  # η'‖O_t‖/‖W_t‖
-            if problem.record == "series" and t % problem.record_every == 0:
-                rec[:, t // problem.record_every, active] = values[:, active]
-            if t >= problem.summary_start:
-                welford_update(count, mean, m2, values, active)
-                if prev_o is not None:
-                    corr = np.sum(prev_o * o_flat, axis=1) / o_sq
-                    welford_update(corr_count, corr_mean, corr_m2, corr[None], active)
-            prev_o = o_flat
-            w = np.where(active[:, None, None], w_new, w)
-            bar.update(1)
+                xi = np.empty((nb, N, d))
+                for j in range(N):
+                    xi[:, j, :] = drawer.normal(streams, j, (nb, d))
+            lr = np.stack([p["lr"] * problem.lr_schedule(t) for t in ts])
+            wd = np.stack([p["weight_decay"] * problem.wd_schedule(t) for t in ts])
+            L = np.stack([p["unit_grad_sq"] * problem.grad_schedule(t) for t in ts])
+            factor = problem.rescale_factors(t0, t0 + nb)
+            values = np.full((nb, len(idx), N), np.nan)
+            corr = np.full((nb, N), np.nan)
+            alive = np.zeros((nb, N), dtype=bool)
+            before = st.active.copy()
+            if backend == "numba":
+                blk = MuonBlock(xi, *(np.ascontiguousarray(x, dtype=np.float64) for x in (lr, wd, L, factor)))
+                muon_block(cfg, st, blk, values, corr, alive)
+            else:
+                numpy_block(
+                    problem,
+                    st,
+                    SimpleNamespace(xi=xi, lr=lr, wd=wd, unit_grad_sq=L, factor=factor),
+                    values,
+                    corr,
+                    alive,
+                )
+            for s, t in enumerate(ts):
+                _flag(buf, before & ~alive[s], t)
+                before = alive[s]
+                full = np.full((NQ, N), np.nan)
+                full[idx] = values[s]
+                if problem.record == "series" and t % problem.record_every == 0:
+                    rec[:, t // problem.record_every, alive[s]] = full[:, alive[s]]
+                if t >= problem.summary_start:
+                    welford_update(count, mean, m2, full, alive[s])
+                    if t > 0:
+                        welford_update(corr_count, corr_mean, corr_m2, corr[s][None], alive[s])
+            bar.update(nb)
     bar.close()
-    result = assemble(problem, buf, w.reshape(N, d), "numpy")
+    result = assemble(problem, buf, st.w.reshape(N, d), backend)
     G, n = problem.G, problem.trajectories
     diverged = result.diverged
     with np.errstate(invalid="ignore", divide="ignore"):

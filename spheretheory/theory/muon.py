@@ -8,7 +8,9 @@ Muon's update is scale-free: orth(U) does not depend on ‖U‖, so ‖W‖ and 
 Lion). The equilibrium is set by the autocorrelation of the orthogonalised updates R(k) = E⟨O_t, O_{t+k}⟩:
 
 * the Nesterov momentum U_t = Σ_j w_j G_{t−j} has weights w_0 = 1 − β², w_j = (1−β)β^{j+1}; for i.i.d. Gaussian
-  G its lag-k correlation is c_k = c₁β^{k−1} (``muon.momentum_correlation``);
+  G its lag-k correlation is c_k = c₁β^{k−1} (``muon.momentum_correlation``); the heavy-ball momentum
+  (``nesterov=False``, U_t = B_t) has c_k = β^k, the same geometric form with c₁ = β, so every formula below
+  holds for both with c₁ = ν c₁ᴺᵉˢᵗ + (1 − ν)β, ν = nesterov ∈ {0, 1};
 * orth is a matrix nonlinearity. Bussgang decomposition orth(M) = γM + R (R uncorrelated with M) gives the
   linear gain κ = (E⟨orth M, M⟩)²/(E‖orth M‖²E‖M‖²) ≤ 1; we close the remainder's correlation at its lowest
   odd order, φ(c) = R(k)/R(0) ≈ κc + (1 − κ)c³ (exact at c = 0, 1 and in slope at 0). κ and the update power
@@ -61,14 +63,30 @@ def _derive_corr() -> DerivationResult:
     c_k = sp.simplify(cov_k / var)
     c1 = sp.factor(sp.simplify(c_k.subs(k, 1)))
     ratio = sp.simplify(c_k.subs(k, k + 1) / c_k)
+    # heavy ball (nesterov=False): U_t = B_t = Σ_{j≥0} (1−β)β^j G_{t−j}
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    hj = (1 - b) * b**j
+    # geometric sums over j ≥ 0 (ratio β², |β| < 1): first term / (1 − β²); checked at a sample point
+    hb_var = sp.simplify(hj.subs(j, 0) ** 2 / (1 - b**2))
+    hb_cov = sp.simplify(hj.subs(j, 0) * hj.subs(j, k) / (1 - b**2))
+    pt = {b: sp.Rational(9, 10), k: 3}
+    assert sp.simplify(sp.summation((hj * hj.subs(j, j + k)).subs(pt), (j, 0, sp.oo)) - hb_cov.subs(pt)) == 0
+    hb_ck = sp.simplify(hb_cov / hb_var)
+    hb_c1 = hb_ck.subs(k, 1)
+    assert sp.simplify(hb_ck.subs(k, k + 1) / hb_ck - b) == 0  # geometric with ratio β as well
+    nu = _sym("nesterov", nonnegative=True)
+    expr = nu * c1 + (1 - nu) * hb_c1
     steps = (
         Step("Nesterov momentum: U_t = (1−β)G_t + βB_t = Σ_j w_j G_{t−j}, w₀ = 1 − β², w_j = (1−β)β^{j+1}", wj),
         Step("Var U/σ² = Σ_j w_j² (|β| < 1)", var),
         Step("Cov(U_t, U_{t+k})/σ², k ≥ 1", cov_k),
         Step("c_{k+1}/c_k = β: the correlation is geometric", ratio),
-        Step("Lag-1 correlation c₁ (plain EMA momentum, nesterov=False: c_k = β^k)", c1),
+        Step("Lag-1 correlation c₁ (Nesterov)", c1),
+        Step("Heavy ball (nesterov=False): U_t = B_t = Σ_{j≥0} (1−β)β^j G_{t−j}; c_k = Cov/Var", hb_ck),
+        Step("Lag-1 correlation c₁ = β (heavy ball); again c_k = c₁β^{k−1}", hb_c1),
+        Step("Both in one form with the flag ν = nesterov ∈ {0, 1}: c₁ = ν c₁ᴺᵉˢᵗ + (1 − ν) β", expr),
     )
-    return DerivationResult(c1, steps, {"c_k": c_k})
+    return DerivationResult(expr, steps, {"c_k": c_k, "c_k_heavy_ball": hb_ck})
 
 
 def _sums():
@@ -97,7 +115,8 @@ def _derive_update_corr() -> DerivationResult:
         Step("Correlation of orth(U_t), orth(U_{t+k}): φ(c) = κc + (1−κ)ψ(c), ψ(0) = ψ′(0) = 0, ψ(1) = 1"),
         Step("Closure ψ(c) = c³ (lowest odd order); lag 1: φ(c₁)", expr),
     )
-    return DerivationResult(expr, steps, {"momentum": b, "orth_gain": kap})
+    nu = _sym("nesterov", nonnegative=True)
+    return DerivationResult(expr, steps, {"momentum": b, "orth_gain": kap, "nesterov": nu})
 
 
 def _derive_sq_norm() -> DerivationResult:
@@ -145,10 +164,10 @@ def _derive_angle_first() -> DerivationResult:
 CORR = register(
     Derivation(
         name="muon.momentum_correlation",
-        title="Lag-1 correlation c₁ of Muon's Nesterov momentum (c_k = c₁β^{k−1})",
+        title="Lag-1 correlation c₁ of Muon's momentum, Nesterov or heavy ball (c_k = c₁β^{k−1})",
         source=SOURCE,
         assumptions=(A_GAUSS,),
-        parameters=("momentum",),
+        parameters=("momentum", "nesterov"),
         derive=_derive_corr,
         numeric=generated("muon.momentum_correlation"),
     )
@@ -157,10 +176,10 @@ _ASSUME = (A_SCALE_INV, A_SYMMETRIC, A_GAUSS, A_CLOSURE)
 register(
     Derivation(
         name="muon.update_correlation",
-        title="Correlation ⟨O_t, O_{t+1}⟩/‖O‖² of consecutive orthogonalised Nesterov-momentum updates",
+        title="Correlation ⟨O_t, O_{t+1}⟩/‖O‖² of consecutive orthogonalised momentum updates",
         source=SOURCE,
         assumptions=_ASSUME,
-        parameters=("momentum", "orth_gain"),
+        parameters=("momentum", "nesterov", "orth_gain"),
         derive=_derive_update_corr,
         numeric=generated("muon.update_correlation"),
     )
@@ -171,7 +190,7 @@ SQ_NORM = register(
         title="Muon equilibrium E‖W‖² of a scale-invariant matrix (finite ηλ)",
         source=SOURCE,
         assumptions=_ASSUME,
-        parameters=("lr", "weight_decay", "momentum", "rank", "lr_scale", "orth_gain", "orth_sq_scale"),
+        parameters=("lr", "weight_decay", "momentum", "nesterov", "rank", "lr_scale", "orth_gain", "orth_sq_scale"),
         derive=_derive_sq_norm,
         numeric=generated("muon.equilibrium_sq_norm"),
     )
@@ -182,7 +201,7 @@ register(
         title="Muon equilibrium angular update Δ* (finite ηλ, with the radial part of the update)",
         source=SOURCE,
         assumptions=_ASSUME,
-        parameters=("lr", "weight_decay", "momentum", "orth_gain"),
+        parameters=("lr", "weight_decay", "momentum", "nesterov", "orth_gain"),
         derive=_derive_angle,
         numeric=generated("muon.angular_update"),
     )
@@ -193,7 +212,7 @@ register(
         title="Muon equilibrium angular update to first order in ηλ: √(2ηλ/(1 + 2Σ_k φ(c_k)))",
         source=SOURCE,
         assumptions=(*_ASSUME, "ηλ ≪ 1 − β"),
-        parameters=("lr", "weight_decay", "momentum", "orth_gain"),
+        parameters=("lr", "weight_decay", "momentum", "nesterov", "orth_gain"),
         derive=_derive_angle_first,
         numeric=generated("muon.angular_update_first_order"),
     )
@@ -222,7 +241,7 @@ register(
         title="Muon equilibrium E‖W‖² to first order in ηλ",
         source=SOURCE,
         assumptions=(*_ASSUME, "ηλ ≪ 1 − β"),
-        parameters=("lr", "weight_decay", "momentum", "rank", "lr_scale", "orth_gain", "orth_sq_scale"),
+        parameters=("lr", "weight_decay", "momentum", "nesterov", "rank", "lr_scale", "orth_gain", "orth_sq_scale"),
         derive=_derive_sq_norm_first,
         numeric=generated("muon.equilibrium_sq_norm_first_order"),
     )
