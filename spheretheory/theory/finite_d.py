@@ -22,6 +22,15 @@ mean shifts by (I − J)⁻¹·½[tr(H_i Σ)]_i, and the conditional moments of 
 Everything is exact to O(1/(d−1)); the neglected terms are O(1/(d−1)²) (third cumulants of the state are
 O(n²)). For SGD the same expansion has closed forms (``finite_d.sgd_sq_norm_moments``). The numeric functions
 live in :mod:`spheretheory.theory.finite_d_numeric` (numpy/scipy only, no sympy).
+
+Nesterov (PyTorch ``nesterov=True``) is the same kind of linear map in (w, v, g), so the same method carries over
+with one change: its exact step is linear in *two* scalars, G = ‖g_t‖² and X = ⟨v_{t−1}, g_t⟩, which enter ‖w‖² and
+‖v‖² with different weights (``finite_d.nesterov_noise``); the Lyapunov source is k_G k_Gᵀ Var G + k_X k_Xᵀ Var X.
+Its tan Δ is again a scaled non-central χ (``finite_d.nesterov_tan_angle``).
+
+AdamW and Lion are not linear in g (per-coordinate normalisation, sign): there is no rotation-invariant reduced
+chain, and their finite-d offsets are *fitted* to the full simulator (``paper_checks/finite_d_fit.py``, table
+``finite_d_fits``), not derived here.
 """
 
 from __future__ import annotations
@@ -566,10 +575,18 @@ register(
 register(
     Derivation(
         name="finite_d.sgdm_lna",
-        title="SGDM (and SGD) at width d: stationary mean, covariance and autocorrelation of the state, and the "
-        "moments of Δ, to O(1/(d−1))",
+        title="SGDM, SGD and Nesterov at width d: stationary mean, covariance and autocorrelation of the state, and "
+        "the moments of Δ, to O(1/(d−1))",
         source=SOURCE,
-        assumptions=(A_SI, A_ISO, A_STAT, A_LNA, "0 ≤ α < 1 and a stable fixed point (spectral radius of J < 1)"),
+        assumptions=(
+            A_SI,
+            A_ISO,
+            A_STAT,
+            A_LNA,
+            "0 ≤ α < 1 and a stable fixed point (spectral radius of J < 1)",
+            "a real slow mode: the linear (w, v) map has real eigenvalues, ηλ ≤ (1 − √α)² (heavy ball) or "
+            "ηλ ≤ ((1 − α)/(1 + α))² (Nesterov) — the flag finite_d_in_range",
+        ),
         parameters=("lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
         derive=_derive_sgdm_lna,
         numeric=_numeric("sgdm_summary"),
@@ -580,7 +597,9 @@ register(
             "simulator. Validity: ηλ ≤ (1 − √α)² (a real slow mode, Thm 2's assumption; the flag\n"
             "finite_d_in_range of predict). Measured at η = 0.5, λ = 4e-3, α = 0.9, d = 3: mean, RMS and sd of Δ\n"
             "within 0.05%, E‖w‖² within 0.01%, sd ‖w‖² 1.9% low (0.9% at d = 8). Outside the range (α = 0.99,\n"
-            "ηλ ≥ 1e-3, d ≤ 16) the sd of Δ is off by 5–30% and the sd of ‖w‖² can have no value (n/a)."
+            "ηλ ≥ 1e-3, d ≤ 16) the sd of Δ is off by 5–30% and the sd of ‖w‖² can have no value (n/a).\n"
+            "Nesterov (family='nesterov', finite_d.nesterov_*): the same equations with two noise scalars; at\n"
+            "η = 0.5, λ = 4e-3, α = 0.9, d = 3 and 8 within 1% (means) and 3% (sds) of the reduced chain (tested)."
         ),
     )
 )

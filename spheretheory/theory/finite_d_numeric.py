@@ -530,6 +530,10 @@ def finite_d_values(
     )
     out["_reasons"] = {k: why for k in FINITE_D_KEYS if k != "equilibrium_sq_norm_autocorr_time"}
     out["_reasons"]["equilibrium_sq_norm_autocorr_time"] = f"not fitted for {optimizer}"
+    if np.any(ok & ~np.isfinite(r["norm_relvar"])):
+        out["_reasons"]["equilibrium_sq_norm_std"] = (
+            "below the resolution of the fit at this ηλ and d (the fitted variance is not positive)"
+        )
     return out
 
 
@@ -565,7 +569,8 @@ def fitted_ratios(optimizer: str, eta_lambda: Any, dim: Any) -> dict[str, np.nda
         "mean": 1.0 + coef("mean", 0) * n + coef("mean", 1) * n * n,
         "sd": (coef("sd", 0) + coef("sd", 1) * n) * np.sqrt(n),
         "norm": 1.0 + coef("norm", 0) * n + coef("norm", 1) * n * n,
-        "norm_relvar": np.maximum(coef("norm_relvar", 0) + coef("norm_relvar", 1) * n, 0.0) * n,
+        # a non-positive fitted variance (AdamW at ηλ = 1e-4, large d: below the fit's resolution) has no value
+        "norm_relvar": np.where((rv := coef("norm_relvar", 0) + coef("norm_relvar", 1) * n) > 0, rv * n, np.nan),
     }
     out = {k: np.where(in_range, v, np.nan) for k, v in out.items()}
     out["in_range"] = in_range
