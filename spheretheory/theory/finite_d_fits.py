@@ -9,6 +9,8 @@ d ∈ [4, 8, 16, 32], ηλ ∈ [0.0001, 0.001, 0.01]. Used by finite_d_numeric.f
 
 DIMS = (4, 8, 16, 32)
 ETA_LAMBDA = (0.0001, 0.001, 0.01)
+#: below this ηλ the runs (64 trajectories x 6 relaxation times) do not resolve sd ‖w‖² (up to 2x low)
+NORM_STD_MIN_ETA_LAMBDA = 0.001
 BETAS = {'adamw': (0.9, 0.999), 'lion': (0.9, 0.99)}
 #: optimizer -> quantity -> one (c₀, c₁) per ηλ of ETA_LAMBDA
 COEFFICIENTS = {

@@ -532,7 +532,8 @@ def finite_d_values(
     out["_reasons"]["equilibrium_sq_norm_autocorr_time"] = f"not fitted for {optimizer}"
     if np.any(ok & ~np.isfinite(r["norm_relvar"])):
         out["_reasons"]["equilibrium_sq_norm_std"] = (
-            "below the resolution of the fit at this ηλ and d (the fitted variance is not positive)"
+            f"not resolved by the fit below ηλ = {F.NORM_STD_MIN_ETA_LAMBDA:g} (held-out runs up to 2x off) or "
+            "where the fitted variance is not positive"
         )
     return out
 
@@ -570,7 +571,12 @@ def fitted_ratios(optimizer: str, eta_lambda: Any, dim: Any) -> dict[str, np.nda
         "sd": (coef("sd", 0) + coef("sd", 1) * n) * np.sqrt(n),
         "norm": 1.0 + coef("norm", 0) * n + coef("norm", 1) * n * n,
         # a non-positive fitted variance (AdamW at ηλ = 1e-4, large d: below the fit's resolution) has no value
-        "norm_relvar": np.where((rv := coef("norm_relvar", 0) + coef("norm_relvar", 1) * n) > 0, rv * n, np.nan),
+        "norm_relvar": np.where(
+            ((rv := coef("norm_relvar", 0) + coef("norm_relvar", 1) * n) > 0)
+            & (el >= F.NORM_STD_MIN_ETA_LAMBDA * (1 - 1e-9)),
+            rv * n,
+            np.nan,
+        ),
     }
     out = {k: np.where(in_range, v, np.nan) for k, v in out.items()}
     out["in_range"] = in_range
