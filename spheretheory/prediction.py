@@ -56,6 +56,9 @@ DESCRIPTIONS: dict[str, str] = {
     "equilibrium_sq_norm_mean": "E‖w‖² at width d (fixed point + O(1/(d−1)) shift)",
     "equilibrium_sq_norm_std": "standard deviation of ‖w‖² at width d",
     "equilibrium_sq_norm_autocorr_time": "integrated autocorrelation time of ‖w_t‖² (steps)",
+    "second_moment_kappa": (
+        "AdamW: κ = E‖ĝ‖²/d = 1 − (1 − β₂)(K − 1)/2 for Gaussian noise (K = 3), applied to the norm keys"
+    ),
     "finite_d_in_range": (
         "finite-d values within their validity range (derived: a real slow mode, ηλ ≤ (1 − √α)² for heavy ball, "
         "((1 − α)/(1 + α))² for Nesterov; fitted: the fitted betas, ηλ and d)"

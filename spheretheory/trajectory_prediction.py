@@ -27,6 +27,7 @@ import numpy as np
 
 from . import schedules as _sched
 from ._validation import InputError, check_choice, check_int, check_real
+from .optimizers.adamw import GAUSSIAN_KURTOSIS
 from .theory import _generated as G
 from .theory.trajectory import lion_arcsine_weights
 
@@ -480,6 +481,20 @@ def _numpy_block(inp: _Inputs, state, t0, lr, wd, L, bias_from, out_a, out_delta
         state[:] = new
 
 
+def _kappa(inp: _Inputs) -> float:
+    """The factor κ = E‖ĝ‖²/d on E‖x‖² of AdamW (``adam.second_moment_kappa``, Gaussian noise), else 1.
+
+    ``trajectory.adam_map`` replaces E[g²/v] by E[g²]/q (κ = 1). With decoupled decay and ε = 0 the update is
+    scale-free, so E‖x_t‖² = Π_s ρ_s²·‖x₀‖² + (a part linear in the update's power): iterating the κ = 1 map
+    from ‖x₀‖²/κ and multiplying by κ is then exact to first order in 1 − β₂, and agrees with ``predict``'s
+    κ-applied AdamW norm at every fixed point; η_e ∝ 1/‖x‖ scales by 1/√κ, Δ is unchanged. With coupled L2
+    the update depends on the norm and κ is not applied (as in ``predict``).
+    """
+    if inp.spec.kind != "adam" or not inp.decoupled:
+        return 1.0
+    return float(G.adam__second_moment_kappa(beta2=inp.hyper["beta2"], kurtosis=GAUSSIAN_KURTOSIS))
+
+
 def _initial_state(inp: _Inputs) -> tuple[np.ndarray, int]:
     """(state, bias_from): the first step's equilibrium, or ‖w₀‖² with zero momentum (and fresh Adam moments)."""
     lr, wd, L = inp.block(0, 1)
@@ -584,6 +599,9 @@ def trajectory(
         {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps},
     )
     state, bias_from = _initial_state(inp)
+    kappa = _kappa(inp)
+    if inp.sq_norm0 is not None:
+        state[0] /= kappa  # iterate the κ = 1 map in its own units (see _kappa)
     n_rec = (inp.steps - 1) // inp.every + 1
     out_a, out_delta, out_elr = np.empty(n_rec), np.empty(n_rec), np.empty(n_rec)
     rec_lr, rec_wd, rec_L = np.empty(n_rec), np.empty(n_rec), np.empty(n_rec)
@@ -626,6 +644,8 @@ def trajectory(
     if not np.all(np.isfinite(out_a) & (out_a > 0)):
         bad = int(np.argmax(~(np.isfinite(out_a) & (out_a > 0))))
         raise InputError(f"the predicted trajectory diverged (‖w‖² not finite and positive) by step {bad * inp.every}")
+    out_a *= kappa
+    out_elr /= np.sqrt(kappa)
     values: dict[str, np.ndarray] = {
         "step": np.arange(n_rec, dtype=np.int64) * inp.every,
         "lr": rec_lr,
@@ -638,6 +658,7 @@ def trajectory(
     }
     if equilibrium:
         eq = _equilibrium(inp, rec_lr, rec_wd, rec_L)
+        eq["sq_norm"], eq["effective_lr"] = eq["sq_norm"] * kappa, eq["effective_lr"] / np.sqrt(kappa)
         eq["grad_norm_ratio"] = np.sqrt(rec_L) / eq["sq_norm"]
         for q in ("sq_norm", "angular_update", "effective_lr", "grad_norm_ratio"):
             values[f"{q}_equilibrium"] = eq[q]

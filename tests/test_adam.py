@@ -374,8 +374,9 @@ def test_predict_adamw_values_come_from_the_derivations():
     p = predict("adamw", lr=1e-3, weight_decay=0.05, dim=64, beta1=0.8, eps=0.0)
     kw = {"lr": 1e-3, "weight_decay": 0.05}
     assert p.angular_update == pytest.approx(get("adamw.angular_update").evaluate_symbolic(**kw, beta1=0.8), rel=1e-12)
+    kappa = get("adam.second_moment_kappa").evaluate_symbolic(beta2=0.999, kurtosis=3.0)  # Gaussian noise
     assert p.equilibrium_sq_norm == pytest.approx(
-        get("adamw.equilibrium_sq_norm").evaluate_symbolic(**kw, dim=64, beta1=0.8), rel=1e-12
+        kappa * get("adamw.equilibrium_sq_norm").evaluate_symbolic(**kw, dim=64, beta1=0.8), rel=1e-12
     )
     assert p.angular_update_first_order == pytest.approx(math.sqrt(2 * 1e-3 * 0.05 * 0.2 / 1.8), rel=1e-12)
 

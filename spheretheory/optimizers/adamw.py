@@ -10,6 +10,8 @@ import numpy as np
 from .base import EPS, OptimizerSpec, TorchMapping, TorchMatch, as_float, betas, no_equilibrium_where, relaxation
 from .base import theory as _get
 
+GAUSSIAN_KURTOSIS = 3.0  # E g⁴/(E g²)² of Gaussian gradient noise, the noise model of the simulators
+
 
 def _dim(dim: Any) -> Any:
     """d, or NaN when not given: the norm-dependent values are then NaN (Δ* does not need d)."""
@@ -25,19 +27,24 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
     ``adamw.equilibrium_norm_eps`` (there with the first-order r₀) gives r*, which depends on the gradient scale
     σ = √(unit_grad_sq/d). The first-order key is ``adamw.equilibrium_norm_eps`` itself.
     β₂ sets the relaxation time together with ηλ (``adamw.contraction_lagged_v``: the second moment lags the
-    norm); in the equilibrium values it enters only through a correction of relative size ≈ (1 − β₂) for
-    Gaussian noise (not included).
+    norm), and the norm through κ = E[g²/v]/(E g²/E v) = 1 − (1 − β₂)(K − 1)/2 (``adam.second_moment_kappa``,
+    first order in 1 − β₂): the update's power is κ·d, so E‖x*‖² = κ·(the κ = 1 value), i.e. r₀ → √κ·r₀ above,
+    and η_e = η/(σ r₀√κ). The gradient noise is taken Gaussian (kurtosis K = 3, as in the simulators), so
+    κ = β₂; key ``second_moment_kappa``. Δ* is unchanged (norm and step scale alike). The ``*_first_order``
+    norm is first order in ηλ and in 1 − β₂ (κ = 1).
     """
     lr, wd, L, d = (np.asarray(a, dtype=float) for a in (lr, weight_decay, unit_grad_sq, _dim(dim)))
     b1, eps = np.asarray(beta1, dtype=float), np.asarray(eps, dtype=float)
-    sq0 = _get("adamw.equilibrium_sq_norm")(lr=lr, weight_decay=wd, dim=d, beta1=b1)
+    b2 = np.asarray(beta2, dtype=float)
+    # κ = E‖ĝ‖²/d for Gaussian gradient noise (kurtosis 3): the update power, hence E‖x*‖², scales by κ
+    kappa = _get("adam.second_moment_kappa")(beta2=b2, kurtosis=GAUSSIAN_KURTOSIS)
+    sq0 = kappa * _get("adamw.equilibrium_sq_norm")(lr=lr, weight_decay=wd, dim=d, beta1=b1)
     r_first = _get("adamw.equilibrium_norm_eps")(lr=lr, weight_decay=wd, dim=d, unit_grad_sq=L, eps=eps)
     sigma = np.sqrt(L / d)
-    # ε: r (1 + ε r/σ) = r₀ (adamw.equilibrium_norm_eps), here with the finite-ηλ r₀ = √sq0 of ε = 0
+    # ε: r (1 + ε r/σ) = r₀ (adamw.equilibrium_norm_eps), here with the finite-ηλ r₀ = √sq0 of ε = 0 (κ applied)
     r0 = np.sqrt(sq0)
     r = 2 * r0 / (1 + np.sqrt(1 + 4 * eps * r0 / sigma))
     sq = r**2
-    b2 = np.asarray(beta2, dtype=float)
     mu = _get("adamw.contraction_lagged_v")(lr=lr, weight_decay=wd, beta2=b2, dim=d, unit_grad_sq=L, eps=eps)
     out = {
         "angular_update": _get("adamw.angular_update")(lr=lr, weight_decay=wd, beta1=b1),
@@ -49,8 +56,8 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
         "effective_lr": lr / (sigma * np.sqrt(sq0)),
         "relaxation_steps": relaxation(mu),
         "eps_ratio": eps * r / sigma,
-        # E‖ĝ‖²/d for Gaussian noise (adam.second_moment_kappa, K = 3): multiply equilibrium_sq_norm by it
-        "kappa_gaussian": _get("adam.second_moment_kappa")(beta2=b2, kurtosis=3.0),
+        # E‖ĝ‖²/d for Gaussian noise (adam.second_moment_kappa, K = 3): already applied to the norm keys above
+        "second_moment_kappa": kappa,
         "angular_update_hyperparameter_only": True,
         "norm_hyperparameter_only": bool(np.all(eps == 0)),
         "exact_available": True,
