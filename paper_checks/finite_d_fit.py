@@ -147,6 +147,16 @@ def write_table(coefs: dict[str, dict[float, dict[str, list[float]]]], path: Pat
     path.write_text("\n".join(lines) + "\n")
 
 
+def repredict_held_out(numbers: dict[str, Any]) -> None:
+    """Recompute the held-out predictions of a numbers dict with the current table (in place)."""
+    from spheretheory.theory import finite_d_numeric
+
+    for name, rows in numbers["held_out"].items():
+        for row in rows:
+            pv = finite_d_numeric.fitted_ratios(name, row["eta_lambda"], row["d"])
+            row["pred"] = {k: float(v) for k, v in pv.items()}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = C.parse(__doc__.splitlines()[0], argv)
     numbers: dict[str, Any] = {"optimizers": OPTIMIZERS, "rows": {}, "coefficients": {}, "held_out": {}}
@@ -163,9 +173,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(name, f"ηλ={el:g}", {k: [round(c, 4) for c in v] for k, v in coefs[name][el].items()}, flush=True)
     if not args.quick:
         write_table(coefs)
-        # held-out widths: predictions through the table just written (imported only now) against new runs
-        from spheretheory.theory import finite_d_numeric
+        # held-out widths: predictions through the table just written against new runs (reloaded: predict() above
+        # imported the previous table)
+        import importlib
 
+        from spheretheory.theory import finite_d_fits, finite_d_numeric
+
+        importlib.reload(finite_d_fits)
         for name in OPTIMIZERS:
             for el in ETA_LAMBDA:
                 for d in HELD_OUT:
