@@ -529,7 +529,7 @@ def finite_d_values(
         + " (paper_checks/finite_d_fit.py)"
     )
     out["_reasons"] = {k: why for k in FINITE_D_KEYS if k != "equilibrium_sq_norm_autocorr_time"}
-    out["_reasons"]["equilibrium_sq_norm_autocorr_time"] = f"not fitted for {optimizer}"
+    out["_reasons"]["equilibrium_sq_norm_autocorr_time"] = f"not fitted for {FITTED[optimizer]}"
     if np.any(ok & ~np.isfinite(r["norm_relvar"])):
         out["_reasons"]["equilibrium_sq_norm_std"] = (
             f"not resolved by the fit below ηλ = {F.NORM_STD_MIN_ETA_LAMBDA:g} (held-out runs up to 2x off) or "
