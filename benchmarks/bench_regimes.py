@@ -1,12 +1,19 @@
-"""Speed ratio of sphere training (issue 4): the numba NRQ kernel vs the numpy loop, measured in one run.
+"""Speed ratios of sphere training, measured in one run.
 
 Usage::
 
-    python benchmarks/bench_regimes.py            # 16 runs x d=10 x 20000 steps
-    python benchmarks/bench_regimes.py --quick    # 2000 steps
+    python benchmarks/bench_regimes.py            # 16 runs x d=10 x 20000 steps; net sweep at the CLI's sizes
+    python benchmarks/bench_regimes.py --quick    # 2000 steps; net sweep of 1000 steps
     python benchmarks/bench_regimes.py --json
 
-Both paths draw the same normals from the same seed; the script also checks that they give the same losses.
+1. (issue 4) the numba NRQ kernel vs the numpy loop. Both paths draw the same normals from the same seed; the
+   script also checks that they give the same losses.
+2. (issue 15) ``regimes --model net`` (``regimes.sweep("net")``: 5 ELRs × 8 runs × 4000 steps, a record every
+   5 steps) against the same sweep as it ran before issue 15: one ``train_sphere`` per ELR with the full-data
+   loss at every record. The sweep now advances the ELRs jointly and evaluates the loss only over the half the
+   classifier reads; the classification and the derived boundaries, common to both, are timed once and added
+   to both sides. Target ≥ 1.6×. The script checks that both give the same regimes.
+
 Every timing is the best of ``--repeat`` runs after one warm-up (compilation excluded).
 """
 
@@ -33,6 +40,39 @@ def best_time(fn, repeat: int) -> float:
     return min(times)
 
 
+def bench_net_sweep(steps: int, repeat: int) -> dict:
+    from spheretheory.regimes.classify import classify
+    from spheretheory.regimes.phase import _boundaries, _convergence_steps, make_model, sweep
+    from spheretheory.training import train_sphere
+
+    elrs = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]  # the CLI's defaults
+    model = make_model("net")
+    kw = dict(runs=8, seed=0, record_every=5, progress_bar=False)
+
+    def before() -> list:  # the pre-issue-15 sweep's training: one call per ELR, the loss at every record
+        return [train_sphere(model, e, steps, **kw) for e in elrs]
+
+    def common(trs: list) -> list[str]:  # classification and derived boundaries (unchanged)
+        res = [classify(tr, convergence_steps=_convergence_steps(model, e)) for e, tr in zip(elrs, trs, strict=True)]
+        _boundaries(model, steps, trs, [{"regime": r.regime} for r in res])
+        return [r.regime for r in res]
+
+    trs = before()
+    regimes_before = common(trs)
+    t_common = best_time(lambda: common(trs), repeat)
+    t_before = best_time(before, repeat) + t_common
+    t_after = best_time(lambda: sweep(model, elrs, steps=steps, runs=8, seed=0, progress_bar=False), repeat)
+    after_regimes = sweep(model, elrs, steps=steps, runs=8, seed=0, progress_bar=False).regimes()
+    return {
+        "net_sweep": f"regimes --model net: 5 ELRs x 8 runs x {steps} steps",
+        "net_sweep_before_s": t_before,
+        "net_sweep_after_s": t_after,
+        "net_sweep_speedup": t_before / t_after,
+        "net_sweep_target": ">= 1.6",
+        "net_sweep_same_regimes": regimes_before == after_regimes,
+    }
+
+
 def main() -> int:
     from spheretheory.models import NoisyRayleighQuotient
     from spheretheory.training import train_sphere
@@ -54,6 +94,7 @@ def main() -> int:
         "ratio_numpy_over_numba": t["numpy"] / t["numba"],
         "max_abs_loss_difference": same,
     }
+    out.update(bench_net_sweep(1000 if args.quick else 4000, args.repeat))
     if args.json:
         print(json.dumps(out, indent=2))
     else:

@@ -59,6 +59,9 @@ DESCRIPTIONS: dict[str, str] = {
     "second_moment_kappa": (
         "AdamW: κ = E‖ĝ‖²/d = 1 − (1 − β₂)(K − 1)/2 for Gaussian noise (K = 3), applied to the norm keys"
     ),
+    "second_moment_kappa_in_range": (
+        "κ's range, ηλ ≤ 1 − β₂ (the norm relaxes slower than the second moment forgets); outside it, indicative"
+    ),
     "finite_d_in_range": (
         "finite-d values within their validity range (derived: a real slow mode, ηλ ≤ (1 − √α)² for heavy ball, "
         "((1 − α)/(1 + α))² for Nesterov; fitted: the fitted betas, ηλ and d)"

@@ -696,8 +696,9 @@ def solve(
 
     ``target`` is one ``{key: value}`` with ``key`` a monotone output of ``predict`` in the unknown
     (``angular_update``, ``angular_update_first_order``, ``effective_lr``, ``equilibrium_sq_norm``,
-    ``relaxation_steps``). Solved by bisection in log(unknown) over (0, 1/other) to round-off; ``ValueError`` when
-    the target is out of reach. E.g. ``solve("sgdm", "weight_decay", {"angular_update": 0.01}, lr=0.1,
+    ``relaxation_steps``), or ``tau_iter``, the EMA timescale 1/(ηλ) (``ema.timescale``, Wang & Aitchison 2024).
+    Solved by bisection in log(unknown) over (0, 1/other) to round-off; ``ValueError`` when the target is out of
+    reach. E.g. ``solve("sgdm", "weight_decay", {"angular_update": 0.01}, lr=0.1,
     momentum=0.9)``.
     """
     from .prediction import predict
@@ -707,7 +708,7 @@ def solve(
         raise InputError(f"target must be one {{quantity: value}}; got {target!r}")
     (key, value), = target.items()  # fmt: skip
     allowed = ("angular_update", "angular_update_first_order", "effective_lr", "equilibrium_sq_norm",
-               "relaxation_steps")  # fmt: skip
+               "relaxation_steps", "tau_iter")  # fmt: skip
     key = check_choice("target quantity", key, allowed)
     value = float(check_real(f"target {key}", value, low=0.0, low_inclusive=False))
     other_name = "weight_decay" if unknown == "lr" else "lr"
@@ -719,6 +720,10 @@ def solve(
     def f(log_x: np.ndarray) -> np.ndarray:
         kw = {unknown: np.exp(log_x), other_name: other}
         with np.errstate(all="ignore"):
+            if key == "tau_iter":  # the EMA timescale 1/(ηλ) of Wang & Aitchison (2024), theory ema.timescale
+                from .theory import get as _derivation
+
+                return np.log(np.asarray(_derivation("ema.timescale")(**kw), dtype=float))
             return np.log(np.asarray(predict(optimizer, **kw, **hyperparameters).values[key], dtype=float))
 
     lo, hi = np.log(1e-16 / other), np.log((1.0 - 1e-12) / other)

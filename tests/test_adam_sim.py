@@ -239,3 +239,10 @@ def test_simulator_matches_reference_steps_on_identical_draws(opt, backend):
     np.testing.assert_allclose(res.sq_norm[:, 0], np.array(sq), rtol=1e-10)
     np.testing.assert_allclose(res.angular_update[:, 0], np.array(ang), rtol=1e-7, atol=1e-12)
     np.testing.assert_allclose(res.effective_lr[:, 0], np.array(elr), rtol=1e-10)
+
+
+def test_adamw_kappa_range_flag():
+    """κ is flagged in range for ηλ ≤ 1 − β₂ (where test_adamw_reaches_predicted_equilibrium confirms it) and out
+    of range at the wen2025 claim's ηλ = 5(1 − β₂)."""
+    p = predict("adamw", lr=0.01, weight_decay=np.array([0.2, 1.0, 5.0]), dim=256, beta2=0.99)
+    assert list(np.asarray(p.second_moment_kappa_in_range)) == [True, True, False]

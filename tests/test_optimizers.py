@@ -202,7 +202,9 @@ def test_monitor_maps_torch_optimizers_through_the_specs():
     assert fam(torch.optim.SGD(p, lr=0.1)) == ("sgd", {}, "")
     assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9)) == ("sgdm", {"momentum": 0.9}, "")
     assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)) == ("nesterov", {"momentum": 0.9}, "")
-    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1))[0] is None
+    damped = {"momentum": 0.9, "dampening": 0.1}
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1)) == ("sgdm_dampened", damped, "")
+    assert fam(torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, maximize=True))[0] is None
     assert fam(torch.optim.AdamW(p, betas=(0.8, 0.99)))[:2] == ("adamw", {"beta1": 0.8, "beta2": 0.99, "eps": 1e-8})
     assert fam(torch.optim.Adam(p))[0] is None
 
@@ -220,6 +222,7 @@ def test_monitor_maps_torch_optimizers_through_the_specs():
         ("sgd", "SGD", dict(lr=0.1, weight_decay=0.01)),
         ("sgdm", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9)),
         ("nesterov", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9, nesterov=True)),
+        ("sgdm_dampened", "SGD", dict(lr=0.1, weight_decay=0.01, momentum=0.9, dampening=0.3)),
         ("adamw", "AdamW", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
         ("adam", "Adam", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
     ],
@@ -266,29 +269,189 @@ def test_muon_orth_moments_match_monte_carlo():
     assert theory.get("muon.orth_moments")(rows=32, cols=64, ns_steps=5)[1] < 0.8  # NS spread lowers the power
 
 
+@pytest.mark.parametrize("rows, cols, ns_steps", [(16, 32, 5), (16, 16, 0), (16, 16, 5), (64, 8, 1), (3, 100, 0)])
+def test_muon_orth_moments_midpoint_rule_matches_adaptive_quadrature(rows, cols, ns_steps):
+    """The midpoint rule in θ against scipy's adaptive quad of the Marchenko–Pastur integrals in λ: 1e-10, or 1e-7
+    for square matrices with the polar factor (√λ has a kink at λ₋ = 0 there: error ∝ 1/n², 3e-8 at n = 4000)."""
+    from scipy.integrate import quad
+
+    from spheretheory.theory.muon import newton_schulz_scalar, orth_moments
+
+    k, big = min(rows, cols), max(rows, cols)
+    q = k / big
+    lo, hi = (1 - np.sqrt(q)) ** 2, (1 + np.sqrt(q)) ** 2
+
+    def dens(lam):
+        return np.sqrt(max((hi - lam) * (lam - lo), 0.0)) / (2 * np.pi * q * lam)
+
+    def p(lam):
+        return 1.0 if ns_steps == 0 else newton_schulz_scalar(np.sqrt(lam / k), ns_steps)
+
+    e_pl = quad(lambda lam: p(lam) * np.sqrt(lam) * dens(lam), lo, hi, limit=200)[0]
+    e_p2 = quad(lambda lam: p(lam) ** 2 * dens(lam), lo, hi, limit=200)[0]
+    e_l = quad(lambda lam: lam * dens(lam), lo, hi, limit=200)[0]
+    tol = 1e-7 if (rows == cols and ns_steps == 0) else 1e-10
+    np.testing.assert_allclose(orth_moments(rows, cols, ns_steps), (e_pl**2 / (e_p2 * e_l), e_p2), atol=tol)
+
+
 MUON = dict(lr=0.02, weight_decay=0.5, momentum=0.95)  # ηλ = 0.01: relaxation 50 steps, momentum memory 20
 
 
+def _muon_window(res):
+    """Per-trajectory window means of ‖W‖², RMS Δ and the update correlation (shape (n,) each, grid point 0)."""
+    s = res.summary
+    rms = np.sqrt(s["angular_update_mean"][0] ** 2 + s["angular_update_var"][0])
+    return s["sq_norm_mean"][0], rms, res.extra["update_correlation_mean"][0]
+
+
+def _mean_se(x):
+    return x.mean(), x.std(ddof=1) / np.sqrt(x.size)
+
+
 @pytest.mark.parametrize("ns_steps", [0, 5])
-def test_muon_prediction_matches_numpy_simulation(ns_steps):
-    """16×32 matrices, 24 trajectories × 1200 steps (second half measured). Allowance: 4 SE + 1/k (k = 16: the
-    finite-size corrections of the Marchenko–Pastur moments and of the mean field); the naive uncorrelated
-    √(2ηλ) and the first-order norm without momentum correlation are rejected."""
-    from spheretheory.simulation.muon import simulate_muon
+def test_simulate_muon_matches_predict(ns_steps):
+    """``simulate("muon")`` against ``predict("muon")`` on 16×32 matrices, 16 trajectories × 800 steps (16 norm
+    relaxation times 1/(2ηλ); the second half measured).
+
+    Tolerance: 4·SE + a/k·prediction. SE = sample std (ddof=1) of the 16 independent per-trajectory window means
+    / √16, i.e. the measured spread of the estimate itself, so a 4·SE band rejects a correct prediction with
+    probability ≈ 6e-5; a = 1 and k = min(m, n) = 16 is the stated model error of the prediction (finite-size
+    corrections of the Marchenko–Pastur moments and of the mean field, O(1/k)). The naive uncorrelated √(2ηλ) and
+    Wen et al.'s hyperball norm (update correlation β^k) lie outside that band, so the test can fail."""
+    import spheretheory as st
 
     rows, cols = 16, 32
-    r = simulate_muon(**MUON, shape=(rows, cols), steps=1200, trajectories=24, ns_steps=ns_steps, seed=4)
+    res = st.simulate(
+        "muon",
+        **MUON,
+        dim=(rows, cols),
+        options={"ns_steps": ns_steps},
+        steps=800,
+        trajectories=16,
+        seed=4,
+        record="summary",
+        summary_fraction=0.5,
+    )
+    assert res.config["backend"] == "numpy" and res.config["shape"] == (rows, cols)
     p = predict("muon", **MUON, rows=rows, cols=cols, ns_steps=ns_steps)
     allowance = 1 / min(rows, cols)
-    sq, sq_se = r.mean_se("sq_norm")
-    assert abs(sq - p.equilibrium_sq_norm) < 4 * sq_se + allowance * p.equilibrium_sq_norm, (sq, p.equilibrium_sq_norm)
-    rms, se = r.rms_angle()
-    assert abs(rms - p.angular_update) < 4 * se + allowance * p.angular_update, (rms, p.angular_update)
-    assert rms < 0.5 * p.angular_update_uncorrelated
-    hb = p.equilibrium_sq_norm_hyperball  # the hyperball form (update correlation β^k) is rejected
-    assert abs(sq - hb) > 4 * sq_se + allowance * hb
-    corr, se = r.mean_se("update_corr")
-    assert abs(corr - p.update_correlation) < 4 * se + allowance, (corr, p.update_correlation)
+    sq, rms, corr = (_mean_se(x) for x in _muon_window(res))
+    band = 4 * sq[1] + allowance * p.equilibrium_sq_norm
+    assert abs(sq[0] - p.equilibrium_sq_norm) < band, (sq, p.equilibrium_sq_norm)
+    assert abs(sq[0] - p.equilibrium_sq_norm_hyperball) > band  # the hyperball form is rejected
+    assert abs(rms[0] - p.angular_update) < 4 * rms[1] + allowance * p.angular_update, (rms, p.angular_update)
+    assert rms[0] < 0.5 * p.angular_update_uncorrelated
+    assert abs(corr[0] - p.update_correlation) < 4 * corr[1] + allowance, (corr, p.update_correlation)
+    elr = res.equilibrium_stats(quantities=("effective_lr",))["effective_lr"]
+    assert abs(elr.mean[0] - p.effective_lr) < 4 * elr.se[0] + allowance * p.effective_lr
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(method="reduced"), "not available for optimizer='muon'"),
+        (dict(backend="numba"), "runs on the numpy backend"),
+        (dict(noise="anisotropic", spectrum=np.ones(12)), "noise='anisotropic' is not available"),
+        (dict(decoupled=False), "decoupled"),
+        (dict(dtype=np.float32), "float64"),
+        (dict(dim=12), "pair (rows, cols)"),
+        (dict(options={"ns_step": 3}), "options for optimizer='muon' are"),
+        (dict(options={"adjust_lr_fn": "rms"}), "adjust_lr_fn must be None or one of"),
+        (dict(options={"ns_steps": -1}), "ns_steps must be"),
+        (dict(optimizer="sgd", options={"ns_steps": 3}), "options= is used only by muon"),
+        (dict(optimizer="sgd", dim=(3, 4)), "dim=(rows, cols) is for muon"),
+    ],
+)
+def test_simulate_muon_rejects_what_it_does_not_cover(kw, message):
+    from spheretheory import simulate
+    from spheretheory._validation import InputError
+
+    call = dict(optimizer="muon", lr=0.02, weight_decay=0.5, dim=(3, 4), steps=3, trajectories=2, seed=0)
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        simulate(**{**call, **kw})
+
+
+def test_simulate_muon_options_and_defaults():
+    """momentum=None is Muon's 0.95 (as predict); adjust_lr_fn="match_rms_adamw" is adjust_lr=1 (η' = 0.2·√max(m, n)
+    η: with the polar factor ‖O‖² = min(m, n), so the recorded η'‖O‖/‖W‖ checks the scale exactly)."""
+    from spheretheory import simulate
+
+    res = simulate(
+        "muon",
+        lr=0.01,
+        weight_decay=0.1,
+        dim=(3, 5),
+        steps=4,
+        trajectories=2,
+        seed=1,
+        options={"adjust_lr_fn": "match_rms_adamw", "ns_steps": 0},
+    )
+    assert res.params["momentum"][0] == optimizers.SPECS["muon"].hyperparameters["momentum"].default
+    assert res.config["options"] == {"nesterov": 1, "ns_steps": 0, "adjust_lr": 1}
+    eta_prime = 0.01 * 0.2 * np.sqrt(5)
+    expect = eta_prime * np.sqrt(3 / res.sq_norm)
+    np.testing.assert_allclose(res.effective_lr, expect, rtol=1e-10)
+
+
+@needs_torch
+def test_simulate_muon_matches_torch_muon_step_by_step():
+    """simulate("muon") against torch.optim.Muon on the same weights and the same gradients (injected noise),
+    12 steps on four 8×12 scale-invariant matrices. torch's Newton–Schulz runs in bfloat16 (unit roundoff 2⁻⁸): each
+    step's update may differ by up to (5 iterations × 2⁻⁸) × its largest singular value (≤ 1.5) × η', and the
+    differences add up over the steps (the gradient of W/‖W‖ is rescaled, not amplified, by the small changes of W)."""
+    import torch
+
+    from spheretheory import simulate
+
+    rows, cols, n, steps, lr, wd, beta = 8, 12, 4, 12, 0.05, 0.2, 0.9
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(1, n, rows * cols))
+    xi = rng.normal(size=(steps, 1, n, rows * cols))
+    res = simulate(
+        "muon",
+        lr,
+        wd,
+        beta,
+        dim=(rows, cols),
+        steps=steps,
+        trajectories=n,
+        w0=w0,
+        noise_draws=xi,
+        seed=0,
+    )
+    ws = [torch.nn.Parameter(torch.tensor(w0[0, j].reshape(rows, cols))) for j in range(n)]
+    opt = torch.optim.Muon(ws, lr=lr, weight_decay=wd, momentum=beta)
+    for t in range(steps):
+        for j, w in enumerate(ws):
+            x = w.detach().numpy().reshape(-1)
+            z = xi[t, 0, j] / np.sqrt(rows * cols - 1)
+            z = z - (z @ x) / (x @ x) * x  # the simulator's isotropic unit gradient ⟂ W, then G = g̃/‖W‖
+            w.grad = torch.tensor((z / np.linalg.norm(x)).reshape(rows, cols))
+        opt.step()
+    torch_w = np.stack([w.detach().numpy().reshape(-1) for w in ws])
+    step_size = lr * np.sqrt(max(1, rows / cols))
+    np.testing.assert_allclose(res.w_final[0], torch_w, atol=steps * step_size * 5 * 2**-8 * 1.5)
+    assert np.abs(res.w_final[0] - w0[0]).max() > 10 * steps * step_size * 5 * 2**-8 * 1.5  # the weights moved
+
+
+def test_simulate_cli_muon(monkeypatch, capsys):
+    """``spheretheory simulate --optimizer muon`` with the spec's flags: JSON with the predictions beside the
+    simulation; an unsupported method is a one-line error with exit code 2."""
+    import json
+
+    from spheretheory import cli
+
+    monkeypatch.setattr("sys.argv", ["spheretheory"])
+    argv = ["simulate", "--optimizer", "muon", "--rows", "4", "--cols", "6", "--lr", "0.02", "--wd", "0.5"]
+    rc = cli.main([*argv, "--steps", "40", "--trajectories", "4", "--ns-steps", "0", "--json", "--no-progress"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["config"]["shape"] == [4, 6] and out["config"]["options"]["ns_steps"] == 0
+    p = predict("muon", lr=0.02, weight_decay=0.5, rows=4, cols=6, ns_steps=0)
+    assert out["predicted_sq_norm"] == pytest.approx(float(p.equilibrium_sq_norm))
+    assert out["momentum"] == 0.95 and out["update_correlation_mean"] is not None
+    rc = cli.main([*argv, "--steps", "4", "--method", "reduced"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "method='reduced' is not available for optimizer='muon'" in err and "Traceback" not in err
 
 
 @needs_torch

@@ -23,7 +23,7 @@ import pytest
 
 from spheretheory.simulation import QUANTITIES, simulate
 from spheretheory.simulation import _cupy as cupy_backend
-from spheretheory.simulation._spec import build_problem
+from spheretheory.simulation._api import problem_from_call
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 
@@ -176,41 +176,10 @@ def fake_cp(tmp_path_factory):
 
 
 def _problem(**kw):
-    args = dict(
-        optimizer="sgd",
-        lr=0.1,
-        weight_decay=1e-3,
-        momentum=0.0,
-        dim=8,
-        steps=50,
-        trajectories=3,
-        unit_grad_sq=1.0,
-        noise="isotropic",
-        spectrum=None,
-        drift=None,
-        lr_schedule=None,
-        wd_schedule=None,
-        grad_schedule=None,
-        rescale_on_drop=False,
-        beta1=0.9,
-        beta2=None,
-        eps=1e-8,
-        decoupled=None,
-        model=None,
-        w0=None,
-        init_norm=1.0,
-        record_every=1,
-        record="series",
-        backend="cupy",
-        method="full",
-        seed=0,
-        noise_draws=None,
-        dtype=np.float64,
-        progress=False,
-        summary_fraction=0.25,
-    )
-    args.update(kw)
-    return build_problem(**args)
+    """The Problem of a small cupy-backend call (simulate's own defaults for every argument not given here)."""
+    args = dict(optimizer="sgd", lr=0.1, weight_decay=1e-3, dim=8, steps=50, trajectories=3, backend="cupy", seed=0)
+    args.update(progress=False, **kw)
+    return problem_from_call(**args)
 
 
 @pytest.mark.parametrize(

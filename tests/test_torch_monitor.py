@@ -286,7 +286,7 @@ def test_optimizer_family_mapping():
         (torch.optim.SGD(p, lr=0.1), "sgd"),
         (torch.optim.SGD(p, lr=0.1, momentum=0.9), "sgdm"),
         (torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True), "nesterov"),  # issue 10: now predicted
-        (torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1), None),
+        (torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1), "sgdm_dampened"),  # SGDM at lr·(1 − τ)
         (torch.optim.AdamW(p, lr=0.1), "adamw"),
         (torch.optim.Adam(p, lr=0.1, decoupled_weight_decay=True), "adamw"),
         (torch.optim.RMSprop(p, lr=0.1), None),

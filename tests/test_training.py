@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spheretheory.models import BatchNormNet, NoisyRayleighQuotient, make_classification
+from spheretheory.models import BatchNormNet, NoisyRayleighQuotient, WellsOnSphere, make_classification
 from spheretheory.regimes import classify
 from spheretheory.training import full_batch_gd, train_sphere
 from spheretheory.training.gd import periods
@@ -230,3 +230,20 @@ def test_full_batch_gd_is_periodic_on_the_network():
     loss = tr.loss[0]
     spikes = [loss[i - 1 : i + 3].max() > 10 * loss[i - 2] for i in idx]
     assert all(spikes)
+
+
+@pytest.mark.parametrize("model", [NoisyRayleighQuotient(), WellsOnSphere(), BatchNormNet()], ids=type)
+def test_train_sphere_elrs_is_the_loop_over_elrs_bit_for_bit(model):
+    """The joint sweep (noise drawn once per step, broadcast over the ELRs) gives exactly the numbers of one
+    train_sphere call per ELR from the same seed, from a slow descent (ELR 1e-3) to a random walk (ELR 50)."""
+    from spheretheory.training.sphere import train_sphere_elrs
+
+    elrs = [1e-3, 0.1, 50.0]
+    kw = dict(runs=3, seed=5, record_every=4, loss_from=0.5)
+    joint = train_sphere_elrs(model, elrs, 60, **kw)
+    for elr, tr in zip(elrs, joint, strict=True):
+        one = train_sphere(model, elr, 60, **kw)
+        assert tr.elr == elr
+        for f in ("steps", "loss", "angular_update", "cos_to_start", "sq_norm", "diverged", "diverged_at"):
+            np.testing.assert_array_equal(getattr(tr, f), getattr(one, f), err_msg=f)
+        np.testing.assert_array_equal(tr.final_weights, one.final_weights)

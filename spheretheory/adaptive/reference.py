@@ -17,6 +17,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._validation import InputError, check_real
+from ..optimizers import sgd
+from ..optimizers.adamw import adam_parts
+from ..optimizers.lion import lion_parts
 
 __all__ = [
     "AdamState",
@@ -123,14 +126,11 @@ def adam_step(
     g = np.asarray(grad, dtype=float)
     if not decoupled:
         g = g + weight_decay * x
-    t = state.t + 1
-    m = beta1 * state.m + (1 - beta1) * g
     sq = np.mean(g * g, axis=-1, keepdims=True) if variant != "adam" else g * g
-    v = beta2 * state.v + (1 - beta2) * sq
-    c1 = 1 - beta1**t if bias_correction else 1.0
-    c2 = 1 - beta2**t if bias_correction else 1.0
-    a = m / c1
-    b = np.broadcast_to(np.sqrt(v / c2) + eps, x.shape)
+    moments = {"m": state.m, "v": state.v, "t": state.t}
+    a, b, new = adam_parts(g, moments, beta1, beta2, eps, sq=sq, bias_correction=bias_correction)
+    m, v, t = new["m"], new["v"], new["t"]
+    b = np.broadcast_to(b, x.shape)
     decay = 1.0 - lr * weight_decay if decoupled else 1.0
     x_new = decay * x - lr * a / b
     if variant == "adamsrt":
@@ -155,18 +155,15 @@ def lion_step(
     c = β₁ m + (1 − β₁) g;  x ← (1 − ηλ) x − η sign(c);  m ← β₂ m + (1 − β₂) g. ``state.v`` is unused.
     """
     _check_betas(beta1, beta2, 0.0, lr, weight_decay)
-    g = np.asarray(grad, dtype=float)
-    c = beta1 * state.m + (1 - beta1) * g
-    a = np.sign(c)
+    a, m = lion_parts(np.asarray(grad, dtype=float), state.m, beta1, beta2)
     decay = 1.0 - lr * weight_decay
     x_new = decay * state.x - lr * a
-    m = beta2 * state.m + (1 - beta2) * g
     return StepOut(replace(state, x=x_new, m=m, t=state.t + 1), a=a, b=np.ones_like(a), decay=decay)
 
 
 def sgd_step(x: np.ndarray, grad: np.ndarray, *, lr: float, weight_decay: float = 0.0) -> np.ndarray:
-    """SGD with coupled L2 (Wan et al. eq. 7): x ← x − η(∇L(x) + λx)."""
-    return x - lr * (np.asarray(grad, dtype=float) + weight_decay * x)
+    """SGD with coupled L2 (Wan et al. eq. 7): x ← x − η(∇L(x) + λx) (the sgd spec's step)."""
+    return sgd.step(x, np.asarray(grad, dtype=float), {}, lr, weight_decay)[0]
 
 
 def adamg_step(

@@ -77,6 +77,15 @@ PAPERS: dict[str, tuple[str, str]] = {
         "Li, Lyu, Arora (2020), Reconciling modern deep learning with traditional optimization "
         "analyses: the intrinsic learning rate",
     ),
+    "nesterov": ("nesterov", "Nesterov SGD (torch.optim.SGD(nesterov=True)): the project's derivation (issue 10)"),
+    "muon": ("muon", "Muon (torch.optim.Muon, Jordan et al. 2024): the project's derivation (issue 10)"),
+    "wen2025": (
+        "wen2025",
+        "Published equilibrium closed forms side by side: Wen et al. (2025) hyperball forms, Kosson et al. (2024), "
+        "the project's",
+    ),
+    "liarora2020": ("liarora2020", "Li & Arora (2020), An exponential learning rate schedule for deep learning"),
+    "kunin2021": ("kunin2021", "Kunin, Sagastuy-Brena, Ganguli, Yamins, Tanaka (2021), Neural Mechanics"),
 }
 _loaded: set[str] = set()
 

@@ -216,6 +216,32 @@ def compare(
     return FAILS, dev, tol
 
 
+def compared(
+    predicted: float,
+    measured: float,
+    se: float,
+    params: Mapping[str, Any],
+    detail: str,
+    numbers: Mapping[str, Any] | None = None,
+    **rule: Any,
+) -> Outcome:
+    """The :class:`Outcome` of "measured equals predicted" under :func:`compare` (``rule``: its keyword arguments,
+    e.g. ``first_order=``): the verdict, relative deviation and tolerance, and for ``fails`` the counter-example
+    (``params`` with the measured and printed values). ``detail`` may name ``{verdict}`` and ``{dev}``."""
+    verdict, dev, tol = compare(predicted, measured, se, **rule)
+    return Outcome(
+        verdict,
+        predicted=float(predicted),
+        measured=float(measured),
+        se=float(se),
+        tolerance=tol,
+        deviation=dev,
+        detail=detail.format(verdict=verdict, dev=dev),
+        counterexample=None if verdict != FAILS else {**params, "measured": measured, "printed": predicted},
+        numbers=dict(numbers or {}),
+    )
+
+
 def underpowered(se: float, effect: float, *, z: float = Z) -> bool:
     """True when the check cannot tell 0 from ``effect``: their ±z·se intervals overlap, 2·z·se > |effect|
     (a value inside one interval would then also be inside the other)."""

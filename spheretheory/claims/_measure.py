@@ -99,3 +99,46 @@ def pooled_variance(res: Any, q: str = "sq_norm") -> tuple[float, float]:
     m = s[f"{q}_mean"][0][ok]
     v = s[f"{q}_var"][0][ok] + (m - m.mean()) ** 2
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def rms_angular_update(res: Any, g: int = 0) -> tuple[float, float, np.ndarray]:
+    """RMS angular update √E[Δ²] at grid point ``g`` (what the closed forms from E‖Δw‖² are for) from the
+    streaming summaries: per trajectory E_i[Δ²] = within-window variance + mean², averaged over the independent
+    trajectories; SE across trajectories carried to the square root (δ-method: se/(2·rms)). Also returns the
+    per-trajectory E_i[Δ²] (for paired comparisons)."""
+    s = res.summary
+    ok = ~res.diverged[g]
+    ms = s["angular_update_var"][g][ok] + s["angular_update_mean"][g][ok] ** 2
+    rms = float(np.sqrt(ms.mean()))
+    return rms, float(ms.std(ddof=1) / math.sqrt(ms.size) / (2 * rms)), ms
+
+
+def window_mean(res: Any, q: str = "sq_norm", g: int = 0) -> tuple[float, float, np.ndarray]:
+    """Mean of quantity ``q`` over the summary window and the trajectories of grid point ``g``, its SE across
+    trajectories (sd of per-trajectory window means / √n), and the per-trajectory means."""
+    x = res.summary[f"{q}_mean"][g][~res.diverged[g]]
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)), x
+
+
+def ratio_of_means(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """R = mean(x)/mean(y) for paired per-trajectory values (common random numbers) and its SE by the δ-method:
+    sd of (x_i − R·y_i)/mean(y) over √n, which keeps the correlation of the pairs."""
+    r = float(x.mean() / y.mean())
+    z = (x - r * y) / y.mean()
+    return r, float(z.std(ddof=1) / math.sqrt(z.size))
+
+
+def equilibrium_run(optimizer: str, *, init_sq_norm: float, seed: int, **kw: Any):
+    """``simulate`` started at a predicted equilibrium ‖w‖² (``init_sq_norm``), keeping the streaming summaries over
+    the last half of the run (the window of the equilibrium claims); ``kw`` are simulate's other arguments."""
+    from ..simulation import simulate
+
+    return simulate(
+        optimizer,
+        init_norm=math.sqrt(init_sq_norm),
+        seed=seed,
+        record="summary",
+        summary_fraction=0.5,
+        progress=False,
+        **kw,
+    )

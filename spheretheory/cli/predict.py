@@ -18,24 +18,81 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--optimizer", default="sgd", help=f"optimizer name ({', '.join(SPECS)}; default sgd)")
-    p.add_argument("--lr", type=float, required=True, help="learning rate η > 0")
+    p.add_argument("--lr", type=float, default=None, help="learning rate η > 0 (required unless --solve lr)")
     p.add_argument(
-        "--wd", "--weight-decay", dest="weight_decay", type=float, required=True, help="weight decay λ in [0, 1/lr)"
-    )
+        "--wd", "--weight-decay", dest="weight_decay", type=float, default=None,
+        help="weight decay λ in [0, 1/lr) (required unless --solve weight_decay)",
+    )  # fmt: skip
     p.add_argument("--unit-grad-sq", type=float, default=1.0, help="L = E‖g̃‖², unit-gradient power (default 1)")
-    p.add_argument("--dim", type=int, default=None,
-                   help="number of weights in the group (Adam family; sgd/sgdm: adds the finite-width keys)")
-    p.add_argument("--quantiles", type=float, nargs="+", default=None, metavar="P",
-                   help="with --dim: quantile levels in (0, 1) of the angular update Δ_t")
+    p.add_argument(
+        "--dim",
+        type=int,
+        default=None,
+        help="number of weights in the group (Adam family; sgd/sgdm: adds the finite-width keys)",
+    )
+    p.add_argument(
+        "--quantiles",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="P",
+        help="with --dim: quantile levels in (0, 1) of the angular update Δ_t",
+    )
     add_cli_flags(p)  # one flag per optimizer hyperparameter, generated from the specs
+    p.add_argument(
+        "--solve", default=None, metavar="PARAM",
+        help="inverse question: solve for lr or weight_decay (constant run) so that --target is met",
+    )  # fmt: skip
+    p.add_argument(
+        "--target", default=None, metavar="QUANTITY=VALUE",
+        help=f"with --solve: the equilibrium value to reach, QUANTITY one of {', '.join(SOLVE_TARGETS)} "
+        "(tau_iter = 1/(ηλ), the EMA timescale of Wang & Aitchison 2024), e.g. angular_update=0.01",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
+#: What ``--target`` may name: the monotone equilibrium outputs ``spheretheory.solve`` inverts, and tau_iter.
+SOLVE_TARGETS = (
+    "angular_update",
+    "angular_update_first_order",
+    "effective_lr",
+    "equilibrium_sq_norm",
+    "relaxation_steps",
+    "tau_iter",
+)
+SOLVE_PARAMETERS = {"lr": "lr", "weight_decay": "weight_decay", "wd": "weight_decay"}
+
+
+def parse_target(text: str) -> tuple[str, float]:
+    """``QUANTITY=VALUE`` → (quantity, value); ``InputError`` naming ``--target`` when malformed or unknown."""
+    import math
+
+    from .._validation import InputError, check_choice
+
+    name, sep, value = str(text).partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise InputError(f"--target must be QUANTITY=VALUE (e.g. angular_update=0.01); got {text!r}")
+    key = check_choice("--target quantity", name, SOLVE_TARGETS)
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(f"--target value must be a number; got {value.strip()!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise InputError(f"--target value must be finite and > 0; got {value.strip()!r}")
+    return key, number
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..prediction import DESCRIPTIONS, predict
+    from .._validation import InputError
+    from ..prediction import predict
 
     extra = collect_cli_flags(args, cli_hyperparameters())
+    if args.solve is not None or args.target is not None:
+        return _run_solve(args, extra)
+    missing = [flag for flag, v in (("--lr", args.lr), ("--wd", args.weight_decay)) if v is None]
+    if missing:
+        raise InputError(f"predict needs {' and '.join(missing)} (or --solve PARAM --target QUANTITY=VALUE)")
     result = predict(
         optimizer=args.optimizer,
         lr=args.lr,
@@ -48,17 +105,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    inputs = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.inputs.items())
-    values = {k: v for k, v in result.values.items() if k != "notes"}
-    keys = [k for k in DESCRIBED_ORDER if k in values] + [k for k in values if k not in DESCRIBED_ORDER]
-    rows = [(k, _shown(result.values[k]), DESCRIPTIONS.get(k, "")) for k in keys]
-    print_table(rows, title=f"spheretheory predict: {result.optimizer} ({inputs})")
-    print_notes(result.values.get("notes", {}))
+    _print_result(result)
     if args.dim is None and result.optimizer in ("sgd", "sgdm"):
         print("note: finite-width keys (angular_update_mean/rms/std, equilibrium_sq_norm_mean/std) need --dim")
     if result.values.get("finite_d_in_range") is False:
-        print("note: ηλ > (1 − √α)²: the finite-width values are outside their validity range (indicative only; "
-              "n/a where the closure has no value)")
+        print(
+            "note: ηλ > (1 − √α)²: the finite-width values are outside their validity range (indicative only; "
+            "n/a where the closure has no value)"
+        )
     flags = ("norm_hyperparameter_only", "angular_update_hyperparameter_only")
     if not result.values.get("norm_needs_dim") and any(result.values.get(f) is False for f in flags):
         print("note: no hyperparameter-only value exists for some quantities here; see --json for the flags")
@@ -70,3 +124,53 @@ def _shown(value):
     import math
 
     return "n/a" if isinstance(value, float) and math.isnan(value) else value
+
+
+def _run_solve(args: argparse.Namespace, extra: dict) -> int:
+    """``--solve PARAM --target QUANTITY=VALUE``: the lr or weight_decay that meets the target (constant run),
+    then the equilibrium prediction there (the target is re-evaluated from it: ``achieved``)."""
+    from .._validation import InputError, check_choice
+    from ..prediction import predict
+    from ..trajectory_prediction import solve
+
+    if args.solve is None or args.target is None:
+        raise InputError("--solve and --target go together, e.g. --solve weight_decay --target angular_update=0.01")
+    unknown = SOLVE_PARAMETERS[check_choice("--solve", args.solve, tuple(SOLVE_PARAMETERS))]
+    given = {"lr": args.lr, "weight_decay": args.weight_decay}
+    flag = {"lr": "--lr", "weight_decay": "--wd"}
+    if given[unknown] is not None:
+        raise InputError(f"{flag[unknown]} is what --solve {unknown} solves for: drop it")
+    other = "weight_decay" if unknown == "lr" else "lr"
+    if given[other] is None:
+        raise InputError(f"--solve {unknown} needs {flag[other]}")
+    key, value = parse_target(args.target)
+    hyper = {"unit_grad_sq": args.unit_grad_sq, **extra}
+    x = solve(args.optimizer, unknown, {key: value}, **{other: given[other]}, **hyper)
+    at = {other: given[other], unknown: x}
+    result = predict(optimizer=args.optimizer, **at, dim=args.dim, **hyper)
+    if key == "tau_iter":
+        from ..theory import get
+
+        achieved = float(get("ema.timescale")(**at))
+    else:
+        achieved = float(result.values[key])
+    if args.json:
+        print_json({"solve": unknown, "target": {key: value}, unknown: x, "achieved": achieved, **result.to_dict()})
+        return 0
+    print(f"solved {unknown} = {x:.10g}  ({key} = {achieved:.10g}, target {value:g}; {other} = {given[other]:g})")
+    if key == "tau_iter":
+        print("  tau_iter = 1/(ηλ): the EMA timescale of decoupled weight decay in iterations (Wang & Aitchison 2024)")
+    _print_result(result)
+    return 0
+
+
+def _print_result(result) -> None:
+    """The prediction table (title with the inputs, one row per value, then the notes)."""
+    from ..prediction import DESCRIPTIONS
+
+    inputs = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.inputs.items())
+    values = {k: v for k, v in result.values.items() if k != "notes"}
+    keys = [k for k in DESCRIBED_ORDER if k in values] + [k for k in values if k not in DESCRIBED_ORDER]
+    rows = [(k, _shown(result.values[k]), DESCRIPTIONS.get(k, "")) for k in keys]
+    print_table(rows, title=f"spheretheory predict: {result.optimizer} ({inputs})")
+    print_notes(result.values.get("notes", {}))

@@ -13,6 +13,12 @@ from typing import Any
 import numpy as np
 
 from .._validation import InputError
+from ..optimizers import add_cli_flags, cli_hyperparameters, collect_cli_flags
+from ..simulation._spec import MATRIX_OPTIMIZERS, OPTIMIZERS
+
+#: Flags generated from the matrix optimizers' specs (Muon: --rows, --cols, --ns-steps, ...); momentum is this
+#: command's own (a grid) flag.
+_SPEC_SKIP = ("momentum",)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,23 +26,26 @@ def add_parser(subparsers: Any) -> None:
         "simulate",
         help="simulate many trajectories and compare the equilibrium with the predictions",
         description=(
-            "Simulate scale-invariant weights under SGD/SGDM/Nesterov/Adam/AdamW/Lion with weight decay "
+            "Simulate scale-invariant weights under SGD/SGDM/Nesterov/Adam/AdamW/Lion/Muon with weight decay "
             "(synthetic isotropic gradients with E||g~||^2 = L) and print the equilibrium statistics over "
             "the last quarter of the run, mean +- standard error across trajectories, next to "
             "`spheretheory predict`. Several values of --lr/--wd/--momentum/--unit-grad-sq form a grid "
             "(same length, or one value)."
         ),
     )
-    p.add_argument("--optimizer", default="sgdm", help="sgd, sgdm, nesterov, adam, adamw or lion (default sgdm)")
+    p.add_argument("--optimizer", default="sgdm", help="sgd, sgdm, nesterov, adam, adamw, lion or muon (default sgdm)")
     p.add_argument("--lr", type=float, nargs="+", default=[0.1], help="learning rate eta (default 0.1)")
     p.add_argument("--wd", type=float, nargs="+", default=[1e-3], help="weight decay lambda (default 1e-3)")
-    p.add_argument("--momentum", type=float, nargs="+", default=None, help="alpha (default 0.9 for sgdm)")
+    p.add_argument(
+        "--momentum", type=float, nargs="+", default=None, help="alpha (default 0.9 for sgdm), beta (muon 0.95)"
+    )
     p.add_argument("--unit-grad-sq", type=float, nargs="+", default=[1.0], help="L = E||g~||^2 (default 1)")
     p.add_argument("--beta1", type=float, default=None, help="Adam/Lion beta1 (default 0.9)")
     p.add_argument("--beta2", type=float, default=None, help="Adam/Lion beta2 (default 0.999 / 0.99)")
     p.add_argument("--eps", type=float, default=None, help="Adam epsilon (default 1e-8)")
     p.add_argument("--decoupled", choices=["yes", "no"], default=None, help="decoupled weight decay")
-    p.add_argument("--dim", type=int, default=256, help="dimension d (default 256)")
+    p.add_argument("--dim", type=int, default=None, help="dimension d (default 256; muon: --rows, --cols)")
+    add_cli_flags(p, MATRIX_OPTIMIZERS, skip=_SPEC_SKIP)  # Muon's --rows, --cols, --ns-steps, ... from its spec
     p.add_argument("--steps", type=int, default=20_000, help="iterations (default 20000)")
     p.add_argument("--trajectories", type=int, default=512, help="trajectories per point (default 512)")
     p.add_argument("--backend", default="auto", help="auto (default; numpy for small runs), numba, numpy, cupy")
@@ -59,7 +68,9 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict[str, float] | None]:
+def _predictions(
+    opt: str, params: dict[str, np.ndarray], dim: int, matrix: dict[str, Any] | None = None
+) -> list[dict[str, float] | None]:
     """``predict`` at each grid point (None where predict is unavailable or does not cover the case).
 
     Passes ``dim`` and the optimizer's own hyperparameters (momentum, beta1, beta2, eps) where ``predict``'s
@@ -81,6 +92,8 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
             if name in declared:
                 kw[name] = float(params[name][g])
         kw["dim"] = dim  # some optimizers' norm needs it (AdamW, Lion); the SGD family ignores it
+        if matrix is not None:  # a matrix optimizer: its shape and options (Muon's rows, cols, ns_steps, ...)
+            kw.update(rows=matrix["shape"][0], cols=matrix["shape"][1], **matrix["options"])
         try:
             p = predict(**kw)
         except (ValueError, TypeError, NotImplementedError) as exc:
@@ -101,6 +114,7 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
             "angular_update_std",
             "equilibrium_sq_norm_mean",
             "equilibrium_sq_norm_std",
+            "update_correlation",  # muon
         ):
             value = getattr(p, key, None)
             d[key] = None if value is None else float(np.asarray(value).reshape(-1)[0])
@@ -112,10 +126,11 @@ def _predictions(opt: str, params: dict[str, np.ndarray], dim: int) -> list[dict
 
 #: Hyperparameter flags and the optimizers they apply to (the rest of the flags apply to every optimizer).
 _OPTIMIZER_FLAGS: dict[str, tuple[str, ...]] = {
-    "momentum": ("sgdm", "nesterov"),
+    "momentum": ("sgdm", "nesterov", *MATRIX_OPTIMIZERS),
     "beta1": ("adam", "adamw", "lion"),
     "beta2": ("adam", "adamw", "lion"),
     "eps": ("adam", "adamw"),
+    **{k: tuple(users) for k, (_, users) in cli_hyperparameters(MATRIX_OPTIMIZERS, _SPEC_SKIP).items()},
 }
 
 #: A run is compared with equilibrium only when it lasts this many predicted relaxation times ...
@@ -134,9 +149,8 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
         figure_extensions,
         parse_bytes,
     )
-    from ..simulation._spec import OPTIMIZERS
 
-    opt = check_choice("optimizer", args.optimizer, OPTIMIZERS)
+    opt = check_choice("optimizer", args.optimizer, OPTIMIZERS + MATRIX_OPTIMIZERS)
     steps = check_int("steps", args.steps, low=1)
     for flag, owners in _OPTIMIZER_FLAGS.items():
         if getattr(args, flag) is not None and opt not in owners:
@@ -162,18 +176,41 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
     momentum = args.momentum
     if momentum is None:
         momentum = [0.9] if opt in ("sgdm", "nesterov") else [0.0]
+    dim: Any = 256 if args.dim is None else args.dim
+    options = None
+    if opt in MATRIX_OPTIMIZERS:
+        from ..optimizers import get
+
+        if args.momentum is None:
+            momentum = [get(opt).hyperparameters["momentum"].default]
+        if args.dim is not None:
+            raise InputError(f"--dim does not apply to optimizer {opt!r}: give the matrix shape with --rows and --cols")
+        if args.rows is None or args.cols is None:
+            raise InputError(f"optimizer {opt!r} needs the matrix shape: --rows M --cols N")
+        dim = (args.rows, args.cols)
+        flags = cli_hyperparameters(MATRIX_OPTIMIZERS, _SPEC_SKIP)
+        options = {k: v for k, v in collect_cli_flags(args, flags).items() if k not in ("rows", "cols")}
     return dict(
         optimizer=opt,
         momentum=momentum,
+        dim=dim,
+        options=options,
         schedule=schedule,
         max_memory=None if args.max_memory is None else parse_bytes("--max-memory", args.max_memory),
     )
 
 
-def _compiling_note(backend: str, method: str) -> None:
+def _compiling_note(backend: str, method: str, args: argparse.Namespace | None = None) -> None:
     """Say so on stderr when numba will compile the kernel first (an empty or stale cache)."""
     if backend not in ("numba", "auto"):
         return
+    sizes = None if args is None else (args.trajectories, args.dim, args.steps)
+    if backend == "auto" and sizes is not None and None not in sizes:  # small runs take numpy: no numba import
+        from ..simulation._api import auto_uses_numba
+
+        points = max(len(v) for v in (args.lr, args.wd, args.momentum or [0.0], args.unit_grad_sq))
+        if not auto_uses_numba(method, points * args.trajectories, args.dim, args.steps):
+            return
     try:
         if method == "reduced":
             from ..simulation._reduced_numba import kernel as _kernel
@@ -250,8 +287,8 @@ def run(args: argparse.Namespace) -> int:
 
     v = _validate(args)
     record_every = max(1, args.steps // 2000)  # at most ~2000 records for the plot; stats use every step
-    if not args.json:
-        _compiling_note(args.backend.strip().lower(), args.method.strip().lower())
+    if not args.json and v["optimizer"] not in MATRIX_OPTIMIZERS:
+        _compiling_note(args.backend.strip().lower(), args.method.strip().lower(), args)
     try:
         with memory_budget(v["max_memory"]):
             res = simulate(
@@ -259,7 +296,8 @@ def run(args: argparse.Namespace) -> int:
                 np.array(args.lr),
                 np.array(args.wd),
                 np.array(v["momentum"]),
-                dim=args.dim,
+                dim=v["dim"],
+                options=v["options"],
                 steps=args.steps,
                 trajectories=args.trajectories,
                 unit_grad_sq=np.array(args.unit_grad_sq),
@@ -292,7 +330,8 @@ def run(args: argparse.Namespace) -> int:
     with np.errstate(invalid="ignore", divide="ignore"):
         rms = np.where(ok, rms_traj, 0).sum(axis=1) / n_ok
         rms_se = np.sqrt(np.where(ok, (rms_traj - rms[:, None]) ** 2, 0).sum(axis=1) / (n_ok - 1) / n_ok)
-    preds = _predictions(res.config["optimizer"], res.params, res.config["dim"])
+    matrix = {"shape": res.config["shape"], "options": res.config["options"]} if "shape" in res.config else None
+    preds = _predictions(res.config["optimizer"], res.params, res.config["dim"], matrix)
 
     G = res.grid_size
     rows: list[dict[str, Any]] = []
@@ -319,6 +358,14 @@ def run(args: argparse.Namespace) -> int:
         row["finite_d_note"] = p.get("finite_d_note")
         row["sq_norm_std"] = _finite_or_none(stats["sq_norm"].std[g])
         row["angular_update_std"] = _finite_or_none(stats["angular_update"].std[g])
+        if "update_correlation_mean" in res.extra:  # muon: <O_{t-1}, O_t>/||O_t||^2, SE across trajectories
+            corr = res.extra["update_correlation_mean"][g]
+            corr = corr[np.isfinite(corr)]
+            row["update_correlation_mean"] = _finite_or_none(corr.mean()) if corr.size else None
+            row["update_correlation_se"] = (
+                None if se_note or corr.size < 2 else _finite_or_none(corr.std(ddof=1) / np.sqrt(corr.size))
+            )
+            row["predicted_update_correlation"] = p.get("update_correlation")
         row["trajectories_used"] = int(stats["sq_norm"].n_trajectories[g])
         row["diverged"] = int(res.diverged[g].sum())
         rows.append(row)
@@ -350,8 +397,9 @@ def run(args: argparse.Namespace) -> int:
         return code
 
     c = res.config
+    shape = f"{c['shape'][0]}x{c['shape'][1]} matrices" if "shape" in c else f"d={c['dim']}"
     print(
-        f"simulate {c['optimizer']}: d={c['dim']}, {c['steps']} steps, {c['trajectories']} trajectories, "
+        f"simulate {c['optimizer']}: {shape}, {c['steps']} steps, {c['trajectories']} trajectories, "
         f"backend={c['backend']}, method={c['method']}, seed={c['seed']}"
     )
     print(f"equilibrium window: {window} (last quarter); mean +- SE across trajectories")
@@ -386,6 +434,9 @@ def run(args: argparse.Namespace) -> int:
         ]
         if "h_tilde_mean" in row:
             table.append(("h~ (Thm 2)", row["h_tilde_mean"], row["h_tilde_se"], None, None))
+        if "update_correlation_mean" in row:
+            corr = (row["update_correlation_mean"], row["update_correlation_se"], row["predicted_update_correlation"])
+            table.append(("<O_t-1,O_t>/|O|^2", *corr, None))
         mark = "" if row["at_equilibrium"] else "  (not at equilibrium: see the warning)"
         basis = row["finite_d_basis"]
         fd_head = f"d={c['dim']}" + (" (fit)" if basis == "fitted" else "")

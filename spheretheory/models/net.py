@@ -125,9 +125,7 @@ class BatchNormNet:
             return loss, None
         dO = (E / sumE[..., None] - Yb) * inv_b
         dZh = (dO @ self.V) * (1.0 - A * A)
-        dZ = (
-            dZh - (dZh.sum(axis=-2, keepdims=True) + Zh * np.sum(dZh * Zh, axis=-2, keepdims=True)) * inv_b
-        ) / s
+        dZ = (dZh - (dZh.sum(axis=-2, keepdims=True) + Zh * np.sum(dZh * Zh, axis=-2, keepdims=True)) * inv_b) / s
         dW = np.swapaxes(dZ, -1, -2) @ Xb
         return loss, dW.reshape(w.shape)
 
@@ -149,6 +147,11 @@ class BatchNormNet:
         """Minibatch indices without replacement, shape ``shape + (batch_size,)``."""
         keys = rng.random((*shape, self.X.shape[0]))
         return np.argpartition(keys, self.batch_size - 1, axis=-1)[..., : self.batch_size]
+
+    def draw_noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """The injected-noise keywords of :meth:`grad` that ``grad(w, rng=rng)`` draws for ``w`` of shape
+        ``shape + (dim,)``: the minibatch indices (the same numbers, in the same order)."""
+        return {"batch": self.sample_batches(rng, shape)}
 
     def grad(
         self,

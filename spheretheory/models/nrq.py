@@ -99,6 +99,11 @@ class NoisyRayleighQuotient:
         """R(w) − λ_min(H)."""
         return self.loss(w) - self.min_loss
 
+    def draw_noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """The injected-noise keywords of :meth:`grad` that ``grad(w, rng=rng)`` draws for ``w`` of shape
+        ``shape + (dim,)`` (the same numbers, in the same order)."""
+        return {"noise": rng.standard_normal((*shape, self.dim))}
+
     def grad(
         self,
         w: np.ndarray,

@@ -76,6 +76,11 @@ class WellsOnSphere:
         u = w / np.sqrt(sq_norm(w))
         return -np.sum(self._terms(u), axis=-1)
 
+    def draw_noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """The injected-noise keywords of :meth:`grad` that ``grad(w, rng=rng)`` draws for ``w`` of shape
+        ``shape + (dim,)`` (the same numbers, in the same order)."""
+        return {"noise": rng.standard_normal((*shape, self.dim + 1))}
+
     def grad(
         self,
         w: np.ndarray,

@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm, sgdw
+from . import adam, adamc, adamw, lion, muon, nesterov, sgd, sgdm, sgdm_dampened, sgdw
 from .base import STANDARD_KEYS, HyperParameter, OptimizerSpec, TorchMapping, TorchMatch
 
 __all__ = [
@@ -37,6 +37,7 @@ SPECS: dict[str, OptimizerSpec] = {
     for spec in (
         sgd.SPEC,
         sgdw.SPEC,
+        sgdm_dampened.SPEC,  # before sgdm, which reports dampening as not covered
         sgdm.SPEC,
         nesterov.SPEC,
         adamc.SPEC,  # before adamw: an AdamC class may subclass AdamW
@@ -79,21 +80,27 @@ def from_torch(optimizer: Any, param_group: Mapping[str, Any]) -> tuple[str | No
     return None, {}, f"optimizer {classes[0]} is not covered by the predictions"
 
 
-def cli_hyperparameters(names: Iterable[str] | None = None) -> dict[str, tuple[HyperParameter, list[str]]]:
-    """The union of the hyperparameters of the given specs (all by default): name -> (first spec's
-    :class:`HyperParameter`, names of the specs that take it)."""
+def cli_hyperparameters(
+    names: Iterable[str] | None = None, skip: Iterable[str] = ()
+) -> dict[str, tuple[HyperParameter, list[str]]]:
+    """The union of the hyperparameters of the given specs (all by default), less those in ``skip``: name ->
+    (first spec's :class:`HyperParameter`, names of the specs that take it)."""
     out: dict[str, tuple[HyperParameter, list[str]]] = {}
     for name in names if names is not None else SPECS:
         for key, hp in SPECS[name].hyperparameters.items():
-            out.setdefault(key, (hp, []))[1].append(name)
+            if key not in skip:
+                out.setdefault(key, (hp, []))[1].append(name)
     return out
 
 
-def add_cli_flags(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> list[str]:
+def add_cli_flags(
+    parser: argparse.ArgumentParser, names: Sequence[str] | None = None, skip: Iterable[str] = ()
+) -> list[str]:
     """Add ``--<hyperparameter>`` flags (default None: the spec's default applies) for the hyperparameters of
-    the given specs; returns the destination names, to collect with :func:`collect_cli_flags`."""
+    the given specs (except ``skip``, flags the command defines itself); returns the destination names, to
+    collect with :func:`collect_cli_flags`."""
     dests = []
-    for key, (hp, users) in cli_hyperparameters(names).items():
+    for key, (hp, users) in cli_hyperparameters(names, skip).items():
         defaults = {u: SPECS[u].hyperparameters[key].default for u in users}
         if len(set(defaults.values())) == 1:
             shown = "required" if hp.default is None else f"default {hp.default:g}"

@@ -30,8 +30,10 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
     norm), and the norm through κ = E[g²/v]/(E g²/E v) = 1 − (1 − β₂)(K − 1)/2 (``adam.second_moment_kappa``,
     first order in 1 − β₂): the update's power is κ·d, so E‖x*‖² = κ·(the κ = 1 value), i.e. r₀ → √κ·r₀ above,
     and η_e = η/(σ r₀√κ). The gradient noise is taken Gaussian (kurtosis K = 3, as in the simulators), so
-    κ = β₂; key ``second_moment_kappa``. Δ* is unchanged (norm and step scale alike). The ``*_first_order``
-    norm is first order in ηλ and in 1 − β₂ (κ = 1).
+    κ = β₂; key ``second_moment_kappa``, checked for ηλ ≤ 1 − β₂ (``second_moment_kappa_in_range``: beyond it
+    the norm relaxes faster than the second moment forgets, and at ηλ = 5(1 − β₂) the κ = 1 value fits better).
+    Δ* is unchanged (norm and step scale alike). The ``*_first_order`` norm is first order in ηλ and in 1 − β₂
+    (κ = 1).
     """
     lr, wd, L, d = (np.asarray(a, dtype=float) for a in (lr, weight_decay, unit_grad_sq, _dim(dim)))
     b1, eps = np.asarray(beta1, dtype=float), np.asarray(eps, dtype=float)
@@ -58,6 +60,10 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
         "eps_ratio": eps * r / sigma,
         # E‖ĝ‖²/d for Gaussian noise (adam.second_moment_kappa, K = 3): already applied to the norm keys above
         "second_moment_kappa": kappa,
+        # κ averages g² over the second moment's memory 1/(1 − β₂) at a fixed norm: checked for ηλ ≤ 1 − β₂
+        # (tests/test_adam_sim.py); at ηλ = 5(1 − β₂) the norm relaxes faster than v forgets and the κ = 1 value
+        # fits better (claims wen2025.adamw_norm)
+        "second_moment_kappa_in_range": lr * wd <= 1 - b2,
         "angular_update_hyperparameter_only": True,
         "norm_hyperparameter_only": bool(np.all(eps == 0)),
         "exact_available": True,
@@ -66,13 +72,32 @@ def adamw_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.999
     return no_equilibrium_where(out, wd == 0)
 
 
-def adam_moments(grad: np.ndarray, state: dict, beta1: float, beta2: float, eps: float):
-    """PyTorch Adam's bias-corrected update m̂/(√v̂ + ε) and the new state (``m``, ``v``, ``t``)."""
+def adam_parts(
+    grad: np.ndarray,
+    state: dict,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    *,
+    sq: np.ndarray | None = None,
+    bias_correction: bool = True,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The two halves of PyTorch Adam's update m̂ ⊘ (√v̂ + ε) and the new state (``m``, ``v``, ``t``):
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)·sq (sq = g² by default; AdamS feeds the group mean of g²),
+    m̂ = m/(1 − β₁^t), v̂ = v/(1 − β₂^t) (t counted from 1; raw moments without ``bias_correction``). The one
+    Adam moment update of the package (the specs' steps and :func:`spheretheory.adaptive.reference.adam_step`)."""
+    sq = grad**2 if sq is None else sq
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(grad)) + (1 - beta1) * grad
-    v = beta2 * state.get("v", np.zeros_like(grad)) + (1 - beta2) * grad**2
-    update = (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
-    return update, {"m": m, "v": v, "t": t}
+    v = beta2 * state.get("v", np.zeros_like(sq)) + (1 - beta2) * sq
+    c1, c2 = (1 - beta1**t, 1 - beta2**t) if bias_correction else (1.0, 1.0)
+    return m / c1, np.sqrt(v / c2) + eps, {"m": m, "v": v, "t": t}
+
+
+def adam_moments(grad: np.ndarray, state: dict, beta1: float, beta2: float, eps: float):
+    """PyTorch Adam's bias-corrected update m̂/(√v̂ + ε) and the new state (``m``, ``v``, ``t``)."""
+    num, den, new = adam_parts(grad, state, beta1, beta2, eps)
+    return num / den, new
 
 
 def step(w, grad, state, lr, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8):

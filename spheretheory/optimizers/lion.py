@@ -45,12 +45,17 @@ def lion_compute(lr, weight_decay, unit_grad_sq, dim, *, beta1=0.9, beta2=0.99) 
     return no_equilibrium_where(out, wd == 0)
 
 
+def lion_parts(grad: np.ndarray, m: np.ndarray, beta1: float, beta2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lion's update sign(c), c = β₁m + (1 − β₁)g, and the new momentum β₂m + (1 − β₂)g (the one Lion update of
+    the package: the spec's step and :func:`spheretheory.adaptive.reference.lion_step`)."""
+    c = beta1 * m + (1 - beta1) * grad
+    return np.sign(c), beta2 * m + (1 - beta2) * grad
+
+
 def step(w, grad, state, lr, weight_decay, beta1=0.9, beta2=0.99):
     """One Lion step (decoupled decay), state ``{"m": m}``."""
-    m = state.get("m", np.zeros_like(grad))
-    c = beta1 * m + (1 - beta1) * grad
-    w_next = w * (1 - lr * weight_decay) - lr * np.sign(c)
-    return w_next, {"m": beta2 * m + (1 - beta2) * grad}
+    update, m = lion_parts(grad, state.get("m", np.zeros_like(grad)), beta1, beta2)
+    return w * (1 - lr * weight_decay) - lr * update, {"m": m}
 
 
 def _match(group: Mapping[str, Any], classes: Sequence[str]) -> TorchMatch | None:

@@ -83,7 +83,7 @@ def sweep(
     steps, runs, seed, record_every, backend, progress_bar:
         As in :func:`spheretheory.training.train_sphere` (the same seed at every ELR).
     """
-    from ..training.sphere import train_sphere
+    from ..training.sphere import train_sphere, train_sphere_elrs
 
     name = model if isinstance(model, str) else type(model).__name__
     if isinstance(model, str):
@@ -93,21 +93,15 @@ def sweep(
         raise InputError(f"elr must be a list of numbers; got shape {elrs_arr.shape}")
     steps = check_int("steps", steps, low=40)
     runs = check_int("runs", runs, low=1)
+    backend = check_choice("backend", backend, ("numpy", "numba"))
     results = []
-    trajectories = []
-    for elr in elrs_arr:
-        tr = train_sphere(
-            model,
-            float(elr),
-            steps,
-            runs=runs,
-            seed=seed,
-            record_every=record_every,
-            backend=backend,
-            progress_bar=progress_bar,
-            loss_from=0.5,  # the classifier reads the loss over the last half only
-        )
-        trajectories.append(tr)
+    kw = dict(runs=runs, seed=seed, record_every=record_every, progress_bar=progress_bar)
+    kw["loss_from"] = 0.5  # the classifier reads the loss over the last half only
+    if backend == "numpy":  # every ELR from the same seed: advanced jointly (the same numbers as one by one)
+        trajectories = train_sphere_elrs(model, elrs_arr, steps, **kw)
+    else:
+        trajectories = [train_sphere(model, float(elr), steps, backend=backend, **kw) for elr in elrs_arr]
+    for elr, tr in zip(elrs_arr, trajectories, strict=True):
         res = classify(tr, convergence_steps=_convergence_steps(model, float(elr)))
         row: dict[str, Any] = {"elr": float(elr), "regime": res.regime, "confidence": res.confidence}
         row.update(res.statistics)

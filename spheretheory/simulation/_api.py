@@ -4,12 +4,13 @@ validated into a :class:`._spec.Problem` and handed to a backend."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from .._validation import InputTypeError
-from ._spec import Problem, build_problem
+from ._spec import MATRIX_OPTIMIZERS, Problem, build_problem
 from .result import SimulationResult
 from .schedules import Schedule
 
@@ -20,9 +21,10 @@ def simulate(
     optimizer: str = "sgd",
     lr: float | np.ndarray = 0.1,
     weight_decay: float | np.ndarray = 1e-3,
-    momentum: float | np.ndarray = 0.0,
+    momentum: float | np.ndarray | None = None,
     *,
-    dim: int = 256,
+    dim: int | tuple[int, int] = 256,
+    options: Mapping[str, Any] | None = None,
     steps: int = 10_000,
     trajectories: int = 64,
     unit_grad_sq: float | np.ndarray = 1.0,
@@ -63,6 +65,8 @@ def simulate(
       w ← w − η m̂/(√ŝ + ε) with m̂ = m/(1−β₁^t), ŝ = s/(1−β₂^t), t counted from 1.
     * ``"adamw"`` (PyTorch AdamW, decoupled): w ← w − ηλw − η m̂/(√ŝ + ε) with the moments of g.
     * ``"lion"`` (Chen et al. 2023): c = β₁m + (1−β₁)g; w ← w − η(sign(c) + λw); m ← β₂m + (1−β₂)g.
+    * ``"muon"`` (``torch.optim.Muon``, on m×n matrices, :mod:`.muon`): B ← βB + (1−β)G; O = orth((1−β)G + βB)
+      (Newton–Schulz, or the exact polar factor with ``ns_steps=0``); W ← (1 − ηλ)W − η'O, η' the adjusted LR.
 
     ``decoupled=True`` applies the decay as w ← w − ηλw (on the old w, beside the step) instead of adding λw
     to
@@ -81,13 +85,18 @@ def simulate(
     Parameters
     ----------
     optimizer:
-        One of ``sgd, sgdm, nesterov, adam, adamw, lion``.
+        One of ``sgd, sgdm, nesterov, adam, adamw, lion, muon``.
     lr, weight_decay, momentum, unit_grad_sq, beta1, beta2, eps:
         Scalars or 1-D arrays of a common length G (a hyperparameter grid). ``momentum`` is α for
-        sgdm/nesterov
-        (must be 0 otherwise); ``beta2=None`` means 0.999 (Adam family) or 0.99 (Lion).
+        sgdm/nesterov and β for muon (must be 0 otherwise; ``None``: 0.95 for muon, 0 otherwise);
+        ``beta2=None`` means 0.999 (Adam family) or 0.99 (Lion).
     dim:
-        d ≥ 2.
+        d ≥ 2, or ``(rows, cols)`` for muon (its weight is a matrix; ``config["dim"]`` is rows·cols).
+    options:
+        Muon's other hyperparameters (its spec's): ``ns_steps`` (default 5; 0 = exact polar factor),
+        ``adjust_lr`` 0/1 or ``adjust_lr_fn`` None/"original"/"match_rms_adamw", ``nesterov`` (1). Muon runs on
+        the numpy backend with ``method="full"``, isotropic noise, float64 and decoupled decay; anything else
+        raises ``ValueError`` saying why (``method="reduced"`` is not exact for Muon). Not used by the others.
     steps:
         Number of iterations T ≥ 1.
     trajectories:
@@ -141,6 +150,10 @@ def simulate(
     """
     problem = build_problem(**locals())
     _check_memory(problem)
+    if problem.optimizer in MATRIX_OPTIMIZERS:
+        from .muon import run as run_muon
+
+        return run_muon(problem)
     if problem.method == "reduced":
         from .reduced import simulate_reduced
 
@@ -159,12 +172,30 @@ def simulate(
 
 
 def _tiny(problem: Problem) -> bool:
-    """``backend="auto"`` for ``method="full"``: the numpy loop when it costs less than the numba kernel, by a cost
-    model measured (CPU time) on the 2-core development machine: numpy ≈ 150 µs per iteration + 50 ns per
-    coordinate-iteration; numba ≈ 0.55 s to import numba and load the cached kernel + 5 ns per coordinate-iteration.
-    A function of the sizes only (both paths draw the same numbers: they agree to round-off)."""
-    work = float(problem.steps) * problem.N * problem.dim
-    return 150e-6 * problem.steps + 50e-9 * work < 0.55 + 5e-9 * work
+    """``backend="auto"`` for ``method="full"``: the numpy loop when it costs less (:func:`_numpy_pays`)."""
+    return _numpy_pays(problem.N, problem.dim, problem.steps)
+
+
+def _numpy_pays(trajectories: int, dim: int, steps: int) -> bool:
+    """Cost model measured (CPU time) on the 2-core development machine: numpy ≈ 150 µs per iteration + 50 ns per
+    coordinate-iteration; numba ≈ ``reduced.NUMBA_FIXED_S`` (import numba, load the cached kernel) + 5 ns per
+    coordinate-iteration. A function of the sizes only (both paths draw the same numbers: they agree to
+    round-off)."""
+    from .reduced import NUMBA_FIXED_S
+
+    work = float(steps) * trajectories * dim
+    return 150e-6 * steps + 50e-9 * work < NUMBA_FIXED_S + 5e-9 * work
+
+
+def auto_uses_numba(method: str, trajectories: int, dim: int, steps: int) -> bool:
+    """Whether ``simulate(backend="auto", method=method)`` runs the compiled kernel for ``trajectories`` (all grid
+    points together) × ``dim`` × ``steps`` (isotropic noise, no model): lets the CLI announce a compilation
+    without importing numba when the run will not use it."""
+    if method == "reduced":
+        from .reduced import numba_pays
+
+        return numba_pays(trajectories, steps)
+    return not _numpy_pays(trajectories, dim, steps)
 
 
 def problem_from_call(**kwargs: Any) -> Problem:
@@ -199,6 +230,5 @@ def _check_memory(problem: Problem) -> None:
     check_memory(
         f"simulate ({problem.G}x{problem.trajectories} trajectories, d={problem.dim}, {problem.n_records} records)",
         nbytes,
-        hint="use fewer trajectories, a smaller dim, or record fewer steps (record='summary' or a larger "
-        "record_every)",
+        hint="use fewer trajectories, a smaller dim, or record fewer steps (record='summary' or a larger record_every)",
     )

@@ -125,6 +125,17 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
     for j in prange(N):
         y = np.empty(d)
         val = np.empty(NQ)
+        # this trajectory's records and Welford sums live in local arrays for the block and are written back at
+        # its end: neighbouring trajectories share cache lines of (NQ, ·, N) arrays, and two threads writing them
+        # step by step would pass those lines back and forth (false sharing)
+        rloc = np.empty((NQ, nsteps))
+        mloc = np.empty(NQ)
+        m2loc = np.empty(NQ)
+        for q in range(NQ):
+            mloc[q] = sum_mean[q, j]
+            m2loc[q] = sum_m2[q, j]
+        cnt = sum_count[j]
+        done = 0
         for s in range(nsteps):
             if diverged[j]:
                 break
@@ -146,8 +157,12 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
             else:
                 for i in range(d):  # the floor: nothing but the generator in this loop
                     y[i] = standard_normal(streams, j)
+            # y ← σy: folded into the sums below unless the noise model's s ⊙ y + a come first
+            ys = 1.0 if use_draws else sig
+            if ys != 1.0 and (has_scale or has_drift):
                 for i in range(d):
-                    y[i] *= sig
+                    y[i] *= ys
+                ys = 1.0
             if has_scale:
                 for i in range(d):
                     y[i] *= scale[i]
@@ -159,7 +174,8 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
             ww = 0.0
             w0w = 0.0
             for i in range(d):
-                yi = y[i]
+                yi = y[i] * ys
+                y[i] = yi
                 wi = np.float64(W[j, i])
                 yw += yi * wi
                 yy += yi * yi
@@ -267,17 +283,27 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 val[5] = eta * sqrt_d / (ww * math.sqrt(bb))
             else:
                 val[5] = eta / ww
-            if record and t % rec_every == 0:
-                r = t // rec_every
-                for q in range(NQ):
-                    rec[q, r, j] = val[q]
+            for q in range(NQ):
+                rloc[q, s] = val[q]
+            done = s + 1
             if t >= sum_start:
-                sum_count[j] += 1
-                cnt = sum_count[j]
+                cnt += 1
                 for q in range(NQ):
-                    delta = val[q] - sum_mean[q, j]
-                    sum_mean[q, j] += delta / cnt
-                    sum_m2[q, j] += delta * (val[q] - sum_mean[q, j])
+                    delta = val[q] - mloc[q]
+                    mloc[q] += delta / cnt
+                    m2loc[q] += delta * (val[q] - mloc[q])
+        # ---- write back (records of the completed iterations; a diverged trajectory's later records stay NaN)
+        if record:
+            for s in range(done):
+                t = t0 + s
+                if t % rec_every == 0:
+                    r = t // rec_every
+                    for q in range(NQ):
+                        rec[q, r, j] = rloc[q, s]
+        sum_count[j] = cnt
+        for q in range(NQ):
+            sum_mean[q, j] = mloc[q]
+            sum_m2[q, j] = m2loc[q]
 
 
 def run(problem: Problem) -> SimulationResult:

@@ -2,7 +2,7 @@
 
 ``prange`` runs over chunks of :data:`CHUNK` consecutive trajectories. A chunk first draws its block's numbers
 (z₁, z₂ from each trajectory's normal stream, χ ~ χ²_{d−3} from its χ² stream: :mod:`._rng_numba`, the same
-numbers as :func:`._reduced_numpy.block_draws`), then advances its trajectories in lockstep: for each
+numbers as :class:`._reduced_numpy.StreamSet`), then advances its trajectories in lockstep: for each
 iteration, one loop over the chunk's lanes with no branch and no call (divergence and the optional quantities
 are selects; Δ_t = atan2 is :func:`atan2_nonneg`), which LLVM vectorizes. The quantities of iteration t are
 computed in a second such loop only at recorded iterations and in the summary window.
@@ -73,11 +73,12 @@ _MOREBITS = 6.123233995736765886130e-17  # π/2 − fl(π/2)
 @njit(inline="always", error_model="numpy")
 def atan2_nonneg(y, x):  # pragma: no cover - compiled
     """atan2(y, x) for y ≥ 0 without a libm call or a branch (so a loop over lanes vectorizes): Cephes' atan of
-    y/|x| (π/2 − atan(|x|/y) above tan 3π/8, π/4 + atan((r−1)/(r+1)) above 0.66), reflected for x < 0."""
-    r = y / abs(x)
-    big = r > _T3P8
-    mid = r > 0.66
-    xr = -1.0 / r if big else ((r - 1.0) / (r + 1.0) if mid else r)
+    r = y/|x| (π/2 − atan(|x|/y) above tan 3π/8, π/4 + atan((y−|x|)/(y+|x|)) above 0.66), reflected for x < 0; the
+    reduced argument is one quotient of y and |x| (two divisions in all, with the rational function's)."""
+    ax = abs(x)
+    big = y > _T3P8 * ax  # r = y/|x| > tan 3π/8, without forming r: one division for the reduced argument
+    mid = y > 0.66 * ax
+    xr = (-ax if big else (y - ax if mid else y)) / (y if big else (y + ax if mid else ax))
     base = 0.5 * math.pi if big else (0.25 * math.pi if mid else 0.0)
     extra = _MOREBITS if big else (0.5 * _MOREBITS if mid else 0.0)
     z = xr * xr
@@ -218,72 +219,75 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 z1 = X[_Z1, jj]
                 z2 = X[_Z2, jj]
                 chi = X[_CHI, jj]
-                rchi = fsqrt(max(chi, 0.0))
+                # the noise frame (see :mod:`._reduced_numpy`): u = √(z₂² + χ), cos φ = z₂/u, sin²φ = χ/u²
+                u2 = z2 * z2 + max(chi, 0.0)
+                u = fsqrt(u2)
+                pos = u2 > 0.0
+                iu2 = 1.0 / u2 if pos else 0.0
+                cphi = z2 * u * iu2 if pos else 1.0
+                s2phi = max(chi, 0.0) * iu2
                 ra = fsqrt(a)
                 ira = 1.0 / ra
                 # (R3) basis e₁ ∥ p, e₂ in span{p, q}
                 al1 = fsqrt(P)
                 has_p = P > 0.0
-                be1 = R / al1 if has_p else fsqrt(Q)
-                be1 = math.copysign(fsqrt(Q), be1) if be1 * be1 > Q else be1
-                be2 = fsqrt(D / P) if (has_p and D > 0.0) else 0.0  # β₂² = Q − β₁² = D/P
-                be2 = be2 if has_z2 else 0.0
-                # (R4) noise
+                sq = fsqrt(Q)
+                ip = 1.0 / P if has_p else 0.0
+                be1 = R * al1 * ip if has_p else sq  # R/√P
+                be1 = math.copysign(sq, be1) if be1 * be1 > Q else be1
+                be2sq = max(D, 0.0) * ip  # β₂² = Q − β₁² = D/P
+                be2sq = be2sq if has_z2 else 0.0
+                be2 = fsqrt(be2sq)
+                # (R4) noise g_t = s(z₁e₁ + u f₂)
                 sig = X[_SQL, jj] * sgm
                 sz = sig * ira
-                ugs = sig * sig * (z1 * z1 + z2 * z2 + rchi * rchi)
-                # (R5, R6) v_t and w_{t+1} in the frame (w_t/‖w_t‖, e₁, e₂, e₃); w_0 = (m/‖w‖, β₁, β₂, 0)
+                gz1 = sz * z1
+                ugs = sig * sig * (z1 * z1 + u2)
+                # (R5, R6) v_t and w_{t+1} in the noise frame; w_0 = (m/‖w‖, β₁, β₂ cos φ, ζ₃)
+                svh = eta * sv
+                gs = -eta * sg
                 v0 = (av * b + lam_c * a) * ira
-                v1 = av * al1 + sz * z1
-                v2 = sz * z2
-                v3 = sz * rchi
-                w0_ = (1.0 - eta * lam_d - eta * X[_KAP, jj] * lam_c) * ra - eta * sv * b * ira
-                w1 = -eta * (sv * al1 + sg * sz * z1)
-                w2 = -eta * sg * sz * z2
-                w3 = -eta * sg * sz * rchi
+                v1 = av * al1 + gz1
+                v2 = sz * u
+                w0_ = (1.0 - eta * lam_d - eta * X[_KAP, jj] * lam_c) * ra - svh * b * ira
+                w1 = gs * gz1 - svh * al1
+                w2 = gs * v2
                 q0 = m * ira
-                wt2 = w1 * w1 + w2 * w2 + w3 * w3
+                q2 = be2 * cphi
+                zeta2 = be2sq * s2phi
+                wt2 = w1 * w1 + w2 * w2
                 # (R7)
                 a_new = w0_ * w0_ + wt2
-                # (R7') minors X_i W_j − X_j W_i of v_t and w_0 with w_{t+1}
+                inv_an = 1.0 / a_new
+                # (R7') minors X_i W_j − X_j W_i of v_t and w_0 with w_{t+1} (coordinates 0, 1, 2)
                 mv01 = v0 * w1 - v1 * w0_
                 mv02 = v0 * w2 - v2 * w0_
-                mv03 = v0 * w3 - v3 * w0_
                 mv12 = v1 * w2 - v2 * w1
-                mv13 = v1 * w3 - v3 * w1
-                mv23 = v2 * w3 - v3 * w2
                 mz01 = q0 * w1 - be1 * w0_
-                mz02 = q0 * w2 - be2 * w0_
-                mz03 = q0 * w3
-                mz12 = be1 * w2 - be2 * w1
-                mz13 = be1 * w3
-                mz23 = be2 * w3
-                inv_an = 1.0 / a_new
-                # (R7'') 3×3 minors of (v_t, w_0, w_{t+1})
-                d012 = v0 * mz12 - v1 * mz02 + v2 * mz01
-                d013 = v0 * mz13 - v1 * mz03 + v3 * mz01
-                d023 = v0 * mz23 - v2 * mz03 + v3 * mz02
-                d123 = v1 * mz23 - v2 * mz13 + v3 * mz12
+                mz02 = q0 * w2 - q2 * w0_
+                mz12 = be1 * w2 - q2 * w1
+                pn = (mv01 * mv01 + mv02 * mv02 + mv12 * mv12) * inv_an
+                # (R7'') det(v_t, w_0, w_{t+1}) over the coordinates 0, 1, 2
+                det = v0 * mz12 - v1 * mz02 + v2 * mz01
                 was = X[_ALIVE, jj] > 0.0
                 ok = (a <= max_sq) & (a >= min_sq) & (a_new <= max_sq) & (a_new >= min_sq)
                 live = was & ok
                 X[_ALIVE, jj] = 1.0 if live else 0.0
                 X[_DEAD, jj] = tf if (was and not ok) else X[_DEAD, jj]
                 X[_A, jj] = a_new if live else a
-                X[_B, jj] = (v0 * w0_ + v1 * w1 + v2 * w2 + v3 * w3) if live else b
-                pn = mv01 * mv01 + mv02 * mv02 + mv03 * mv03 + mv12 * mv12 + mv13 * mv13 + mv23 * mv23
-                X[_P, jj] = pn * inv_an if live else P
-                X[_M, jj] = (q0 * w0_ + be1 * w1 + be2 * w2) if live else m
-                rn = mv01 * mz01 + mv02 * mz02 + mv03 * mz03 + mv12 * mz12 + mv13 * mz13 + mv23 * mz23
-                X[_R, jj] = rn * inv_an if live else R
-                qn = mz01 * mz01 + mz02 * mz02 + mz03 * mz03 + mz12 * mz12 + mz13 * mz13 + mz23 * mz23
-                X[_Q, jj] = qn * inv_an if live else Q
-                X[_D, jj] = (d012 * d012 + d013 * d013 + d023 * d023 + d123 * d123) * inv_an if live else D
+                X[_B, jj] = (v0 * w0_ + v1 * w1 + v2 * w2) if live else b
+                X[_P, jj] = pn if live else P
+                X[_M, jj] = (q0 * w0_ + be1 * w1 + q2 * w2) if live else m
+                rn = (mv01 * mz01 + mv02 * mz02 + mv12 * mz12) * inv_an
+                X[_R, jj] = rn if live else R
+                qn = (mz01 * mz01 + mz02 * mz02 + mz12 * mz12) * inv_an + zeta2
+                X[_Q, jj] = qn if live else Q
+                X[_D, jj] = (det * det * inv_an + zeta2 * pn) if live else D
                 X[_XA, jj] = a
                 X[_XWT2, jj] = wt2
                 X[_XW0, jj] = w0_
                 X[_XUGS, jj] = ugs
-                X[_XGP, jj] = sz * z1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
+                X[_XGP, jj] = gz1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
                 X[_XM, jj] = m
                 X[_XETA, jj] = eta
             rec_now = record and t % rec_every == 0

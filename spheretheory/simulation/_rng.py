@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["StreamDrawer", "numpy_generator", "state_row", "stream_states"]
+__all__ = ["StreamDrawer", "numpy_generator", "state_dict", "state_row", "stream_states"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -37,7 +37,8 @@ def stream_states(seed_seq: np.random.SeedSequence, n: int, streams: int = 1) ->
     return np.ascontiguousarray(words)
 
 
-def _state_dict(row: np.ndarray) -> dict:
+def state_dict(row: np.ndarray) -> dict:
+    """The ``PCG64.state`` dict of a row of four words."""
     s_hi, s_lo, i_hi, i_lo = (int(x) for x in row)
     return {
         "bit_generator": "PCG64",
@@ -50,7 +51,7 @@ def _state_dict(row: np.ndarray) -> dict:
 def numpy_generator(row: np.ndarray) -> np.random.Generator:
     """An ``np.random.Generator`` whose PCG64 bit generator is in the state ``row`` (four uint64 words)."""
     bg = np.random.PCG64(0)
-    bg.state = _state_dict(row)
+    bg.state = state_dict(row)
     return np.random.Generator(bg)
 
 
@@ -67,14 +68,14 @@ class StreamDrawer:
 
     def normal(self, states: np.ndarray, j: int, size: int | tuple[int, ...]) -> np.ndarray:
         """Standard normals from stream j (row-major fill of ``size``)."""
-        self._bg.state = _state_dict(states[j])
+        self._bg.state = state_dict(states[j])
         out = self._gen.standard_normal(size)
         self._done(states, j)
         return out
 
     def chisquare(self, states: np.ndarray, j: int, df: float, size: int | tuple[int, ...]) -> np.ndarray:
         """χ²_df variates from stream j."""
-        self._bg.state = _state_dict(states[j])
+        self._bg.state = state_dict(states[j])
         out = self._gen.chisquare(df, size)
         self._done(states, j)
         return out

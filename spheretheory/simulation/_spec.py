@@ -15,6 +15,8 @@ OPTIMIZERS = ("sgd", "sgdm", "nesterov", "adam", "adamw", "lion")
 #: The one table of the optimizers' integer codes in the compiled kernels: the numba kernels read their
 #: constants from it, the CUDA source gets its ``#define``s from :func:`c_defines`.
 OPT_CODE = {name: i for i, name in enumerate(OPTIMIZERS)}
+#: Optimizers of matrices (``dim=(rows, cols)``), simulated by their own numpy module (:mod:`.muon`), not the kernels.
+MATRIX_OPTIMIZERS = ("muon",)
 BACKENDS = ("auto", "numba", "numpy", "cupy")
 METHODS = ("full", "reduced")
 NOISES = ("isotropic", "anisotropic", "drift")
@@ -117,6 +119,7 @@ class Problem:
             "summary_fraction": self.summary_fraction,
             "injected_noise": self.noise_draws is not None,
             "init_norm": self.init_norm if self.w0 is None else None,
+            **self.extra,  # a matrix optimizer's shape and options
         }
 
 
@@ -141,12 +144,12 @@ def build_problem(**call: Any) -> Problem:
         An argument out of its range, naming it and the range.
     """
     take = _Arguments(call)
-    optimizer = check_choice("optimizer", take("optimizer"), OPTIMIZERS)
+    optimizer = check_choice("optimizer", take("optimizer"), OPTIMIZERS + MATRIX_OPTIMIZERS)
     backend = check_choice("backend", take("backend"), BACKENDS)
     method = check_choice("method", take("method"), METHODS)
     noise = check_choice("noise", take("noise"), NOISES)
     record = check_choice("record", take("record"), RECORDS)
-    dim = check_int("dim", take("dim"), low=2)
+    dim, extra = _dim_and_options(optimizer, take("dim"), take("options"))
     steps = check_int("steps", take("steps"), low=1)
     trajectories = check_int("trajectories", take("trajectories"), low=1)
     record_every = check_int("record_every", take("record_every"), low=1)
@@ -179,16 +182,19 @@ def build_problem(**call: Any) -> Problem:
     if beta2 is None:
         beta2 = 0.99 if optimizer == "lion" else 0.999
     if decoupled is None:
-        decoupled = optimizer in ("adamw", "lion")
+        decoupled = optimizer in ("adamw", "lion", *MATRIX_OPTIMIZERS)
     if not isinstance(decoupled, (bool, np.bool_)):
         raise InputTypeError(f"decoupled must be None or a bool; got {decoupled!r}")
     if optimizer == "adamw" and not decoupled:
         raise InputError("decoupled=False with optimizer='adamw' is Adam: use optimizer='adam'")
 
+    momentum = take("momentum")
+    if momentum is None:  # the optimizer's default: torch.optim.Muon's β for muon, 0 for the others
+        momentum = _default_momentum(optimizer)
     params = {
         "lr": _grid_param("lr", take("lr"), low=0.0, low_inclusive=False),
         "weight_decay": _grid_param("weight_decay", take("weight_decay"), low=0.0),
-        "momentum": _grid_param("momentum", take("momentum"), low=0.0, high=1.0, high_inclusive=False),
+        "momentum": _grid_param("momentum", momentum, low=0.0, high=1.0, high_inclusive=False),
         "unit_grad_sq": _grid_param("unit_grad_sq", take("unit_grad_sq"), low=0.0),
         "beta1": _grid_param("beta1", take("beta1"), low=0.0, high=1.0, high_inclusive=False),
         "beta2": _grid_param("beta2", beta2, low=0.0, high=1.0, high_inclusive=False),
@@ -312,7 +318,33 @@ def build_problem(**call: Any) -> Problem:
         # ‖w‖² beyond sqrt(max) or below sqrt(tiny) is flagged: products of two such numbers would overflow
         max_sq_norm=float(np.sqrt(finfo.max)),
         min_sq_norm=float(np.sqrt(finfo.tiny)),
+        extra=extra,
     )
+
+
+def _dim_and_options(optimizer: str, dim: Any, options: Any) -> tuple[int, dict[str, Any]]:
+    """(d, Problem.extra): ``dim`` ≥ 2 for the vector optimizers; ``dim=(rows, cols)`` and ``options`` for a matrix
+    optimizer (validated by its simulator module, against its spec)."""
+    if optimizer in MATRIX_OPTIMIZERS:
+        from .muon import matrix_problem
+
+        return matrix_problem(dim, options)
+    if options:
+        raise InputError(f"options= is used only by {', '.join(MATRIX_OPTIMIZERS)}; got {options!r}")
+    if not isinstance(dim, (int, np.integer)) and np.ndim(dim) == 1:
+        raise InputError(
+            f"dim=(rows, cols) is for {', '.join(MATRIX_OPTIMIZERS)}; optimizer={optimizer!r} needs an int"
+        )
+    return check_int("dim", dim, low=2), {}
+
+
+def _default_momentum(optimizer: str) -> float:
+    """``momentum=None``: the spec's default for a matrix optimizer (Muon's 0.95), else 0 (as before)."""
+    if optimizer in MATRIX_OPTIMIZERS:
+        from ..optimizers import get
+
+        return float(get(optimizer).hyperparameters["momentum"].default)
+    return 0.0
 
 
 class _Arguments:

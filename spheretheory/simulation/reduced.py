@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validation import InputError, InputTypeError
 from ._common import Q_INDEX, new_buffers, per_trajectory, rates, recorder, seed_sequences, steps_block, threads_for
-from ._reduced_numpy import block_draws, reduced_step, run_block
+from ._reduced_numpy import StreamSet, reduced_step, run_block, run_constants
 from ._reduced_state import STATE_NAMES, draws_from_full, gram_from_state, state_from_vectors
 from ._rng import stream_states
 from ._spec import OPT_CODE, Problem
@@ -58,19 +58,29 @@ __all__ = [
 REDUCED_OPTIMIZERS: tuple[str, ...] = ("sgd", "sgdm", "nesterov")
 #: iterations per kernel call; the numbers do not depend on it (per-trajectory streams)
 _BLOCK = 256
+#: trajectory-iterations per block of the numpy path (its draws: 3 × 8 bytes each)
+_NUMPY_BLOCK_DRAWS = 1 << 18
+
+
+#: Seconds a process pays before the first compiled call: importing numba (≈ 0.3 s) and loading the cached
+#: kernel, whose first load makes numba import scipy.linalg for its BLAS check (≈ 0.3–0.5 s); 2-core machine.
+NUMBA_FIXED_S = 0.8
+
+
+def numba_pays(trajectories: int, steps: int) -> bool:
+    """Whether ``backend="auto"`` takes the compiled kernel for ``trajectories`` × ``steps`` (a function of the
+    sizes only, so a seeded call always takes the same path). Cost model measured (CPU time, 2-core machine):
+    numpy ≈ 120 µs per iteration + 0.22 µs per trajectory-iteration; the kernel ≈ :data:`NUMBA_FIXED_S` + 40 ns
+    per trajectory-iteration."""
+    work = float(trajectories) * steps
+    return NUMBA_FIXED_S + 40e-9 * work < 120e-6 * steps + 0.22e-6 * work
 
 
 def use_numba(problem: Problem) -> bool:
-    """``backend="auto"``: the compiled kernel unless the numpy path is cheaper, by a cost model measured (CPU
-    time) on the 2-core development machine: numpy ≈ 240 µs per iteration + 0.45 µs per trajectory-iteration;
-    the kernel ≈ 0.55 s to import numba and load the cached kernel + 60 ns per trajectory-iteration. A function
-    of (N, steps) only, so a seeded call always takes the same path."""
+    """``backend="auto"``: the compiled kernel unless the numpy path is cheaper (:func:`numba_pays`)."""
     if problem.backend != "auto":
         return problem.backend == "numba"
-    N, T = problem.N, problem.steps
-    numpy_s = 240e-6 * T + 0.45e-6 * N * T
-    numba_s = 0.55 + 60e-9 * N * T
-    return numba_s < numpy_s
+    return numba_pays(problem.N, problem.steps)
 
 
 def _validate(problem: Problem, draws: Any) -> np.ndarray | None:
@@ -193,21 +203,23 @@ def simulate_reduced(
         before = numba.get_num_threads()
         if threads is not None:
             numba.set_num_threads(min(threads, before))
+        block = _BLOCK
     else:
-        p = per_trajectory(problem)
-        lam = p["weight_decay"]
-        wdc, wdd = (np.zeros_like(lam), lam) if problem.decoupled else (lam, np.zeros_like(lam))
+        consts = run_constants(problem, per_trajectory(problem))
+        gens = StreamSet(streams, d) if injected is None else None
+        # longer blocks than the kernel's: fewer sampler calls per trajectory, the draws still ≤ 6 MB
+        block = max(_BLOCK, _NUMPY_BLOCK_DRAWS // N)
     try:
-        for t0 in range(0, T, _BLOCK):
-            t1 = min(T, t0 + _BLOCK)
+        for t0 in range(0, T, block):
+            t1 = min(T, t0 + block)
             blk = steps_block(problem, t0, t1)
             if compiled:
                 z = injected[t0:t1] if injected is not None else empty
                 kernel(code, d, st, ReducedNoise(streams, z, injected is not None), rt, blk, out)
             else:
-                z = injected[t0:t1] if injected is not None else block_draws(streams, t0, t1, d)
+                z = injected[t0:t1] if injected is not None else gens.draws(t1 - t0)
                 args = (t0, blk.lr_mult, blk.wd_mult, blk.grad_mult, blk.rescale, z, buf)
-                run_block(problem, state, a0, p, wdc, wdd, *args)
+                run_block(problem, state, a0, consts, *args)
             bar.update(t1 - t0)
     finally:
         if compiled:

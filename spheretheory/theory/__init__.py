@@ -36,6 +36,9 @@ _MODULES: tuple[str, ...] = (
     "spheretheory.theory.muon",
     "spheretheory.theory.finite_d",
     "spheretheory.theory.trajectory",
+    "spheretheory.theory.li_arora",
+    "spheretheory.theory.kunin",
+    "spheretheory.theory.ema",
 )
 
 _REGISTRY: dict[str, Derivation] = {}

@@ -143,6 +143,11 @@ def adamw__equilibrium_sq_norm_hyperball(lr, weight_decay, dim, beta1):
     return (dim*lr**2*(1 - beta1)*(beta1*(-lr*weight_decay + 1) + 1)/((1 - (-lr*weight_decay + 1)**2)*(beta1 + 1)*(-beta1*(-lr*weight_decay + 1) + 1))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(dim, dtype=float) + 0 * numpy.asarray(beta1, dtype=float))
 
 
+def ema__timescale(lr, weight_decay):
+    """EMA timescale of weight decay, τ_iter = 1/(ηλ) iterations (Wang & Aitchison 2024)"""
+    return (1/(lr*weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
+
+
 def finite_d__nesterov_hessian(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
     """Second derivatives of the Nesterov mean map (flattened 3×3×3), at any state"""
     _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
@@ -205,6 +210,61 @@ def finite_d__sgdm_tan_angle(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, mome
     """SGDM at width d: tan Δ_t = K√Z, Z ~ χ′²_{d−1}(μ²) given the state; returns (K, μ²)"""
     _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
     return tuple(_e + _z for _e in (-lr*numpy.sqrt(unit_grad_sq)*numpy.sqrt((dim - 1)**(-1.0))/(lr*momentum*w_dot_v + lr*sq_norm*weight_decay - sq_norm), momentum**2*(dim - 1)*(sq_norm*v_sq_norm - w_dot_v**2)/unit_grad_sq,))
+
+
+def kunin__momentum_continuous_error(lr, weight_decay, momentum):
+    """Error of Kunin et al.'s oscillator against the discrete recursion: (slow, fast) mode rate ratio − 1"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float)
+    return tuple(_e + _z for _e in (-4*lr*weight_decay/((1 - momentum)*(numpy.sqrt(-4*lr*weight_decay*(momentum + 1)/(1 - momentum)**2 + 1) + 1)*numpy.log1p(-lr*weight_decay - 1/2*(-4*lr**2*weight_decay**2 + 4*lr*weight_decay*(momentum + 1))/((1 - momentum)*(numpy.sqrt(1 - (-4*lr**2*weight_decay**2 + 4*lr*weight_decay*(momentum + 1))/(1 - momentum)**2) + 1)))) - 1, -(1 - momentum)*(numpy.sqrt(-4*lr*weight_decay*(momentum + 1)/(1 - momentum)**2 + 1) + 1)/((momentum + 1)*numpy.log(-lr*weight_decay + (1/2)*momentum - 1/2*(1 - momentum)*numpy.sqrt(1 - (-4*lr**2*weight_decay**2 + 4*lr*weight_decay*(momentum + 1))/(1 - momentum)**2) + 1/2)) - 1,))
+
+
+def kunin__momentum_continuous_error_leading(lr, weight_decay, momentum):
+    """Leading errors of Kunin et al.'s oscillator: slow mode (2/3)(ηλ/(1 − α))² (no first-order term), fast mode 2(1 − α)/((1 + α)(−ln α)) − 1"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float)
+    return tuple(_e + _z for _e in ((2/3)*lr**2*weight_decay**2/(momentum - 1)**2, (2*momentum - (momentum + 1)*numpy.log(momentum) - 2)/((momentum + 1)*numpy.log(momentum)),))
+
+
+def kunin__momentum_norm_recursion(sq_norm, sq_norm_prev, v_sq_norm, v_sq_norm_prev, lr, weight_decay, momentum):
+    """Exact discrete norm recursion of heavy-ball SGD: a_{k+1} from (a_k, a_{k−1}, ‖v_k‖², ‖v_{k−1}‖²)"""
+    return (lr**2*momentum*v_sq_norm_prev + lr**2*v_sq_norm - 2*lr*sq_norm*weight_decay + momentum*sq_norm - momentum*sq_norm_prev + sq_norm) + (0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(sq_norm_prev, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(v_sq_norm_prev, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
+
+
+def kunin__momentum_oscillator(lr, weight_decay, momentum):
+    """Kunin et al.: |θ|² of heavy-ball SGD as a damped oscillator N̈ + 2γṄ + ω²N = 2|θ̇|², (γ, ω²) per unit t"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float)
+    return tuple(_e + _z for _e in ((1 - momentum)/(lr*(momentum + 1)), 4*weight_decay/(lr*(momentum + 1)),))
+
+
+def kunin__sgd_continuous_error(lr, weight_decay):
+    """Error of Kunin et al.'s continuous-time SGD norm: (equilibrium a*/N* − 1, relaxation-rate ratio − 1)"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float)
+    return tuple(_e + _z for _e in (numpy.sqrt(2)*numpy.sqrt(-1/(lr*weight_decay - 2)) - 1, -4*lr*weight_decay/numpy.log1p(2*lr**2*weight_decay**2 - 4*lr*weight_decay) - 1,))
+
+
+def kunin__sgd_continuous_error_first_order(lr, weight_decay):
+    """First-order terms of the error of Kunin et al.'s SGD form: equilibrium ηλ/4, relaxation rate −3ηλ/2"""
+    _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float)
+    return tuple(_e + _z for _e in ((1/4)*lr*weight_decay, -3/2*lr*weight_decay,))
+
+
+def kunin__sgd_sq_norm(sq_norm0, lr, weight_decay, unit_grad_sq, step):
+    """Kunin et al.: continuous-time |θ(t)|² of SGD, closed with |g|² = L/|θ|², at t = η·step"""
+    return (numpy.sqrt((1/2)*lr*unit_grad_sq/weight_decay - 1/2*lr*unit_grad_sq*numpy.exp(-4*lr*step*weight_decay)/weight_decay + sq_norm0**2*numpy.exp(-4*lr*step*weight_decay))) + (0 * numpy.asarray(sq_norm0, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(step, dtype=float))
+
+
+def li_arora__growth_root(lr, weight_decay, momentum):
+    """Li & Arora: the root r of r² − (1 + γ − ηλ)r + γ = 0 that maps SGD+WD+momentum to WD-free exp-LR SGD"""
+    return (-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) + 1/2) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
+
+
+def li_arora__initial_buffer(lr, weight_decay, momentum):
+    """Li & Arora: the WD-free run's initial momentum buffer, per unit w₀, that makes the equivalence exact"""
+    return ((-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) - 1/2)/(lr*(-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) + 1/2))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float))
+
+
+def li_arora__lr_schedule(lr, weight_decay, momentum, step):
+    """Li & Arora: the WD-free learning rate η̃_t = η·r^{−2t−1} equivalent to SGD+WD (η, λ, momentum γ)"""
+    return (lr*(-1/2*lr*weight_decay + (1/2)*momentum + (1/2)*numpy.sqrt(lr**2*weight_decay**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + momentum**2 - 2*momentum + 1) + 1/2)**(-2.0*step - 1.0)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(step, dtype=float))
 
 
 def lion__angular_update_linearized(lr, weight_decay, beta1, beta2):

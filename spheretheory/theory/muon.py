@@ -272,27 +272,33 @@ def newton_schulz_scalar(x, steps: int = NS_STEPS, coefficients=NS_COEFFICIENTS)
 def orth_moments(rows, cols, ns_steps=NS_STEPS):
     """(κ, s²) of orth for a Gaussian rows×cols matrix, from the Marchenko–Pastur law (``muon.orth_moments``).
 
-    ``ns_steps`` = 0 means the exact polar factor (s² = 1). Vectorized over the arguments (scipy quadrature)."""
-    from scipy.integrate import quad
-
+    ``ns_steps`` = 0 means the exact polar factor (s² = 1). Vectorized over the arguments. The expectations over
+    the MP density on [λ₋, λ₊] are integrals in θ with λ = c + r·cos θ (c, r the centre and half-width): the
+    density's √((λ₊ − λ)(λ − λ₋)) = r·sin θ cancels the endpoint singularities, leaving a smooth integrand on
+    [0, π], even and periodic in θ, for which the midpoint rule converges fast (:data:`MP_NODES` nodes; agrees
+    with scipy's adaptive quadrature to 1e-11, and to 3e-8 for square matrices with the polar factor, where
+    √λ has a kink at λ₋ = 0 and the rule converges as 1/n²). Needs no scipy (predict stays cheap)."""
     rows, cols, ns_steps = np.broadcast_arrays(*(np.asarray(v) for v in (rows, cols, ns_steps)))
+    theta = (np.arange(MP_NODES) + 0.5) * np.pi / MP_NODES  # midpoint rule: spectral for an even periodic integrand
+    wq = np.full(MP_NODES, np.pi / MP_NODES)
     kap, s2 = np.empty(rows.shape), np.empty(rows.shape)
     for i in np.ndindex(rows.shape):
         k, big, steps = min(rows[i], cols[i]), max(rows[i], cols[i]), int(ns_steps[i])
         q = k / big
         lo, hi = (1 - np.sqrt(q)) ** 2, (1 + np.sqrt(q)) ** 2
-
-        def dens(lam, q=q, lo=lo, hi=hi):
-            return np.sqrt(max((hi - lam) * (lam - lo), 0.0)) / (2 * np.pi * q * lam)
-
-        def p(lam, k=k, steps=steps):  # σ̂ = σ/‖M‖_F ≈ √(λ/k): ‖M‖_F² concentrates at k·big
-            return 1.0 if steps == 0 else newton_schulz_scalar(np.sqrt(lam / k), steps)
-
-        e_pl = quad(lambda lam: p(lam) * np.sqrt(lam) * dens(lam), lo, hi, limit=200)[0]
-        e_p2 = quad(lambda lam: p(lam) ** 2 * dens(lam), lo, hi, limit=200)[0]
-        e_l = quad(lambda lam: lam * dens(lam), lo, hi, limit=200)[0]
+        centre, half = (hi + lo) / 2, (hi - lo) / 2
+        lam = centre + half * np.cos(theta)
+        # dens(λ)dλ = √((λ₊−λ)(λ−λ₋))/(2πqλ) dλ = (r sin θ)²/(2πqλ) dθ
+        measure = wq * (half * np.sin(theta)) ** 2 / (2 * np.pi * q * lam)
+        # σ̂ = σ/‖M‖_F ≈ √(λ/k): ‖M‖_F² concentrates at k·big
+        p = np.ones_like(lam) if steps == 0 else newton_schulz_scalar(np.sqrt(lam / k), steps)
+        e_pl, e_p2, e_l = (float(np.sum(f * measure)) for f in (p * np.sqrt(lam), p**2, lam))
         kap[i], s2[i] = e_pl**2 / (e_p2 * e_l), e_p2
     return kap[()], s2[()]
+
+
+#: Nodes of :func:`orth_moments`' midpoint rule in θ.
+MP_NODES = 4000
 
 
 def _derive_moments() -> DerivationResult:
@@ -315,7 +321,7 @@ def _derive_moments() -> DerivationResult:
         Step("Newton–Schulz step (torch.optim.Muon's coefficients), iterated 5 times", a * x + b * x**3 + c * x**5),
         Step("Update power s² = E‖O‖²/k", s2),
         Step("Bussgang gain κ = (E⟨O, M⟩)²/(E‖O‖²E‖M‖²)", gain),
-        Step("Numeric: scipy quadrature of these integrals (hand-written; checked against Monte Carlo in the tests)"),
+        Step("Numeric: midpoint rule in θ, λ = c + r·cos θ (hand-written; checked against Monte Carlo in the tests)"),
     )
     return DerivationResult(sp.Tuple(gain, s2), steps)
 

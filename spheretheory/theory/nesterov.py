@@ -44,31 +44,21 @@ def _symbols():
 
 
 def _derive_recursion() -> DerivationResult:
+    """The coupled-decay part of ``trajectory.nesterov_map``: the one derivation of the Nesterov one-step map."""
     import sympy as sp
 
-    from . import _sym as S
+    from . import get
 
-    a, b, c = _symbols()
-    eta, lam, al, L = S.lr, S.weight_decay, S.momentum, S.unit_grad_sq
-    p, gam = sp.symbols("p gamma", real=True)
-    # Frame: e1 ∥ w_t; v_{t−1} in span(e1, e2); the noise g_t along e3 ⟂ (w_t, v_{t−1}): its mean-field moments
-    w = sp.Matrix([sp.sqrt(a), 0, 0])
-    v = sp.Matrix([b / sp.sqrt(a), p, 0])
-    g = sp.Matrix([0, 0, gam])
-    d = g + lam * w
-    v_t = al * v + d
-    w_next = w - eta * (d + al * v_t)
-
-    def reduce(expr):
-        expr = sp.expand(expr).subs(gam**2, L / a)
-        return sp.expand(sp.expand(expr).subs(p**2, c - b**2 / a))
-
-    F = sp.Tuple(*[reduce(e) for e in (w_next.dot(w_next), w_next.dot(v_t), v_t.dot(v_t))])
+    general = get("trajectory.nesterov_map")
+    lam_d = sp.Symbol("decoupled_weight_decay", nonnegative=True)
+    F = sp.Tuple(*(sp.expand(e.subs(lam_d, 0)) for e in general.expr[:3]))
     steps = (
-        Step("Frame: w_t = √a e₁; v_{t−1} = (b/√a) e₁ + p e₂ with p² = c − b²/a; g_t ⟂ w_t"),
-        Step("Update: d_t = g_t + λw_t, v_t = αv_{t−1} + d_t, w_{t+1} = w_t − η(d_t + αv_t)", w_next.T),
-        Step("Mean field: ‖g_t‖² → L/a and ⟨v_{t−1}, g_t⟩ → 0 (g along e₃); (‖w_{t+1}‖², ⟨w_{t+1}, v_t⟩, ‖v_t‖²) =", F),
-        Step("The same construction with w_{t+1} = w_t − ηv_t gives sgdm.moment_recursion exactly (tested)"),
+        Step(
+            "trajectory.nesterov_map (frame e₁ ∥ w_t, v_{t−1} in span(e₁, e₂), g_t ⟂ w_t; update d_t = g_t + λw_t, "
+            "v_t = αv_{t−1} + d_t, w_{t+1} = w_t − η(d_t + αv_t); mean field ‖g_t‖² → L/a, terms linear in g_t → 0)"
+        ),
+        Step("Its first three components at λ_d = 0 (coupled decay only): (‖w_{t+1}‖², ⟨w_{t+1}, v_t⟩, ‖v_t‖²) =", F),
+        Step("The same construction with w_{t+1} = w_t − ηv_t gives sgdm.moment_recursion exactly (checked there)"),
     )
     return DerivationResult(F, steps)
 

@@ -125,49 +125,111 @@ def train_sphere(
         if u.shape != (runs, model.dim):
             raise InputError(f"w0 must have shape (runs, dim) = ({runs}, {model.dim}); got {np.shape(w0)}")
     u = _normalize(np.array(u, dtype=float), sl)
-    u_start = u.copy()
     if backend == "numba":
         return _train_nrq_compiled(
             model, u, elr, steps, runs, rng, record_every, groups, stochastic, record_weights, seed
         )
+    flags = (record_every, stochastic, record_weights, progress_bar, loss_from, seed, groups)
+    return _sphere_loop(model, u, np.array([elr]), steps, sl, rng, *flags)[0]
+
+
+def train_sphere_elrs(
+    model: ScaleInvariantModel,
+    elrs: Sequence[float],
+    steps: int,
+    *,
+    runs: int = 8,
+    seed: int | None = 0,
+    record_every: int = 1,
+    progress_bar: bool | None = None,
+    loss_from: float = 0.0,
+) -> list[Trajectory]:
+    """``[train_sphere(model, elr, steps, runs=runs, seed=seed, ...) for elr in elrs]``, computed jointly.
+
+    Every ELR of that list starts from the same seed, so its runs share their initial directions and, step by
+    step, their gradient noise (the noise of a step does not depend on the weights). When the model can draw
+    that noise on its own (``draw_noise(rng, shape)`` returning the keyword arguments of an injected-noise
+    ``grad``), it is drawn once per step for the ``runs`` and broadcast over the ELRs, and the ELRs are advanced
+    as one ``(len(elrs), runs, dim)`` array: the same numbers as the loop over ELRs (tested bit for bit), with
+    one numpy call where the loop made one per ELR. Other models fall back to that loop.
+    """
+    elrs_arr = np.array([float(check_real("elr", e, low=0.0, low_inclusive=False)) for e in elrs])
+    kw = dict(runs=runs, seed=seed, record_every=record_every, progress_bar=progress_bar, loss_from=loss_from)
+    if elrs_arr.size < 2 or not hasattr(model, "draw_noise"):
+        return [train_sphere(model, float(e), steps, **kw) for e in elrs_arr]
+    steps = check_int("steps", steps, low=1)
+    runs = check_int("runs", runs, low=1)
+    record_every = check_int("record_every", record_every, low=1)
+    loss_from = float(check_real("loss_from", loss_from, low=0.0, high=1.0, high_inclusive=False))
+    rng = np.random.default_rng(seed)
+    u = _normalize(np.array(initial_weights(model, runs, rng), dtype=float), None)
+    return _sphere_loop(
+        model, u, elrs_arr, steps, None, rng, record_every, True, False, progress_bar, loss_from, seed, None
+    )
+
+
+def _sphere_loop(
+    model, u1, elrs, steps, sl, rng, record_every, stochastic, record_weights, progress_bar, loss_from, seed, groups
+) -> list[Trajectory]:
+    """The numpy loop of :func:`train_sphere` from the unit directions ``u1`` (runs, dim), for each ELR in
+    ``elrs``: with one ELR on ``(runs, dim)`` arrays, with several on ``(E, runs, dim)`` arrays sharing the
+    noise drawn by ``model.draw_noise`` (see :func:`train_sphere_elrs`)."""
+    runs = u1.shape[0]
+    joint = elrs.size > 1
+    lead = (elrs.size, runs) if joint else (runs,)
+    u = np.broadcast_to(u1, (*lead, model.dim)).copy() if joint else u1
+    elr = elrs.reshape(-1, 1, 1) if joint else float(elrs[0])
+    u_start = u.copy()
     record_at = set(range(0, steps, record_every)) | {steps - 1}
-    rec = Recorder(runs, len(record_at))
+    rec = Recorder(lead, len(record_at))
     # the first record whose loss is evaluated: the same index split as the classifier's (n // 2 for 0.5)
     first_loss = int(len(record_at) * loss_from)
-    no_loss = np.full(runs, np.nan)
-    alive = np.ones(runs, dtype=bool)
-    diverged_at = np.full(runs, -1, dtype=np.int64)
+    no_loss = np.full(lead, np.nan)
+    alive = np.ones(lead, dtype=bool)
+    diverged_at = np.full(lead, -1, dtype=np.int64)
     grng = rng if stochastic else None
-    kept = np.full((runs, len(record_at), model.dim), np.nan) if record_weights else None
+    kept = np.full((*lead, len(record_at), model.dim), np.nan) if record_weights else None
+    desc = f"sphere ELR={elrs[0]:g}" if not joint else f"sphere {elrs.size} ELRs"
     with np.errstate(all="ignore"):
-        for t in progress(range(steps), steps, progress_bar, f"sphere ELR={elr:g}"):
-            g = model.grad(u, rng=grng)
+        for t in progress(range(steps), steps, progress_bar, desc):
+            if joint:  # one draw for the runs, shared by every ELR (what the per-ELR loop draws from the seed)
+                drawn = model.draw_noise(rng, (runs,)).items()
+                g = model.grad(u, **{k: np.broadcast_to(v, (*lead, *v.shape[1:])) for k, v in drawn})
+            else:
+                g = model.grad(u, rng=grng)
             v = _normalize(u - elr * g, sl)
             bad = ~np.all(np.isfinite(v), axis=-1) & alive
             if np.any(bad):
                 diverged_at[bad] = t
                 alive &= ~bad
-            v = np.where(alive[:, None], v, u)
+            v = np.where(alive[..., None], v, u)
             if t in record_at:
                 if kept is not None:
-                    kept[:, rec.k] = np.where(alive[:, None], v, np.nan)
+                    kept[..., rec.k, :] = np.where(alive[..., None], v, np.nan)
                 loss = model.loss(v) if rec.k >= first_loss else no_loss
                 rec.record(t + 1, loss, angle_between(u, v), cosine(v, u_start), np.sum(v * v, -1), alive)
             u = v
-    return rec.trajectory(
-        model,
-        alive,
-        diverged_at,
-        elr=elr,
-        meta={
-            "mode": "sphere",
-            "model": type(model).__name__,
-            "seed": seed,
-            "groups": groups,
-            "final_weights": u,
-            "weights": kept,
-        },
-    )
+    out = []
+    for e in range(elrs.size):
+        pick = (lambda x, e=e: x[e]) if joint else (lambda x: x)
+        out.append(
+            rec.trajectory(
+                model,
+                pick(alive),
+                pick(diverged_at),
+                elr=float(elrs[e]),
+                meta={
+                    "mode": "sphere",
+                    "model": type(model).__name__,
+                    "seed": seed,
+                    "groups": groups,
+                    "final_weights": pick(u),
+                    "weights": kept,
+                },
+                index=e if joint else None,
+            )
+        )
+    return out
 
 
 def _train_nrq_compiled(model, u, elr, steps, runs, rng, record_every, groups, stochastic, record_weights, seed):

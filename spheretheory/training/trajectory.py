@@ -67,8 +67,8 @@ class Trajectory:
 class Recorder:
     """Accumulates the per-record statistics of a training loop (internal)."""
 
-    def __init__(self, runs: int, n_records: int) -> None:
-        shape = (runs, n_records)
+    def __init__(self, runs: int | tuple[int, ...], n_records: int) -> None:
+        shape = (*np.atleast_1d(runs).tolist(), n_records)  # (runs, n) or (ELRs, runs, n)
         self.steps = np.zeros(n_records, dtype=np.int64)
         self.loss = np.full(shape, np.nan)
         self.angle = np.full(shape, np.nan)
@@ -80,17 +80,21 @@ class Recorder:
         k = self.k
         self.steps[k] = step
         for arr, val in ((self.loss, loss), (self.angle, angle), (self.cos0, cos0), (self.sq_norm, sq_norm)):
-            arr[:, k] = np.where(alive, val, np.nan)
+            arr[..., k] = np.where(alive, val, np.nan)
         self.k += 1
 
-    def trajectory(self, model, alive: np.ndarray, diverged_at: np.ndarray, *, elr, meta: dict) -> Trajectory:
-        """The :class:`Trajectory` of a finished loop over ``model`` (runs alive at the end, divergence steps)."""
+    def trajectory(
+        self, model, alive: np.ndarray, diverged_at: np.ndarray, *, elr, meta: dict, index: int | None = None
+    ) -> Trajectory:
+        """The :class:`Trajectory` of a finished loop over ``model`` (runs alive at the end, divergence steps);
+        ``index``: which ELR of an ``(ELRs, runs, n)`` recorder."""
+        pick = (lambda x: x) if index is None else (lambda x: x[index].copy())
         return Trajectory(
             steps=self.steps,
-            loss=self.loss,
-            angular_update=self.angle,
-            cos_to_start=self.cos0,
-            sq_norm=self.sq_norm,
+            loss=pick(self.loss),
+            angular_update=pick(self.angle),
+            cos_to_start=pick(self.cos0),
+            sq_norm=pick(self.sq_norm),
             diverged=~alive,
             diverged_at=diverged_at,
             dim=model.dim,

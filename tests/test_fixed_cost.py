@@ -1,0 +1,74 @@
+"""The per-call fixed cost of the CLI (issue 15): what a small call imports, and the scipy-free log-gamma ratios
+that let it skip scipy. Timings themselves live in benchmarks/bench_cli.py (ratios, never asserted here)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import mpmath
+import numpy as np
+import pytest
+
+from spheretheory.theory import finite_d_numeric as N
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The modules loaded by one CLI call in a fresh interpreter (the call's output is discarded)."""
+    code = (
+        "import sys, io, contextlib\n"
+        "from spheretheory.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    main({argv!r})\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("flags", [["--json"], []], ids=["json", "table"])
+def test_small_reduced_cli_call_imports_neither_numba_nor_scipy(flags):
+    """The issue's warm-call command (scaled down) runs on the numpy path: importing numba (≈ 0.3 s, plus scipy
+    through numba's BLAS check) or scipy.special (≈ 0.2–0.35 s) would exceed the whole budget of 2× `import
+    numpy`; only the simulate subcommand's module is imported. The table output's compile note must not import
+    numba to look at a cache the run will not use."""
+    mods = _modules_after(
+        ["simulate", "--method", "reduced", "--dim", "4096", "--trajectories", "16", "--steps", "40", *flags]
+    )
+    assert not any(m == "numba" or m.startswith(("numba.", "scipy")) for m in mods), sorted(
+        m for m in mods if m.startswith(("numba", "scipy"))
+    )
+    assert "spheretheory.cli.simulate" in mods
+    assert not mods & {"spheretheory.cli.sweep", "spheretheory.cli.trajectory", "spheretheory.cli.check"}
+
+
+@pytest.mark.parametrize("h", [0.5, 1.0, 1.5, 4.0, 10.5])
+def test_log_gamma_ratio_matches_mpmath(h):
+    """ln Γ(x + h) − ln Γ(x) to a few ulp (200-bit mpmath reference), from small half-integers to x = 5e4 where a
+    difference of two double-precision ln Γ values is off by ~1e-10 (the O(1/(d−1)) matching reads it at
+    d = 1e5). Tolerance: 1e-14 relative (≥ 1 absolute), ~50 ulp; the series and the exact rationals give ≤ 10."""
+    mpmath.mp.prec = 200
+    xs = [0.5, 1.0, 1.5, 2.0, 2.5, 7.0, 19.5, 20.0, 33.5, 512.0, 2047.5, 49999.5, 3.3]
+    got = N._log_gamma_ratio(np.array(xs), h)
+    for x, g in zip(xs, got, strict=True):
+        ref = mpmath.loggamma(mpmath.mpf(x) + mpmath.mpf(h)) - mpmath.loggamma(mpmath.mpf(x))
+        assert abs(g - float(ref)) <= 1e-14 * max(1.0, abs(float(ref))), (x, h, g, float(ref))
+
+
+def test_chi_moments_are_the_exact_gamma_ratios():
+    """E[χ_k^m] = 2^{m/2}Γ((k+m)/2)/Γ(k/2) and E[χ_{d−1}]/√(d−1) against mpmath, including k = 99999 (the
+    matching width) where the ratio is ≈ k^{m/2}·(1 + O(1/k))."""
+    mpmath.mp.prec = 200
+    for k in (1.0, 4.0, 255.0, 99999.0):
+        for m in (1, 2, 7, 20):
+            ref = mpmath.mpf(2) ** (mpmath.mpf(m) / 2) * mpmath.gamma((k + m) / 2) / mpmath.gamma(mpmath.mpf(k) / 2)
+            assert float(N._chi_moment(m, np.array(k))) == pytest.approx(float(ref), rel=1e-13)
+    for d in (2, 5, 256, 100000):
+        k = mpmath.mpf(d - 1)
+        ref = mpmath.sqrt(2 / k) * mpmath.gamma(mpmath.mpf(d) / 2) / mpmath.gamma(k / 2)
+        assert float(N.chi_mean_factor(d)) == pytest.approx(float(ref), rel=1e-14)
