@@ -48,7 +48,9 @@ DESCRIPTIONS: dict[str, str] = {
     "relaxation_steps": "e-folding time (steps) of the deviation of ‖w‖² from equilibrium",
     "contraction": "per-step linearised contraction μ of that deviation",
     "contraction_paper": "the paper's printed rate (for E[(‖w‖²−w*²)²])",
-    "angular_update_mean": "E[Δ_t] at width d (finite_d.sgdm_lna; SGD: Δ*·E[χ_{d−1}]/√(d−1))",
+    "angular_update_mean": (
+        "E[Δ_t] at width d (finite_d.sgdm_lna; SGD: Δ*·E[χ_{d−1}]/√(d−1); AdamW/Lion: fitted, see finite_d_basis)"
+    ),
     "angular_update_rms": "√E[Δ_t²] at width d",
     "angular_update_std": "standard deviation of Δ_t at width d",
     "equilibrium_sq_norm_mean": "E‖w‖² at width d (fixed point + O(1/(d−1)) shift)",
@@ -60,7 +62,11 @@ DESCRIPTIONS: dict[str, str] = {
     "second_moment_kappa_in_range": (
         "κ's range, ηλ ≤ 1 − β₂ (the norm relaxes slower than the second moment forgets); outside it, indicative"
     ),
-    "finite_d_in_range": "finite-d values within their validity range ηλ ≤ (1 − √α)² (else only indicative)",
+    "finite_d_in_range": (
+        "finite-d values within their validity range (derived: a real slow mode, ηλ ≤ (1 − √α)² for heavy ball, "
+        "((1 − α)/(1 + α))² for Nesterov; fitted: the fitted betas, ηλ and d)"
+    ),
+    "finite_d_basis": "derived (finite_d.sgdm_lna), fitted (paper_checks/finite_d_fit.py, not a derivation) or none",
 }
 
 
@@ -159,10 +165,12 @@ def predict(
     unit_grad_sq:
         L = E‖g̃‖², the mean squared unit-gradient norm (Wan et al. Def. 2); it sets the norm, not the angle.
     dim:
-        Dimension of the weight (needed by optimizers whose equilibrium depends on it, e.g. AdamW). For sgd/sgdm
-        it adds the finite-width keys ``angular_update_mean``, ``angular_update_rms``, ``angular_update_std``,
-        ``equilibrium_sq_norm_mean``, ``equilibrium_sq_norm_std``, ``equilibrium_sq_norm_autocorr_time``
-        (:func:`spheretheory.theory.finite_d_numeric.finite_d_values`); the d → ∞ keys are unchanged.
+        Dimension of the weight (needed by optimizers whose equilibrium depends on it, e.g. AdamW). It adds the
+        finite-width keys ``angular_update_mean``, ``angular_update_rms``, ``angular_update_std``,
+        ``equilibrium_sq_norm_mean``, ``equilibrium_sq_norm_std``, ``equilibrium_sq_norm_autocorr_time``,
+        ``finite_d_in_range`` and ``finite_d_basis`` (:func:`spheretheory.theory.finite_d_numeric.finite_d_values`):
+        derived for sgd/sgdw/sgdm/nesterov, fitted to the simulator for adamw/adamc/lion (default betas), NaN with
+        the reason for adam (coupled L2) and muon. The d → ∞ keys are unchanged.
     quantiles:
         Levels in (0, 1) (with ``dim`` and scalar hyperparameters): adds ``angular_update_q<level>``, the
         quantiles of Δ_t at equilibrium.
@@ -193,13 +201,16 @@ def predict(
                        **hyper)
     _check_decay_product(arrays["lr"], arrays["weight_decay"], "[0, 1/lr)")
     finite_d_reason = None
+    finite_d_reasons: dict[str, str] = {}
     with fp_events() as fp:  # generated code: FP warnings are silenced and reported as notes
         values = spec.compute(dim=common["dim"], **arrays)
         if common["dim"] is not None:  # finite-width keys (issue 12), computed in the theory module
             from .theory.finite_d_numeric import FINITE_D_KEYS, finite_d_values
 
             try:
-                values.update(finite_d_values(name, dim=common["dim"], quantiles=quantiles, **arrays))
+                fd = finite_d_values(name, dim=common["dim"], quantiles=quantiles, reference=values, **arrays)
+                finite_d_reasons = fd.pop("_reasons", {})
+                values.update(fd)
             except np.linalg.LinAlgError:  # the closure's linear system is singular (J ≈ I at tiny ηλ)
                 nan = np.full(np.broadcast(*arrays.values()).shape, np.nan)
                 values.update({k: nan for k in FINITE_D_KEYS})
@@ -214,6 +225,7 @@ def predict(
         inputs["dim"] = common["dim"]
     out = {k: (v if isinstance(v, (str, bool)) else scalar_or_array(v)) for k, v in values.items()}
     reasons = _nonfinite_reasons(out, arrays)
+    reasons.update(finite_d_reasons)
     if finite_d_reason:
         reasons.update({k: finite_d_reason for k in FINITE_D_KEYS})
     out["notes"] = nonfinite_notes(out, reasons, fp.seen)

@@ -108,10 +108,18 @@ def _predictions(
             "effective_lr",
             "relaxation_steps",
             "equilibrium_sq_norm_autocorr_time",  # finite-width theory (sgd, sgdm): the window check without series
+            # finite-width predictions at this d (issue 12): derived (SGD family) or fitted (AdamW, Lion)
+            "angular_update_mean",
+            "angular_update_rms",
+            "angular_update_std",
+            "equilibrium_sq_norm_mean",
+            "equilibrium_sq_norm_std",
             "update_correlation",  # muon
         ):
             value = getattr(p, key, None)
             d[key] = None if value is None else float(np.asarray(value).reshape(-1)[0])
+        d["finite_d_basis"] = p.values.get("finite_d_basis")
+        d["finite_d_note"] = p.notes.get("angular_update_mean")
         out.append(d)
     return out
 
@@ -344,6 +352,12 @@ def run(args: argparse.Namespace) -> int:
         row["predicted_angular_update_first_order"] = p.get("angular_update_first_order")
         row["predicted_effective_lr"] = p.get("effective_lr")
         row["predicted_relaxation_steps"] = p.get("relaxation_steps")
+        for key in FINITE_D_ROWS:
+            row[f"predicted_finite_d_{key}"] = _finite_or_none(p.get(key))
+        row["finite_d_basis"] = p.get("finite_d_basis")
+        row["finite_d_note"] = p.get("finite_d_note")
+        row["sq_norm_std"] = _finite_or_none(stats["sq_norm"].std[g])
+        row["angular_update_std"] = _finite_or_none(stats["angular_update"].std[g])
         if "update_correlation_mean" in res.extra:  # muon: <O_{t-1}, O_t>/||O_t||^2, SE across trajectories
             corr = res.extra["update_correlation_mean"][g]
             corr = corr[np.isfinite(corr)]
@@ -395,31 +409,46 @@ def run(args: argparse.Namespace) -> int:
                 f"\n[{g}] lr={format_value(row['lr'])} wd={format_value(row['weight_decay'])} "
                 f"momentum={format_value(row['momentum'])} L={format_value(row['unit_grad_sq'])}"
             )
+        fd = {k: row[f"predicted_finite_d_{k}"] for k in FINITE_D_ROWS}
         table = [
-            ("||w||^2", row["sq_norm_mean"], row["sq_norm_se"], row["predicted_sq_norm"]),
-            ("Delta (mean)", row["angular_update_mean"], row["angular_update_se"], None),
+            (
+                "||w||^2",
+                row["sq_norm_mean"],
+                row["sq_norm_se"],
+                row["predicted_sq_norm"],
+                fd["equilibrium_sq_norm_mean"],
+            ),
+            ("sd ||w||^2", row["sq_norm_std"], "", None, fd["equilibrium_sq_norm_std"]),
+            ("Delta (mean)", row["angular_update_mean"], row["angular_update_se"], None, fd["angular_update_mean"]),
             (
                 "Delta (rms)",
                 row["angular_update_rms"],
                 row["angular_update_rms_se"],
                 row["predicted_angular_update"],
+                fd["angular_update_rms"],
             ),
-            ("Delta first order", "", "", row["predicted_angular_update_first_order"]),
-            ("eta/||w||^2", row["effective_lr_mean"], row["effective_lr_se"], row["predicted_effective_lr"]),
-            ("||g~||^2", row["unit_grad_sq_mean"], row["unit_grad_sq_se"], row["unit_grad_sq"]),
+            ("sd Delta", row["angular_update_std"], "", None, fd["angular_update_std"]),
+            ("Delta first order", "", "", row["predicted_angular_update_first_order"], None),
+            ("eta/||w||^2", row["effective_lr_mean"], row["effective_lr_se"], row["predicted_effective_lr"], None),
+            ("||g~||^2", row["unit_grad_sq_mean"], row["unit_grad_sq_se"], row["unit_grad_sq"], None),
         ]
         if "h_tilde_mean" in row:
-            table.append(("h~ (Thm 2)", row["h_tilde_mean"], row["h_tilde_se"], None))
+            table.append(("h~ (Thm 2)", row["h_tilde_mean"], row["h_tilde_se"], None, None))
         if "update_correlation_mean" in row:
             corr = (row["update_correlation_mean"], row["update_correlation_se"], row["predicted_update_correlation"])
-            table.append(("<O_t-1,O_t>/|O|^2", *corr))
+            table.append(("<O_t-1,O_t>/|O|^2", *corr, None))
         mark = "" if row["at_equilibrium"] else "  (not at equilibrium: see the warning)"
-        print(f"  {'quantity':<18} {'simulated':>14} {'+- SE':>12} {'predicted':>14}{mark}")
-        for name, mean, se, pred in table:
+        basis = row["finite_d_basis"]
+        fd_head = f"d={c['dim']}" + (" (fit)" if basis == "fitted" else "")
+        print(f"  {'quantity':<18} {'simulated':>14} {'+- SE':>12} {'d->inf':>14} {fd_head:>14}{mark}")
+        for name, mean, se, pred, pred_d in table:
             fm = "n/a" if mean is None else format_value(mean)
             fs = "n/a" if se is None else format_value(se)
             fp = "—" if pred is None else format_value(pred)
-            print(f"  {name:<18} {fm:>14} {fs:>12} {fp:>14}")
+            fpd = "—" if pred_d is None else format_value(pred_d)
+            print(f"  {name:<18} {fm:>14} {fs:>12} {fp:>14} {fpd:>14}")
+        if all(v is None for v in fd.values()) and row["finite_d_note"]:
+            print(f"  d={c['dim']}: {row['finite_d_note']}")
         if row["se_note"]:
             print(f"  n/a: {row['se_note']}")
         if row["diverged"]:
@@ -428,6 +457,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"plot written to {args.plot}")
     return code
 
+
+#: finite-width predictions shown beside the measurement (predict(..., dim=d), issue 12)
+FINITE_D_ROWS = (
+    "equilibrium_sq_norm_mean",
+    "equilibrium_sq_norm_std",
+    "angular_update_mean",
+    "angular_update_rms",
+    "angular_update_std",
+)
 
 #: Exit code when every trajectory diverged (the run produced no statistics).
 EXIT_ALL_DIVERGED = 1

@@ -148,6 +148,30 @@ def ema__timescale(lr, weight_decay):
     return (1/(lr*weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))
 
 
+def finite_d__nesterov_hessian(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
+    """Second derivatives of the Nesterov mean map (flattened 3×3×3), at any state"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (2*lr**2*unit_grad_sq*(momentum**2 + 2*momentum + 1)/sq_norm**3, 0, 0, 0, 0, 0, 0, 0, 0, -2*lr*unit_grad_sq*(momentum + 1)/sq_norm**3, 0, 0, 0, 0, 0, 0, 0, 0, 2*unit_grad_sq/sq_norm**3, 0, 0, 0, 0, 0, 0, 0, 0,))
+
+
+def finite_d__nesterov_jacobian(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq):
+    """Jacobian of the Nesterov mean map (row-major 3×3), at any state"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
+    return tuple(_e + _z for _e in (lr**2*momentum**2*weight_decay**2 - lr**2*momentum**2*unit_grad_sq/sq_norm**2 + 2*lr**2*momentum*weight_decay**2 - 2*lr**2*momentum*unit_grad_sq/sq_norm**2 + lr**2*weight_decay**2 - lr**2*unit_grad_sq/sq_norm**2 - 2*lr*momentum*weight_decay - 2*lr*weight_decay + 1, 2*lr**2*momentum**3*weight_decay + 2*lr**2*momentum**2*weight_decay - 2*lr*momentum**2, lr**2*momentum**4, -lr*momentum*weight_decay**2 + lr*momentum*unit_grad_sq/sq_norm**2 - lr*weight_decay**2 + lr*unit_grad_sq/sq_norm**2 + weight_decay, -2*lr*momentum**2*weight_decay - lr*momentum*weight_decay + momentum, -lr*momentum**3, weight_decay**2 - unit_grad_sq/sq_norm**2, 2*momentum*weight_decay, momentum**2,))
+
+
+def finite_d__nesterov_noise(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq, dim):
+    """Nesterov at width d: noise vectors k_G, k_X and variances of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
+    return tuple(_e + _z for _e in (lr**2*(momentum**2 + 2*momentum + 1), lr*(-momentum - 1), 1, 2*lr**2*momentum**2*(momentum + 1), lr*momentum*(-2*momentum - 1), 2*momentum, 2*unit_grad_sq**2/(sq_norm**2*(dim - 1)), unit_grad_sq*(v_sq_norm - w_dot_v**2/sq_norm)/(sq_norm*(dim - 1)),))
+
+
+def finite_d__nesterov_tan_angle(sq_norm, w_dot_v, v_sq_norm, lr, weight_decay, momentum, unit_grad_sq, dim):
+    """Nesterov at width d: tan Δ_t = K√Z, Z ~ χ′²_{d−1}(μ²) given the state; returns (K, μ²)"""
+    _z = 0 * numpy.asarray(sq_norm, dtype=float) + 0 * numpy.asarray(w_dot_v, dtype=float) + 0 * numpy.asarray(v_sq_norm, dtype=float) + 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float) + 0 * numpy.asarray(dim, dtype=float)
+    return tuple(_e + _z for _e in (-lr*numpy.sqrt(unit_grad_sq)*(momentum + 1)*numpy.sqrt((dim - 1)**(-1.0))/(lr*momentum**2*w_dot_v + lr*momentum*sq_norm*weight_decay + lr*sq_norm*weight_decay - sq_norm), momentum**4*(dim - 1)*(sq_norm*v_sq_norm - w_dot_v**2)/(unit_grad_sq*(momentum + 1)**2),))
+
+
 def finite_d__sgd_log_cos(lr, weight_decay):
     """SGD, any width and noise law: E[ln cos Δ_t] = ln(1 − ηλ) at equilibrium"""
     return (numpy.log(-lr*weight_decay + 1)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float))

@@ -22,6 +22,15 @@ mean shifts by (I − J)⁻¹·½[tr(H_i Σ)]_i, and the conditional moments of 
 Everything is exact to O(1/(d−1)); the neglected terms are O(1/(d−1)²) (third cumulants of the state are
 O(n²)). For SGD the same expansion has closed forms (``finite_d.sgd_sq_norm_moments``). The numeric functions
 live in :mod:`spheretheory.theory.finite_d_numeric` (numpy/scipy only, no sympy).
+
+Nesterov (PyTorch ``nesterov=True``) is the same kind of linear map in (w, v, g), so the same method carries over
+with one change: its exact step is linear in *two* scalars, G = ‖g_t‖² and X = ⟨v_{t−1}, g_t⟩, which enter ‖w‖² and
+‖v‖² with different weights (``finite_d.nesterov_noise``); the Lyapunov source is k_G k_Gᵀ Var G + k_X k_Xᵀ Var X.
+Its tan Δ is again a scaled non-central χ (``finite_d.nesterov_tan_angle``).
+
+AdamW and Lion are not linear in g (per-coordinate normalisation, sign): there is no rotation-invariant reduced
+chain, and their finite-d offsets are *fitted* to the full simulator (``paper_checks/finite_d_fit.py``, table
+``finite_d_fits``), not derived here.
 """
 
 from __future__ import annotations
@@ -324,6 +333,122 @@ def _derive_sgdm_lna() -> DerivationResult:
     return DerivationResult(lyap, steps)
 
 
+# -------------------------------------------------------------------------------------------------- Nesterov
+def _nesterov_exact():
+    from .nesterov import RECURSION
+
+    return RECURSION
+
+
+def _derive_nesterov_noise() -> DerivationResult:
+    import sympy as sp
+
+    from . import _sym as S
+
+    eta, lam, al, L, d = S.lr, S.weight_decay, S.momentum, S.unit_grad_sq, _dim()
+    F = sp.Matrix(list(_nesterov_exact().expr))
+    a, b, c = _state_syms_of(F)
+    G, X = sp.Symbol("G", positive=True), sp.Symbol("X", real=True)  # ‖g_t‖², ⟨v_{t−1}, g_t⟩
+    g1, g2, p = sp.symbols("g1 g2 p", real=True)
+    # Frame: e1 ∥ w_t; v_{t−1} = (b/√a)e1 + p e2 (p² = c − b²/a); g_t = g1 e2 + g2 e3 ⟂ w_t
+    w = sp.Matrix([sp.sqrt(a), 0, 0])
+    v = sp.Matrix([b / sp.sqrt(a), p, 0])
+    g = sp.Matrix([0, g1, g2])
+    dvec = g + lam * w
+    v_t = al * v + dvec
+    w_next = w - eta * (dvec + al * v_t)
+
+    def reduce(expr):
+        expr = sp.expand(expr).subs(g2**2, G - g1**2)
+        expr = sp.expand(expr).subs(g1, X / p)
+        return sp.expand(sp.expand(expr).subs(p**2, c - b**2 / a))
+
+    exact = sp.Tuple(*[reduce(e) for e in (w_next.dot(w_next), w_next.dot(v_t), v_t.dot(v_t))])
+    kG = sp.Tuple(*[sp.simplify(sp.diff(e, G)) for e in exact])
+    kX = sp.Tuple(*[sp.simplify(sp.diff(e, X)) for e in exact])
+    second = sp.simplify(sp.Matrix([[sp.diff(e, u, w_) for u in (G, X) for w_ in (G, X)] for e in exact]))
+    mf = sp.simplify(sp.Matrix(list(exact.subs({G: L / a, X: 0}))) - F)
+    var_G = 2 * L**2 / ((d - 1) * a**2)  # (L/((d−1)a))²·Var χ²_{d−1}
+    var_X = L * (c - b**2 / a) / ((d - 1) * a)  # s²‖p‖², s² = L/((d−1)a)
+    expr = sp.Tuple(*kG, *kX, var_G, var_X)
+    steps = (
+        Step(
+            "Update (PyTorch nesterov=True): d_t = g_t + λw_t, v_t = αv_{t−1} + d_t, w_{t+1} = w_t − η(d_t + αv_t); "
+            "frame as in nesterov.moment_recursion but with g_t = g₁e₂ + g₂e₃ (not averaged)",
+            w_next.T,
+        ),
+        Step(
+            "Exact one-step map in G = ‖g_t‖² = g₁² + g₂² and X = ⟨v_{t−1}, g_t⟩ = p g₁ — unlike heavy ball, ‖w‖² "
+            "and ‖v‖² weigh X differently, so the noise is two scalars, not one",
+            exact,
+        ),
+        Step("It is linear in (G, X): all second derivatives vanish", second),
+        Step("Mean field G → L/a, X → 0 gives nesterov.moment_recursion exactly: difference", mf.T),
+        Step("k_G = ∂/∂G", kG),
+        Step("k_X = ∂/∂X", kX),
+        Step(
+            "Given the state: G = s²χ²_{d−1}, X = s z₁√P (s² = L/((d−1)a), P = c − b²/a, z₁ the Gaussian coordinate "
+            "along p); Var G = 2L²/((d−1)a²), Var X = LP/((d−1)a), Cov(G, X) = 0 (odd in z₁); both ∝ 1/(d−1)",
+            sp.Tuple(var_G, var_X),
+        ),
+        Step("Returned: (k_G, k_X, Var G, Var X); the state noise covariance is k_G k_Gᵀ Var G + k_X k_Xᵀ Var X", expr),
+    )
+    return DerivationResult(expr, steps, {"exact": exact, "mean_field_difference": mf})
+
+
+def _derive_map_jacobian(recursion) -> DerivationResult:
+    import sympy as sp
+
+    F = sp.Matrix(list(recursion.expr))
+    J = F.jacobian(_state_syms_of(F))
+    steps = (
+        Step(
+            f"Mean-field map F(a, b, c) ({recursion.name}): E[x_{{t+1}} | x_t] = F(x_t) exactly (linear in the noise)",
+            F.T,
+        ),
+        Step("Jacobian ∂F_i/∂x_j (row-major), at any state", J),
+    )
+    return DerivationResult(sp.Tuple(*list(J)), steps)
+
+
+def _derive_map_hessian(recursion) -> DerivationResult:
+    import sympy as sp
+
+    F = sp.Matrix(list(recursion.expr))
+    syms = _state_syms_of(F)
+    entries = [sp.diff(F[i], syms[j], syms[k]) for i in range(3) for j in range(3) for k in range(3)]
+    steps = (Step(f"Second derivatives of {recursion.name}, flattened (i, j, k) row-major", sp.Tuple(*entries)),)
+    return DerivationResult(sp.Tuple(*entries), steps)
+
+
+def _derive_nesterov_tan() -> DerivationResult:
+    import sympy as sp
+
+    from . import _sym as S
+
+    F = sp.Matrix(list(_nesterov_exact().expr))
+    a, b, c = _state_syms_of(F)
+    eta, lam, al, L, d = S.lr, S.weight_decay, S.momentum, S.unit_grad_sq, _dim()
+    P = c - b**2 / a
+    s = sp.sqrt(L / ((d - 1) * a))
+    radial = (a * (1 - eta * (1 + al) * lam) - eta * al**2 * b) / sp.sqrt(a)  # ⟨u_t, w_{t+1}⟩
+    K = S.tidy(eta * (1 + al) * s / radial)
+    mu2 = S.tidy(al**4 * P / ((1 + al) ** 2 * s**2))
+    steps = (
+        Step(
+            "w_{t+1} = w_t − η((1 + α)(g_t + λw_t) + α²v_{t−1}). Radial part ⟨u_t, w_{t+1}⟩ = (a(1 − η(1+α)λ) − "
+            "ηα²b)/√a (g_t ⟂ w_t); tangential part η‖α²p + (1 + α)g_t‖, p = v_{t−1} − (b/a)w_t",
+            radial,
+        ),
+        Step(
+            "With g_t = s·ζ (ζ standard Gaussian in the (d−1)-dim tangent space): ‖α²p + (1+α)g_t‖² = (1+α)²s²Z, "
+            "Z = ‖α²p/((1+α)s) + ζ‖² ~ χ′²_{d−1}(μ²)"
+        ),
+        Step("tan Δ_t = K√Z, K = η(1+α)s/⟨u_t, w_{t+1}⟩, μ² = α⁴(c − b²/a)/((1+α)²s²)", sp.Tuple(K, mu2)),
+    )
+    return DerivationResult(sp.Tuple(K, mu2), steps)
+
+
 def _numeric(name: str):
     def fn(**kwargs):
         from . import finite_d_numeric as N
@@ -450,10 +575,18 @@ register(
 register(
     Derivation(
         name="finite_d.sgdm_lna",
-        title="SGDM (and SGD) at width d: stationary mean, covariance and autocorrelation of the state, and the "
-        "moments of Δ, to O(1/(d−1))",
+        title="SGDM, SGD and Nesterov at width d: stationary mean, covariance and autocorrelation of the state, and "
+        "the moments of Δ, to O(1/(d−1))",
         source=SOURCE,
-        assumptions=(A_SI, A_ISO, A_STAT, A_LNA, "0 ≤ α < 1 and a stable fixed point (spectral radius of J < 1)"),
+        assumptions=(
+            A_SI,
+            A_ISO,
+            A_STAT,
+            A_LNA,
+            "0 ≤ α < 1 and a stable fixed point (spectral radius of J < 1)",
+            "a real slow mode: the linear (w, v) map has real eigenvalues, ηλ ≤ (1 − √α)² (heavy ball) or "
+            "ηλ ≤ ((1 − α)/(1 + α))² (Nesterov) — the flag finite_d_in_range",
+        ),
         parameters=("lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
         derive=_derive_sgdm_lna,
         numeric=_numeric("sgdm_summary"),
@@ -464,7 +597,57 @@ register(
             "simulator. Validity: ηλ ≤ (1 − √α)² (a real slow mode, Thm 2's assumption; the flag\n"
             "finite_d_in_range of predict). Measured at η = 0.5, λ = 4e-3, α = 0.9, d = 3: mean, RMS and sd of Δ\n"
             "within 0.05%, E‖w‖² within 0.01%, sd ‖w‖² 1.9% low (0.9% at d = 8). Outside the range (α = 0.99,\n"
-            "ηλ ≥ 1e-3, d ≤ 16) the sd of Δ is off by 5–30% and the sd of ‖w‖² can have no value (n/a)."
+            "ηλ ≥ 1e-3, d ≤ 16) the sd of Δ is off by 5–30% and the sd of ‖w‖² can have no value (n/a).\n"
+            "Nesterov (family='nesterov', finite_d.nesterov_*): the same equations with two noise scalars; at\n"
+            "η = 0.5, λ = 4e-3, α = 0.9, d = 3 and 8 within 1% (means) and 3% (sds) of the reduced chain (tested)."
         ),
+    )
+)
+
+register(
+    Derivation(
+        name="finite_d.nesterov_noise",
+        title="Nesterov at width d: noise vectors k_G, k_X and variances of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain",
+        source=SOURCE,
+        assumptions=(A_SI, A_ISO),
+        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
+        derive=_derive_nesterov_noise,
+        numeric=_generated("finite_d.nesterov_noise"),
+    )
+)
+
+register(
+    Derivation(
+        name="finite_d.nesterov_jacobian",
+        title="Jacobian of the Nesterov mean map (row-major 3×3), at any state",
+        source=SOURCE,
+        assumptions=(A_SI,),
+        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq"),
+        derive=lambda: _derive_map_jacobian(_nesterov_exact()),
+        numeric=_generated("finite_d.nesterov_jacobian"),
+    )
+)
+
+register(
+    Derivation(
+        name="finite_d.nesterov_hessian",
+        title="Second derivatives of the Nesterov mean map (flattened 3×3×3), at any state",
+        source=SOURCE,
+        assumptions=(A_SI,),
+        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq"),
+        derive=lambda: _derive_map_hessian(_nesterov_exact()),
+        numeric=_generated("finite_d.nesterov_hessian"),
+    )
+)
+
+register(
+    Derivation(
+        name="finite_d.nesterov_tan_angle",
+        title="Nesterov at width d: tan Δ_t = K√Z, Z ~ χ′²_{d−1}(μ²) given the state; returns (K, μ²)",
+        source=SOURCE,
+        assumptions=(A_SI, A_ISO),
+        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
+        derive=_derive_nesterov_tan,
+        numeric=_generated("finite_d.nesterov_tan_angle"),
     )
 )

@@ -29,8 +29,27 @@ __all__ = [
     "sgdm_summary",
 ]
 
-#: optimizers with a derived finite-d law (heavy-ball SGDM; SGD is α = 0)
-FINITE_D_OPTIMIZERS: tuple[str, ...] = ("sgd", "sgdm")
+#: the linear (w, v, g) families with a derived finite-d law: the generated twins each one uses
+_FAMILIES: dict[str, dict[str, str]] = {
+    "sgdm": {
+        "state": "sgdm.equilibrium_state",
+        "jacobian": "finite_d.sgdm_jacobian",
+        "hessian": "finite_d.sgdm_hessian",
+        "noise": "finite_d.sgdm_noise",
+        "tan": "finite_d.sgdm_tan_angle",
+    },
+    "nesterov": {
+        "state": "nesterov.equilibrium_state",
+        "jacobian": "finite_d.nesterov_jacobian",
+        "hessian": "finite_d.nesterov_hessian",
+        "noise": "finite_d.nesterov_noise",
+        "tan": "finite_d.nesterov_tan_angle",
+    },
+}
+#: optimizer name -> family of the derived finite-d law (SGD and SGDW are heavy ball with α = 0)
+DERIVED: dict[str, str] = {"sgd": "sgdm", "sgdw": "sgdm", "sgdm": "sgdm", "nesterov": "nesterov"}
+#: optimizers with a derived finite-d law
+FINITE_D_OPTIMIZERS: tuple[str, ...] = tuple(DERIVED)
 #: keys added by ``predict(..., dim=d)``
 FINITE_D_KEYS: tuple[str, ...] = (
     "angular_update_mean",
@@ -106,11 +125,26 @@ def _arrays(lr, weight_decay, momentum, unit_grad_sq, dim) -> tuple[np.ndarray, 
     )
 
 
-def sgdm_state_moments(lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: Any, dim: Any) -> dict[str, Any]:
+def _noise_terms(family: str, kw: dict[str, Any], d: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(k, Var)]: the state's one-step noise is Σ k·(scalar of variance Var), the scalars uncorrelated.
+
+    Heavy ball (``finite_d.sgdm_noise``): one scalar h_t. Nesterov (``finite_d.nesterov_noise``): G = ‖g_t‖² and
+    X = ⟨v_{t−1}, g_t⟩, which enter ‖w‖² and ‖v‖² with different weights.
+    """
+    out = np.broadcast_arrays(*_gen(_FAMILIES[family]["noise"])(**kw, dim=d))
+    if family == "sgdm":
+        return [(np.moveaxis(np.stack(out[:3]), 0, -1), out[3])]
+    return [(np.moveaxis(np.stack(out[:3]), 0, -1), out[6]), (np.moveaxis(np.stack(out[3:6]), 0, -1), out[7])]
+
+
+def sgdm_state_moments(
+    lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: Any, dim: Any, family: str = "sgdm"
+) -> dict[str, Any]:
     """Stationary mean, covariance and autocorrelation of (‖w‖², ⟨w, v⟩, ‖v‖²) to O(1/(d−1)).
 
-    Solves the equations of derivation ``finite_d.sgdm_lna``: Σ = JΣJᵀ + kkᵀVar(h | x*) (discrete Lyapunov,
-    by vectorisation) and E x − x* = (I − J)⁻¹·½[tr(H_i Σ)]_i. ``momentum = 0`` is SGD.
+    Solves the equations of derivation ``finite_d.sgdm_lna``: Σ = JΣJᵀ + Σ_j k_j k_jᵀVar_j (discrete Lyapunov,
+    by vectorisation) and E x − x* = (I − J)⁻¹·½[tr(H_i Σ)]_i. ``momentum = 0`` is SGD; ``family="nesterov"``
+    takes the Nesterov map and its two noise scalars (``finite_d.nesterov_*``).
 
     Returns
     -------
@@ -120,9 +154,8 @@ def sgdm_state_moments(lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: 
         τ = (2[(I − J)⁻¹Σ]_aa − Σ_aa)/Σ_aa, so that a T-step time average has variance Var‖w‖²·τ/T.
     """
     lr, wd, al, L, d = _arrays(lr, weight_decay, momentum, unit_grad_sq, dim)
-    xs = np.stack(
-        np.broadcast_arrays(*_gen("sgdm.equilibrium_state")(lr=lr, weight_decay=wd, momentum=al, unit_grad_sq=L))
-    )
+    names = _FAMILIES[family]
+    xs = np.stack(np.broadcast_arrays(*_gen(names["state"])(lr=lr, weight_decay=wd, momentum=al, unit_grad_sq=L)))
     kw = {
         "sq_norm": xs[0],
         "w_dot_v": xs[1],
@@ -134,16 +167,16 @@ def sgdm_state_moments(lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: 
     }
     shape = lr.shape
     J = np.moveaxis(
-        np.stack(np.broadcast_arrays(*_gen("finite_d.sgdm_jacobian")(**kw))).reshape((3, 3, *shape)), (0, 1), (-2, -1)
+        np.stack(np.broadcast_arrays(*_gen(names["jacobian"])(**kw))).reshape((3, 3, *shape)), (0, 1), (-2, -1)
     )
     H = np.moveaxis(
-        np.stack(np.broadcast_arrays(*_gen("finite_d.sgdm_hessian")(**kw))).reshape((3, 3, 3, *shape)),
+        np.stack(np.broadcast_arrays(*_gen(names["hessian"])(**kw))).reshape((3, 3, 3, *shape)),
         (0, 1, 2),
         (-3, -2, -1),
     )
-    noise = np.broadcast_arrays(*_gen("finite_d.sgdm_noise")(**kw, dim=d))
-    k = np.moveaxis(np.stack(noise[:3]), 0, -1)
-    Q = k[..., :, None] * k[..., None, :] * noise[3][..., None, None]
+    terms = _noise_terms(family, kw, d)
+    kks = [k[..., :, None] * k[..., None, :] for k, _ in terms]
+    Q = sum(kk * np.broadcast_to(v, shape)[..., None, None] for kk, (_, v) in zip(kks, terms, strict=True))
     M = np.einsum("...ij,...kl->...ikjl", J, J).reshape((*shape, 9, 9))
     sig = np.linalg.solve(np.eye(9) - M, Q.reshape((*shape, 9, 1)))[..., 0].reshape((*shape, 3, 3))
     sig = 0.5 * (sig + np.swapaxes(sig, -1, -2))
@@ -159,22 +192,16 @@ def sgdm_state_moments(lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: 
     # of V(x*)) and the variance of the quadratic drift ½δᵀH_iδ (½tr(H_iΣH_jΣ)) as an extra source, iterated to a
     # fixed point. Third cumulants (also O((d−1)⁻²)) are neglected; used for sd ‖w‖² only.
     sig2 = sig
-    kk = k[..., :, None] * k[..., None, :]
     diverged = np.zeros(shape, dtype=bool)
     for _ in range(_CLOSURE_ITERATIONS):
 
-        def var_h(state, sig2=sig2):
-            return (
-                np.broadcast_arrays(
-                    *_gen("finite_d.sgdm_noise")(
-                        **{**kw, "sq_norm": state[0], "w_dot_v": state[1], "v_sq_norm": state[2]}, dim=d
-                    )
-                )[3],
-            )
+        def var_h(state):
+            at = {**kw, "sq_norm": state[0], "w_dot_v": state[1], "v_sq_norm": state[2]}
+            return tuple(np.broadcast_to(v, shape) for _, v in _noise_terms(family, at, d))
 
-        ev = _average_over_state(var_h, {"mean": xs, "cov": sig2}, dims=3)[0]
+        evs = _average_over_state(var_h, {"mean": xs, "cov": sig2}, dims=3)
         q2 = 0.5 * np.einsum("...iab,...bc,...jcd,...da->...ij", H, sig2, H, sig2)
-        rhs = kk * ev[..., None, None] + q2
+        rhs = sum(kk * ev[..., None, None] for kk, ev in zip(kks, evs, strict=True)) + q2
         sig2 = np.linalg.solve(np.eye(9) - M, rhs.reshape((*shape, 9, 1)))[..., 0].reshape((*shape, 3, 3))
         sig2 = 0.5 * (sig2 + np.swapaxes(sig2, -1, -2))
         # far outside the stated range (ηλ > (1 − √α)²) the closure can run away: no value there (n/a, not a guess)
@@ -215,7 +242,7 @@ def _series_sum(terms: np.ndarray) -> np.ndarray:
     return np.sum(np.where(idx <= stop, terms, 0.0), axis=0)
 
 
-def _conditional_angle_moments(state: np.ndarray, lr, wd, al, L, d) -> tuple[np.ndarray, np.ndarray]:
+def _conditional_angle_moments(state: np.ndarray, lr, wd, al, L, d, family) -> tuple[np.ndarray, np.ndarray]:
     """E[Δ | a, b] and E[Δ² | a, b]: tan Δ = K_c·χ_{d−1}, the tangential velocity taken as an isotropic Gaussian.
 
     Given the full state, tan Δ = K√Z with Z ~ χ′²_{d−1}(μ²) (``finite_d.sgdm_tan_angle``). The tangential
@@ -226,19 +253,7 @@ def _conditional_angle_moments(state: np.ndarray, lr, wd, al, L, d) -> tuple[np.
     spread at small d, is not). The moments E[χ^m] = 2^{m/2}Γ((d−1+m)/2)/Γ((d−1)/2) are exact; the arctan series
     is cut at its smallest term (relative error ~ Δ^{2·_TERMS}).
     """
-    K, mu2 = np.broadcast_arrays(
-        *_gen("finite_d.sgdm_tan_angle")(
-            sq_norm=state[0],
-            w_dot_v=state[1],
-            v_sq_norm=state[2],
-            lr=lr,
-            weight_decay=wd,
-            momentum=al,
-            unit_grad_sq=L,
-            dim=d,
-        )
-    )
-    mu2 = np.maximum(np.nan_to_num(mu2, nan=0.0), 0.0)
+    K, mu2 = _tan_law(state, lr, wd, al, L, d, family)
     k = d - 1.0
     Kc = K * np.sqrt(1.0 + mu2 / k)
     c1, c2 = _atan_coefficients()
@@ -247,26 +262,14 @@ def _conditional_angle_moments(state: np.ndarray, lr, wd, al, L, d) -> tuple[np.
     return _series_sum(odd), _series_sum(even)
 
 
-def _conditional_second_moment(state: np.ndarray, lr, wd, al, L, d) -> np.ndarray:
+def _conditional_second_moment(state: np.ndarray, lr, wd, al, L, d, family) -> np.ndarray:
     """E[Δ² | x] from the exact conditional law tan Δ = K√Z, Z ~ χ′²_{d−1}(μ²) (``finite_d.sgdm_tan_angle``).
 
     arctan² is a series in tan² Δ = K²Z, and the integer moments E[Z^j] of the non-central χ² are polynomials in μ²
     (:func:`_ncx2_moment`): a smooth function of the state, so averaging it over the Gaussian state is exact to
     O(1/(d−1)) without any closure.
     """
-    K, mu2 = np.broadcast_arrays(
-        *_gen("finite_d.sgdm_tan_angle")(
-            sq_norm=state[0],
-            w_dot_v=state[1],
-            v_sq_norm=state[2],
-            lr=lr,
-            weight_decay=wd,
-            momentum=al,
-            unit_grad_sq=L,
-            dim=d,
-        )
-    )
-    mu2 = np.maximum(np.nan_to_num(mu2, nan=0.0), 0.0)
+    K, mu2 = _tan_law(state, lr, wd, al, L, d, family)
     _, c2 = _atan_coefficients()
     even = np.stack([c2[j] * K ** (2 * j + 2) * _ncx2_moment(j + 1, d - 1.0, mu2) for j in range(len(c2))])
     return _series_sum(even)
@@ -286,7 +289,7 @@ def _ncx2_moment(j: int, k: np.ndarray, mu2: np.ndarray) -> np.ndarray:
     return m[j]
 
 
-def _angle_moments(lr, wd, al, L, d, mom) -> tuple[np.ndarray, np.ndarray]:
+def _angle_moments(lr, wd, al, L, d, mom, family) -> tuple[np.ndarray, np.ndarray]:
     """(E Δ before the O(1/(d−1)) matching, E Δ²).
 
     Scale: E Δ² from its exact conditional law (even powers of tan Δ are polynomials in the state), averaged over
@@ -295,10 +298,10 @@ def _angle_moments(lr, wd, al, L, d, mom) -> tuple[np.ndarray, np.ndarray]:
     """
 
     def shape(state):
-        return _conditional_angle_moments(state, lr, wd, al, L, d)
+        return _conditional_angle_moments(state, lr, wd, al, L, d, family)
 
     def second(state):
-        return (_conditional_second_moment(state, lr, wd, al, L, d),)
+        return (_conditional_second_moment(state, lr, wd, al, L, d, family),)
 
     (m2,) = _average_over_state(second, mom, dims=3)
     c1, c2 = _average_over_state(shape, mom, dims=2)
@@ -309,7 +312,7 @@ def _angle_moments(lr, wd, al, L, d, mom) -> tuple[np.ndarray, np.ndarray]:
 _MATCH_DIM = 1.0e5
 
 
-def _closure_correction(lr, wd, al, L) -> np.ndarray:
+def _closure_correction(lr, wd, al, L, family) -> np.ndarray:
     """c such that E Δ = (value of :func:`_angle_moments`)·(1 + c/(d−1)) is exact to O(1/(d−1)) (matching).
 
     The closure is exact as ηλ/(1 − √α)² → 0 at every d, but carries an O(ηλ/(d−1)) error at finite ηλ. The exact
@@ -318,11 +321,11 @@ def _closure_correction(lr, wd, al, L) -> np.ndarray:
     the full Gaussian state. c = (d′ − 1)·(exact/closure − 1) at d′ = _MATCH_DIM.
     """
     dd = np.full_like(np.asarray(lr, dtype=float), _MATCH_DIM)
-    mom = sgdm_state_moments(lr, wd, al, L, dd)
+    mom = sgdm_state_moments(lr, wd, al, L, dd, family)
     c1, _ = _atan_coefficients()
 
     def exact_mean(state):
-        K, mu2 = _tan_law(state, lr, wd, al, L, dd)
+        K, mu2 = _tan_law(state, lr, wd, al, L, dd, family)
         M = dd - 1.0 + mu2
         V = 2.0 * (dd - 1.0 + 2.0 * mu2)
         terms = []
@@ -332,14 +335,15 @@ def _closure_correction(lr, wd, al, L) -> np.ndarray:
         return (_series_sum(np.stack(terms)),)
 
     exact = _average_over_state(exact_mean, mom, dims=3)[0]
-    closure = _angle_moments(lr, wd, al, L, dd, mom)[0]
+    closure = _angle_moments(lr, wd, al, L, dd, mom, family)[0]
     return (_MATCH_DIM - 1.0) * (exact / closure - 1.0)
 
 
-def _tan_law(state, lr, wd, al, L, d) -> tuple[np.ndarray, np.ndarray]:
-    """(K, μ²) of tan Δ = K√Z, Z ~ χ′²_{d−1}(μ²) at ``state`` (generated twin of ``finite_d.sgdm_tan_angle``)."""
+def _tan_law(state, lr, wd, al, L, d, family="sgdm") -> tuple[np.ndarray, np.ndarray]:
+    """(K, μ²) of tan Δ = K√Z, Z ~ χ′²_{d−1}(μ²) at ``state`` (twin of ``finite_d.sgdm_tan_angle`` or
+    ``finite_d.nesterov_tan_angle``)."""
     K, mu2 = np.broadcast_arrays(
-        *_gen("finite_d.sgdm_tan_angle")(
+        *_gen(_FAMILIES[family]["tan"])(
             sq_norm=state[0],
             w_dot_v=state[1],
             v_sq_norm=state[2],
@@ -372,7 +376,7 @@ def _average_over_state(fn, moments: dict[str, Any], dims: int = 2) -> tuple[np.
 
 
 def sgdm_summary(
-    lr: Any, weight_decay: Any, momentum: Any = 0.0, unit_grad_sq: Any = 1.0, dim: Any = 256
+    lr: Any, weight_decay: Any, momentum: Any = 0.0, unit_grad_sq: Any = 1.0, dim: Any = 256, family: str = "sgdm"
 ) -> dict[str, np.ndarray]:
     """All finite-width equilibrium values of SGD/SGDM (derivation ``finite_d.sgdm_lna``), to O(1/(d−1)).
 
@@ -382,6 +386,8 @@ def sgdm_summary(
         η > 0, λ > 0 (ηλ < 1), α ∈ [0, 1), L > 0; arrays broadcast together.
     dim:
         Width d ≥ 2 of the weight (the number of entries in the scale-invariant group).
+    family:
+        ``"sgdm"`` (heavy ball; SGD at α = 0) or ``"nesterov"`` (PyTorch ``nesterov=True``).
 
     Returns
     -------
@@ -391,11 +397,11 @@ def sgdm_summary(
         ``equilibrium_sq_norm_autocorr_time`` (integrated autocorrelation time of ‖w_t‖², steps).
     """
     lr, wd, al, L, d = _arrays(lr, weight_decay, momentum, unit_grad_sq, dim)
-    mom = sgdm_state_moments(lr, wd, al, L, d)
+    mom = sgdm_state_moments(lr, wd, al, L, d, family)
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        m1, m2 = _angle_moments(lr, wd, al, L, d, mom)
-        m1 = m1 * (1.0 + _closure_correction(lr, wd, al, L) / (d - 1.0))
+        m1, m2 = _angle_moments(lr, wd, al, L, d, mom, family)
+        m1 = m1 * (1.0 + _closure_correction(lr, wd, al, L, family) / (d - 1.0))
         var = np.maximum(m2 - m1 * m1, 0.0)
     return {
         "angular_update_mean": m1,
@@ -414,6 +420,7 @@ def angular_update_quantiles(
     unit_grad_sq: float = 1.0,
     dim: int = 256,
     q: Sequence[float] = (0.05, 0.5, 0.95),
+    family: str = "sgdm",
 ) -> np.ndarray:
     """Quantiles of Δ_t at equilibrium (scalar hyperparameters), to O(1/(d−1)) in the state's spread.
 
@@ -429,27 +436,18 @@ def angular_update_quantiles(
     lr, wd, al, L, d = (np.asarray(v, dtype=float) for v in _arrays(lr, weight_decay, momentum, unit_grad_sq, dim))
     if lr.ndim:
         raise InputError("angular_update_quantiles takes scalar hyperparameters")
-    mom = sgdm_state_moments(lr, wd, al, L, d)
+    mom = sgdm_state_moments(lr, wd, al, L, d, family)
     k = float(d) - 1.0
 
     def cdf_at(x: float) -> float:
         def fn(state):
-            K, mu2 = _gen("finite_d.sgdm_tan_angle")(
-                sq_norm=state[0],
-                w_dot_v=state[1],
-                v_sq_norm=state[2],
-                lr=lr,
-                weight_decay=wd,
-                momentum=al,
-                unit_grad_sq=L,
-                dim=d,
-            )
-            Kc = K * np.sqrt(1.0 + np.maximum(np.nan_to_num(mu2), 0.0) / k)
+            K, mu2 = _tan_law(state, lr, wd, al, L, d, family)
+            Kc = K * np.sqrt(1.0 + mu2 / k)
             return (stats.chi2.cdf((np.tan(x) / Kc) ** 2, k),)
 
         return float(np.clip(_average_over_state(fn, mom)[0], 0.0, 1.0))
 
-    centre = float(sgdm_summary(lr, wd, al, L, d)["angular_update_rms"])
+    centre = float(sgdm_summary(lr, wd, al, L, d, family)["angular_update_rms"])
     out = []
     for p in qs:
         lo, hi = 1e-8 * centre, centre
@@ -463,6 +461,19 @@ def angular_update_quantiles(
     return np.asarray(out)
 
 
+def _real_slow_mode(family: str, lr: Any, weight_decay: Any, momentum: Any) -> np.ndarray:
+    """Validity of the closure (derivation ``finite_d.sgdm_lna``): the linear (w, v) part of the update has real
+    eigenvalues. With w' = (1 − ηκλ)w − ησ_v v, v' = λw + α_v v (heavy ball κ = 1, σ_v = α_v = α; Nesterov κ = 1 + α,
+    σ_v = α², α_v = α) this is T² ≥ 4D, T = 1 − ηκλ + α_v, D = α_v(1 − ηκλ) + ησ_vλ: ηλ ≤ (1 − √α)² for heavy ball,
+    ηλ ≤ ((1 − α)/(1 + α))² for Nesterov."""
+    el = np.asarray(lr, dtype=float) * np.asarray(weight_decay, dtype=float)
+    al = np.asarray(momentum, dtype=float)
+    kappa, sv = (1.0, al) if family == "sgdm" else (1.0 + al, al * al)
+    T = 1.0 - kappa * el + al
+    D = al * (1.0 - kappa * el) + sv * el
+    return T * T >= 4.0 * D * (1.0 - 1e-12)
+
+
 def finite_d_values(
     optimizer: str,
     *,
@@ -472,25 +483,134 @@ def finite_d_values(
     unit_grad_sq: Any,
     momentum: Any = 0.0,
     quantiles: Sequence[float] | None = None,
-    **_: Any,
+    reference: dict[str, Any] | None = None,
+    **hyper: Any,
 ) -> dict[str, Any]:
     """The finite-d keys of ``predict(..., dim=d)`` for ``optimizer`` (the hook prediction.py calls).
 
-    Returns an empty dict for optimizers without a derived finite-d law (see :data:`FINITE_D_OPTIMIZERS`);
-    otherwise :data:`FINITE_D_KEYS` (from :func:`sgdm_summary`) and, when ``quantiles`` is given,
-    ``angular_update_quantiles`` (one value per level, scalar hyperparameters only).
+    * derived (:data:`DERIVED`: sgd, sgdw, sgdm, nesterov): :data:`FINITE_D_KEYS` from :func:`sgdm_summary`
+      (derivation ``finite_d.sgdm_lna``) and, when ``quantiles`` is given, ``angular_update_q<level>``;
+    * fitted (:data:`FITTED`: adamw, adamc, lion): the ratios of :func:`fitted_ratios` times the d → ∞ values in
+      ``reference`` (``angular_update``, ``equilibrium_sq_norm``); no autocorrelation time, no quantiles;
+    * others (adam with coupled L2, muon): the keys are NaN, with the reason.
+
+    Also returns ``finite_d_in_range``, ``finite_d_basis`` (``"derived"``/``"fitted"``/``"none"``) and
+    ``_reasons`` (key -> why a value is NaN; prediction.py turns it into notes).
     """
-    if optimizer not in FINITE_D_OPTIMIZERS:
-        return {}
-    mom = 0.0 if optimizer == "sgd" or momentum is None else momentum
-    wd = np.asarray(weight_decay, dtype=float)
-    out: dict[str, Any] = sgdm_summary(lr, np.where(wd > 0, wd, np.nan), mom, unit_grad_sq, dim)
-    # validity of the closure (derivation finite_d.sgdm_lna): a real slow mode, ηλ ≤ (1 − √α)²
-    out["finite_d_in_range"] = np.asarray(lr, dtype=float) * wd <= (1.0 - np.sqrt(np.asarray(mom, dtype=float))) ** 2
+    shape = np.broadcast(*(np.asarray(v) for v in (lr, weight_decay, unit_grad_sq))).shape
+    if optimizer in DERIVED:
+        family = DERIVED[optimizer]
+        mom = 0.0 if family == "sgdm" and (optimizer in ("sgd", "sgdw") or momentum is None) else momentum
+        wd = np.asarray(weight_decay, dtype=float)
+        out: dict[str, Any] = sgdm_summary(lr, np.where(wd > 0, wd, np.nan), mom, unit_grad_sq, dim, family)
+        out["finite_d_in_range"] = _real_slow_mode(family, lr, wd, mom)
+        out["finite_d_basis"] = "derived"
+        out["_reasons"] = {}
+        if quantiles is not None:
+            levels = np.atleast_1d(np.asarray(quantiles, dtype=float))
+            if np.ndim(lr) or np.ndim(weight_decay) or np.ndim(mom) or np.ndim(unit_grad_sq):
+                raise InputError("quantiles need scalar hyperparameters (lr, weight_decay, momentum, unit_grad_sq)")
+            values = angular_update_quantiles(lr, weight_decay, mom, unit_grad_sq, dim, q=levels, family=family)
+            out.update({f"angular_update_q{p:g}": v for p, v in zip(levels, values, strict=True)})
+        return out
     if quantiles is not None:
-        levels = np.atleast_1d(np.asarray(quantiles, dtype=float))
-        if np.ndim(lr) or np.ndim(weight_decay) or np.ndim(mom) or np.ndim(unit_grad_sq):
-            raise InputError("quantiles need scalar hyperparameters (lr, weight_decay, momentum, unit_grad_sq)")
-        values = angular_update_quantiles(lr, weight_decay, mom, unit_grad_sq, dim, q=levels)
-        out.update({f"angular_update_q{p:g}": v for p, v in zip(levels, values, strict=True)})
+        raise InputError(
+            f"quantiles of Δ are derived only for {', '.join(DERIVED)}; optimizer {optimizer!r} has "
+            + ("fitted finite-d moments only" if optimizer in FITTED else "no finite-d law")
+        )
+    nan = np.full(shape, np.nan)
+    try:
+        from . import finite_d_fits as F
+    except ImportError:  # the table is generated by paper_checks/finite_d_fit.py
+        F = None
+    if optimizer not in FITTED or F is None:
+        why = {
+            "adam": "no finite-d law for Adam with coupled L2 (no hyperparameter-only equilibrium; use adamw)",
+            "muon": "no finite-d law for Muon (a matrix optimizer: dim is not the width of one scale-invariant vector)",
+        }.get(optimizer, f"no finite-d law for {optimizer}")
+        if F is None and optimizer in FITTED:
+            why = "the fitted finite-d table is missing: run python -m paper_checks.finite_d_fit"
+        out = {k: nan for k in FINITE_D_KEYS}
+        out.update(finite_d_in_range=np.zeros(shape, dtype=bool), finite_d_basis="none")
+        out["_reasons"] = {k: why for k in FINITE_D_KEYS}
+        return out
+    ref = reference or {}
+    A = np.asarray(ref.get("angular_update", np.nan), dtype=float)
+    X = np.asarray(ref.get("equilibrium_sq_norm", np.nan), dtype=float)
+    el = np.asarray(lr, dtype=float) * np.asarray(weight_decay, dtype=float)
+    r = fitted_ratios(optimizer, el, np.broadcast_to(np.asarray(dim, dtype=float), shape))
+    b1, b2 = F.BETAS[FITTED[optimizer]]
+    betas_ok = (np.asarray(hyper.get("beta1", b1)) == b1) & (np.asarray(hyper.get("beta2", b2)) == b2)
+    ok = r["in_range"] & betas_ok
+    if "eps_ratio" in ref:  # AdamW: the fit has ε r/σ ≈ 1e-8·r/σ ≪ 1
+        ok = ok & (np.asarray(ref["eps_ratio"], dtype=float) < 1e-3)
+    mean, sd = r["mean"], r["sd"]
+    out = {
+        "angular_update_mean": np.where(ok, A * mean, np.nan),
+        "angular_update_rms": np.where(ok, A * np.sqrt(mean * mean + sd * sd), np.nan),
+        "angular_update_std": np.where(ok, A * sd, np.nan),
+        "equilibrium_sq_norm_mean": np.where(ok, X * r["norm"], np.nan),
+        "equilibrium_sq_norm_std": np.where(ok, X * r["norm"] * np.sqrt(r["norm_relvar"]), np.nan),
+        "equilibrium_sq_norm_autocorr_time": nan,
+        "finite_d_in_range": ok,
+        "finite_d_basis": "fitted",
+    }
+    lo, hi = F.ETA_LAMBDA[0], F.ETA_LAMBDA[-1]
+    why = (
+        f"fitted (not derived) only for β₁ = {b1:g}, β₂ = {b2:g}, ηλ in [{lo:g}, {hi:g}], d ≥ {min(F.DIMS)}"
+        + (", ε r/σ < 1e-3" if "eps_ratio" in ref else "")
+        + " (paper_checks/finite_d_fit.py)"
+    )
+    out["_reasons"] = {k: why for k in FINITE_D_KEYS if k != "equilibrium_sq_norm_autocorr_time"}
+    out["_reasons"]["equilibrium_sq_norm_autocorr_time"] = f"not fitted for {FITTED[optimizer]}"
+    if np.any(ok & ~np.isfinite(r["norm_relvar"])):
+        out["_reasons"]["equilibrium_sq_norm_std"] = (
+            f"not resolved by the fit below ηλ = {F.NORM_STD_MIN_ETA_LAMBDA:g} (held-out runs up to 2x off) or "
+            "where the fitted variance is not positive"
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------ fitted (AdamW, Lion)
+#: optimizer name -> the fitted table it uses (AdamC is AdamW at constant learning rate)
+FITTED: dict[str, str] = {"adamw": "adamw", "adamc": "adamw", "lion": "lion"}
+
+
+def fitted_ratios(optimizer: str, eta_lambda: Any, dim: Any) -> dict[str, np.ndarray]:
+    """Fitted finite-d ratios of AdamW/Lion (``finite_d_fits``, generated by ``paper_checks/finite_d_fit.py``).
+
+    NOT a derivation: least-squares fits to the full simulator at the default betas. Returns ``mean`` (E Δ/Δ*_∞),
+    ``sd`` (sd Δ/Δ*_∞), ``norm`` (E‖w‖²/x*_∞), ``norm_relvar`` (Var‖w‖²/E‖w‖²²) and ``in_range``. The
+    coefficients are interpolated linearly in log ηλ between the fitted ηλ; outside the fitted ηλ range, and for
+    d below the smallest fitted width, the values are NaN (no extrapolation).
+    """
+    from . import finite_d_fits as F
+
+    table = F.COEFFICIENTS[FITTED[optimizer]]
+    el = np.asarray(eta_lambda, dtype=float)
+    d = np.asarray(dim, dtype=float)
+    grid = np.log10(np.asarray(F.ETA_LAMBDA))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.log10(el)
+    in_range = (x >= grid[0] - 1e-9) & (x <= grid[-1] + 1e-9) & (d >= min(F.DIMS))
+    xc = np.clip(np.nan_to_num(x, nan=grid[0]), grid[0], grid[-1])
+
+    def coef(q: str, i: int) -> np.ndarray:
+        return np.interp(xc, grid, [c[i] for c in table[q]])
+
+    n = 1.0 / (d - 1.0)
+    out = {
+        "mean": 1.0 + coef("mean", 0) * n + coef("mean", 1) * n * n,
+        "sd": (coef("sd", 0) + coef("sd", 1) * n) * np.sqrt(n),
+        "norm": 1.0 + coef("norm", 0) * n + coef("norm", 1) * n * n,
+        # a non-positive fitted variance (AdamW at ηλ = 1e-4, large d: below the fit's resolution) has no value
+        "norm_relvar": np.where(
+            ((rv := coef("norm_relvar", 0) + coef("norm_relvar", 1) * n) > 0)
+            & (el >= F.NORM_STD_MIN_ETA_LAMBDA * (1 - 1e-9)),
+            rv * n,
+            np.nan,
+        ),
+    }
+    out = {k: np.where(in_range, v, np.nan) for k, v in out.items()}
+    out["in_range"] = in_range
     return out
