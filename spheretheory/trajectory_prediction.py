@@ -809,9 +809,19 @@ def solve(
     *,
     lr: float | None = None,
     weight_decay: float | None = None,
+    steps: int | None = None,
+    at: float | None = None,
+    lr_schedule: Any = None,
+    wd_schedule: Any = None,
+    wd_convention: str | None = None,
     **hyperparameters: Any,
 ) -> float:
     """The ``lr`` or ``weight_decay`` at which :func:`spheretheory.predict` gives ``target`` (constant run).
+
+    With any of ``steps``, ``at``, ``lr_schedule``, ``wd_schedule``, ``wd_convention`` the run is scheduled and the
+    question is about the trajectory instead: see :func:`_solve_scheduled` — the base value x (η or λ) such that
+    q_t(x) = target at step t = ``at``, where q_t is :func:`trajectory`'s ``angular_update``, ``effective_lr`` or
+    ``sq_norm`` at that step (iterating the map from the first step's equilibrium unless ``sq_norm0``/``state0``).
 
     ``target`` is one ``{key: value}`` with ``key`` a monotone output of ``predict`` in the unknown
     (``angular_update``, ``angular_update_first_order``, ``effective_lr``, ``equilibrium_sq_norm``,
@@ -825,6 +835,9 @@ def solve(
     unknown = check_choice("unknown", unknown, ("lr", "weight_decay"))
     if not isinstance(target, dict) or len(target) != 1:
         raise InputError(f"target must be one {{quantity: value}}; got {target!r}")
+    schedule = {"lr_schedule": lr_schedule, "wd_schedule": wd_schedule, "wd_convention": wd_convention}
+    if steps is not None or at is not None or any(v is not None for v in schedule.values()):
+        return _solve_scheduled(optimizer, unknown, target, lr, weight_decay, steps, at, schedule, hyperparameters)
     (key, value), = target.items()  # fmt: skip
     allowed = ("angular_update", "angular_update_first_order", "effective_lr", "equilibrium_sq_norm",
                "relaxation_steps", "tau_iter")  # fmt: skip
@@ -861,6 +874,101 @@ def solve(
     for _ in range(200):
         mid = 0.5 * (a + b)
         fm = float(f(np.array(mid))) - np.log(value)
+        if np.sign(fm) == np.sign(fa):
+            a, fa = mid, fm
+        else:
+            b = mid
+        if b - a < 1e-15:
+            break
+    return float(np.exp(0.5 * (a + b)))
+
+
+#: What a scheduled :func:`solve` may target: the trajectory's values at one step.
+SCHEDULED_TARGETS = ("angular_update", "effective_lr", "sq_norm")
+#: Grid points of the bracket check (log-spaced over the whole admissible range of the unknown).
+_SCHEDULED_GRID = 64
+
+
+def at_step(at: Any, steps: int) -> int:
+    """``at`` → a step index in [0, steps − 1]: an integer is a step index, a float in (0, 1] a fraction of the run
+    (step round(f·(steps − 1)), as :meth:`Trajectory.at_fraction`)."""
+    steps = check_int("steps", steps, low=1)
+    if isinstance(at, (int, np.integer)) and not isinstance(at, bool):
+        return check_int("at (a step index)", at, low=0, high=steps - 1)
+    f = check_real("at (a fraction of the run)", at, low=0.0, high=1.0, low_inclusive=False)
+    return int(np.round(float(f) * (steps - 1)))
+
+
+def _solve_scheduled(optimizer, unknown, target, lr, weight_decay, steps, at, schedule, hyper) -> float:
+    """Scheduled inverse question: the base x (``lr`` η or ``weight_decay`` λ) with q_t(x) = target at t = ``at``.
+
+    q_t(x) is the value at step t of the iterated mean-field map of :func:`trajectory` (E‖w_t‖², RMS Δ_t or
+    η_t/E‖w_t‖²) with η_t = η·s_η(t), λ_t = λ·s_λ(t)·(the convention's factor), started at the first step's
+    equilibrium (or ``sq_norm0``/``state0``). The root of g(u) = log q_t(e^u) − log target is bracketed on a
+    log-spaced grid of x over (1e-16, 1)/(other base value) — every point of the whole run must keep η_tλ_t < 1
+    and a finite trajectory, others are left out — g is checked to be strictly monotone on that grid (else
+    ``InputError``), and the bracket is bisected in u = log x to round-off.
+    """
+    if steps is None:
+        raise InputError("a scheduled solve needs steps (the length of the run the schedules refer to)")
+    steps = check_int("steps", steps, low=1)
+    t = at_step(steps - 1 if at is None else at, steps)
+    (key, value), = target.items()  # fmt: skip
+    key = check_choice("target quantity (scheduled run)", key, SCHEDULED_TARGETS)
+    value = float(check_real(f"target {key}", value, low=0.0, low_inclusive=False))
+    other_name = "weight_decay" if unknown == "lr" else "lr"
+    other = weight_decay if unknown == "lr" else lr
+    if other is None:
+        raise InputError(f"solving for {unknown} needs {other_name}")
+    other = float(check_real(other_name, other, low=0.0, low_inclusive=False))
+    for bad in ("every", "equilibrium", "backend"):
+        if bad in hyper:
+            raise InputError(f"solve does not take {bad} (it records only step {t})")
+
+    def q(log_x: float) -> float:
+        kw = {unknown: float(np.exp(log_x)), other_name: other}
+        tr = trajectory(optimizer, steps, every=max(t, 1), equilibrium=False, **kw, **schedule, **hyper)
+        return float(np.log(tr.values[key][t // max(t, 1)])) - np.log(value)
+
+    errors: list[str] = []
+
+    def q_or_nan(log_x: float) -> float:
+        try:
+            with np.errstate(all="ignore"):
+                return q(log_x)
+        except InputError as e:  # η_tλ_t ≥ 1 somewhere, a diverging run, or a bad input (reported below)
+            errors.append(str(e))
+            return np.nan
+
+    grid = np.linspace(np.log(1e-16 / other), np.log((1.0 - 1e-12) / other), _SCHEDULED_GRID)
+    vals = np.array([q_or_nan(u) for u in grid])
+    ok = np.flatnonzero(np.isfinite(vals))
+    if ok.size < 2:
+        raise InputError(errors[-1] if errors else f"no {unknown} in (0, 1/{other_name}) gives a valid run")
+    g, u = vals[ok], grid[ok]
+    where = f"{key} at step {t} of {steps}"
+    reach = f"reachable: {np.exp(g.min()) * value:.4g} to {np.exp(g.max()) * value:.4g}"
+    diffs = np.diff(g)
+    if not (np.all(diffs > 0) or np.all(diffs < 0)):
+        turn = np.exp(u[int(np.argmax(np.sign(diffs) != np.sign(diffs[0])))])
+        raise InputError(
+            f"{where} is not monotone in {unknown} over (0, 1/{other_name}) (it turns near {unknown}={turn:.3g}; "
+            f"{reach}): no unique solution"
+        )
+    sign = np.sign(g)
+    cross = np.flatnonzero(sign[:-1] * sign[1:] <= 0)
+    if cross.size == 0:
+        raise InputError(f"no {unknown} in (0, 1/{other_name}) gives {where} = {value:g} ({reach})")
+    a, b, fa = u[cross[0]], u[cross[0] + 1], g[cross[0]]
+    if fa == 0.0:
+        return float(np.exp(a))
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        fm = q_or_nan(mid)
+        if not np.isfinite(fm):
+            raise InputError(f"the run is not valid at {unknown}={np.exp(mid):g}, inside the bracket of the solve")
+        if fm == 0.0:
+            return float(np.exp(mid))
         if np.sign(fm) == np.sign(fa):
             a, fa = mid, fm
         else:

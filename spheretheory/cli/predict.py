@@ -6,6 +6,7 @@ import argparse
 
 from ..optimizers import SPECS, add_cli_flags, cli_hyperparameters, collect_cli_flags
 from ._common import DESCRIBED_ORDER, print_json, print_notes, print_table
+from .trajectory import add_schedule_flags
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,8 +47,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--target", default=None, metavar="QUANTITY=VALUE",
         help=f"with --solve: the equilibrium value to reach, QUANTITY one of {', '.join(SOLVE_TARGETS)} "
-        "(tau_iter = 1/(ηλ), the EMA timescale of Wang & Aitchison 2024), e.g. angular_update=0.01",
+        "(tau_iter = 1/(ηλ), the EMA timescale of Wang & Aitchison 2024), e.g. angular_update=0.01; with --steps "
+        f"(a scheduled run): the trajectory's value at --at, QUANTITY one of {', '.join(SCHEDULED_TARGETS)}",
     )  # fmt: skip
+    # Scheduled inverse question: the same schedule flags (and grammar) as `spheretheory trajectory`.
+    p.add_argument("--steps", type=int, default=None, help="with --solve: length T of a scheduled run")
+    p.add_argument(
+        "--at", default=None,
+        help="with --steps: the step of the target, an integer step index in [0, T-1] or a fraction of the run "
+        "in (0, 1] written with a decimal point (0.5, 1.0); default the last step",
+    )  # fmt: skip
+    add_schedule_flags(p, where="grammar: spheretheory trajectory --help")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -62,9 +72,13 @@ SOLVE_TARGETS = (
     "tau_iter",
 )
 SOLVE_PARAMETERS = {"lr": "lr", "weight_decay": "weight_decay", "wd": "weight_decay"}
+#: What ``--target`` may name for a scheduled run (``--steps``): the trajectory's values at step ``--at``.
+SCHEDULED_TARGETS = ("angular_update", "effective_lr", "sq_norm")
+#: The flags that make ``--solve`` a scheduled question.
+SCHEDULE_FLAGS = ("steps", "at", "lr_schedule", "wd_schedule", "wd_convention")
 
 
-def parse_target(text: str) -> tuple[str, float]:
+def parse_target(text: str, allowed: tuple[str, ...] = SOLVE_TARGETS) -> tuple[str, float]:
     """``QUANTITY=VALUE`` → (quantity, value); ``InputError`` naming ``--target`` when malformed or unknown."""
     import math
 
@@ -73,7 +87,7 @@ def parse_target(text: str) -> tuple[str, float]:
     name, sep, value = str(text).partition("=")
     if not sep or not name.strip() or not value.strip():
         raise InputError(f"--target must be QUANTITY=VALUE (e.g. angular_update=0.01); got {text!r}")
-    key = check_choice("--target quantity", name, SOLVE_TARGETS)
+    key = check_choice("--target quantity", name, allowed)
     try:
         number = float(value)
     except ValueError:
@@ -88,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
     from ..prediction import predict
 
     extra = collect_cli_flags(args, cli_hyperparameters())
+    scheduled = [f for f in SCHEDULE_FLAGS if getattr(args, f) is not None]
+    if scheduled and args.solve is None:
+        raise InputError(f"--{scheduled[0].replace('_', '-')} goes with --solve (for a whole run use trajectory)")
     if args.solve is not None or args.target is not None:
         return _run_solve(args, extra)
     missing = [flag for flag, v in (("--lr", args.lr), ("--wd", args.weight_decay)) if v is None]
@@ -143,6 +160,8 @@ def _run_solve(args: argparse.Namespace, extra: dict) -> int:
     other = "weight_decay" if unknown == "lr" else "lr"
     if given[other] is None:
         raise InputError(f"--solve {unknown} needs {flag[other]}")
+    if any(getattr(args, f) is not None for f in SCHEDULE_FLAGS):
+        return _run_solve_scheduled(args, extra, unknown, other, given[other])
     key, value = parse_target(args.target)
     hyper = {"unit_grad_sq": args.unit_grad_sq, **extra}
     x = solve(args.optimizer, unknown, {key: value}, **{other: given[other]}, **hyper)
@@ -161,6 +180,53 @@ def _run_solve(args: argparse.Namespace, extra: dict) -> int:
     if key == "tau_iter":
         print("  tau_iter = 1/(ηλ): the EMA timescale of decoupled weight decay in iterations (Wang & Aitchison 2024)")
     _print_result(result)
+    return 0
+
+
+def parse_at(text: str | None) -> int | float | None:
+    """``--at``: an integer step index ("10000") or, written with a decimal point or exponent, a fraction of the run
+    ("0.5", "1.0"); the range is checked by ``spheretheory.trajectory_prediction.at_step``."""
+    from .._validation import InputError
+
+    if text is None:
+        return None
+    t = str(text).strip()
+    try:
+        return int(t) if t.lstrip("+-").isdigit() else float(t)
+    except ValueError:
+        msg = f"--at must be a step index (integer) or a fraction of the run in (0, 1]; got {text!r}"
+        raise InputError(msg) from None
+
+
+def _run_solve_scheduled(args: argparse.Namespace, extra: dict, unknown: str, other: str, other_value: float) -> int:
+    """``--solve PARAM --target Q=V --steps T [--at A] [--lr-schedule ...]``: the base value whose trajectory gives
+    Q = V at step A, then the trajectory's values at that step (``achieved`` re-evaluated from it)."""
+    from .._validation import InputError
+    from ..trajectory_prediction import at_step, solve, trajectory
+
+    if args.steps is None:
+        raise InputError("a scheduled --solve needs --steps (the length of the run the schedules refer to)")
+    key, value = parse_target(args.target, SCHEDULED_TARGETS)
+    at = parse_at(args.at)
+    t = at_step(args.steps - 1 if at is None else at, args.steps)
+    sched = {"lr_schedule": args.lr_schedule, "wd_schedule": args.wd_schedule, "wd_convention": args.wd_convention}
+    hyper = {"unit_grad_sq": args.unit_grad_sq, "dim": args.dim, **extra}
+    x = solve(args.optimizer, unknown, {key: value}, steps=args.steps, at=t, **{other: other_value}, **sched, **hyper)
+    tr = trajectory(args.optimizer, args.steps, every=max(t, 1), **{other: other_value, unknown: x}, **sched, **hyper)
+    row = {k: float(v[t // max(t, 1)]) for k, v in tr.values.items() if k != "step"}
+    if args.json:
+        out = {"solve": unknown, "target": {key: value}, "step": t, unknown: x, "achieved": row[key]}
+        print_json({**out, "at_step": row, "inputs": tr.inputs, "optimizer": tr.optimizer})
+        return 0
+    print(
+        f"solved {unknown} = {x:.10g}  ({key} = {row[key]:.10g} at step {t} of {args.steps}, target {value:g}; "
+        f"{other} = {other_value:g}; lr schedule: {tr.inputs['lr_schedule']}, start: {tr.inputs['initial_state']})"
+    )
+    print(
+        f"  at step {t}: lr_t = {row['lr']:.4g}, wd_t = {row['weight_decay']:.4g}, E|w|^2 = {row['sq_norm']:.4g} "
+        f"(x{row['sq_norm_lag']:.3f} of equilibrium), RMS Δ = {row['angular_update']:.4g} rad "
+        f"(Δ* = {row['angular_update_equilibrium']:.4g}), eff. LR = {row['effective_lr']:.4g}"
+    )
     return 0
 
 

@@ -37,6 +37,20 @@ def _fractions(text: str) -> list[float]:
     return out
 
 
+def add_schedule_flags(p: argparse.ArgumentParser, where: str = "grammar below") -> None:
+    """``--lr-schedule``, ``--wd-schedule``, ``--wd-convention`` (strings in :data:`spheretheory.schedules.GRAMMAR`,
+    parsed by :func:`spheretheory.schedules.as_schedule` inside :func:`spheretheory.trajectory`); shared with
+    ``predict --solve`` for scheduled runs."""
+    p.add_argument("--lr-schedule", default=None, help=f'LR multiplier, e.g. "warmup:2000,cosine:0" ({where})')
+    p.add_argument("--wd-schedule", default=None, help="weight-decay multiplier (same grammar)")
+    p.add_argument(
+        "--wd-convention",
+        default=None,
+        choices=("coupled", "decoupled", "independent", "adamc"),
+        help="how λ follows the LR schedule (default: λ fixed, the optimizer's usual placement)",
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..schedules import GRAMMAR
 
@@ -74,14 +88,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="start at ‖w₀‖² with zero momentum (default: the first step's equilibrium)",
     )
-    p.add_argument("--lr-schedule", default=None, help='LR multiplier, e.g. "warmup:2000,cosine:0" (grammar below)')
-    p.add_argument("--wd-schedule", default=None, help="weight-decay multiplier (same grammar)")
-    p.add_argument(
-        "--wd-convention",
-        default=None,
-        choices=("coupled", "decoupled", "independent", "adamc"),
-        help="how λ follows the LR schedule (default: λ fixed, the optimizer's usual placement)",
-    )
+    add_schedule_flags(p)
     p.add_argument(
         "--fractions",
         type=_fractions,
