@@ -51,6 +51,8 @@ A_EQUAL_SCALE = (
 
 STATE = ("sq_norm", "w_dot_v", "v_sq_norm")
 HB_PARAMS = ("lr", "weight_decay", "decoupled_weight_decay", "momentum", "unit_grad_sq")
+ADAM_PARAMS = (*STATE, "second_moment", "lr", "weight_decay", "decoupled_weight_decay", "beta1", "beta2", "eps",
+               "unit_grad_sq", "dim", "bias1", "bias2")  # fmt: skip
 
 
 def _frame():
@@ -280,22 +282,7 @@ register(
         title="Mean-field one-step map of (‖x‖², ⟨x, m⟩, ‖m‖², q), the step's angle parts and η_e for Adam / AdamW",
         source="derived here (the (norm, second moment) dynamics of adamw.contraction_lagged_v, with momentum)",
         assumptions=(A_SCALE, A_NOISE, A_CLOSURE, A_EQUAL_SCALE),
-        parameters=(
-            "sq_norm",
-            "w_dot_v",
-            "v_sq_norm",
-            "second_moment",
-            "lr",
-            "weight_decay",
-            "decoupled_weight_decay",
-            "beta1",
-            "beta2",
-            "eps",
-            "unit_grad_sq",
-            "dim",
-            "bias1",
-            "bias2",
-        ),
+        parameters=ADAM_PARAMS,
         derive=_derive_adam,
         numeric=generated("trajectory.adam_map"),
         scalar_twin=True,  # iterated by the numba kernels of spheretheory.trajectory_prediction
@@ -321,22 +308,7 @@ register(
         title="E‖x_{t+1}‖² − ‖x_t‖² of trajectory.adam_map without cancellation (the Adam fixed-point residual)",
         source="derived here (trajectory.adam_map)",
         assumptions=(A_SCALE, A_NOISE, A_CLOSURE, A_EQUAL_SCALE),
-        parameters=(
-            "sq_norm",
-            "w_dot_v",
-            "v_sq_norm",
-            "second_moment",
-            "lr",
-            "weight_decay",
-            "decoupled_weight_decay",
-            "beta1",
-            "beta2",
-            "eps",
-            "unit_grad_sq",
-            "dim",
-            "bias1",
-            "bias2",
-        ),
+        parameters=ADAM_PARAMS,
         derive=_derive_adam_increment,
         numeric=generated("trajectory.adam_map_increment"),
         scalar_twin=True,  # the root of the Adam fixed point, compiled by spheretheory.trajectory_prediction
