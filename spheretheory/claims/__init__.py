@@ -86,6 +86,7 @@ PAPERS: dict[str, tuple[str, str]] = {
     ),
     "liarora2020": ("liarora2020", "Li & Arora (2020), An exponential learning rate schedule for deep learning"),
     "kunin2021": ("kunin2021", "Kunin, Sagastuy-Brena, Ganguli, Yamins, Tanaka (2021), Neural Mechanics"),
+    "defazio2025": ("defazio2025", 'Defazio (2025), "Why gradients rapidly increase near the end of training" (AdamC)'),
 }
 _loaded: set[str] = set()
 
