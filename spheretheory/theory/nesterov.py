@@ -21,10 +21,9 @@ from . import register
 from ._family import _lead_deriv
 from ._numeric import generated
 from .base import Derivation, DerivationResult, Step
+from .sgdm import PARAMS, STATE, _symbols  # the same state, parameters and sympy symbols as SGDM's recursion
 
 SOURCE = "PyTorch torch.optim.SGD(nesterov=True) (Sutskever et al. 2013 form); derived here"
-PARAMS = ("lr", "weight_decay", "momentum", "unit_grad_sq")
-STATE = ("sq_norm", "w_dot_v", "v_sq_norm")
 
 A_SCALE_INVARIANCE = "scale invariance: ⟨w_t, g_t⟩ = 0 and ‖g_t‖ = ‖g̃_t‖/‖w_t‖ (Wan et al. 2021, Lemma 1)"
 A_MEAN_FIELD = (
@@ -32,15 +31,6 @@ A_MEAN_FIELD = (
     "past; for heavy ball this is Wan et al.'s h̃_t → L)"
 )
 A_MOMENTUM = "0 < α < 1 (PyTorch requires momentum > 0 with nesterov=True)"
-
-
-def _symbols():
-    import sympy as sp
-
-    a = sp.Symbol("sq_norm", positive=True)
-    b = sp.Symbol("w_dot_v", real=True)
-    c = sp.Symbol("v_sq_norm", positive=True)
-    return a, b, c
 
 
 def _derive_recursion() -> DerivationResult:
