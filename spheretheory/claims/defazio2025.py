@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import InputError
 from ..schedules import Cosine
 from ..simulation import simulate
 from ..trajectory_prediction import trajectory
@@ -44,7 +45,7 @@ def _rise(p: dict[str, Any], *, quick: bool, seed: int, adamc: bool) -> dict[str
     """‖g_t‖/‖g_0‖ = √(‖w_0‖²/‖w_t‖²) at the last record, per trajectory (mean, SE across trajectories), the
     trajectory prediction at the same step, and the steady-state reading √(η_0λ_t/(η_tλ_0))."""
     if p["lr"] * p["weight_decay"] >= 1:
-        raise ValueError(f"lr*weight_decay must be < 1; got {p['lr'] * p['weight_decay']:g}")
+        raise InputError(f"lr*weight_decay must be < 1; got {p['lr'] * p['weight_decay']:g}")
     steps, every = p["steps"], max(1, p["steps"] // _RECORDS)
     sched = Cosine(steps, p["final"])
     kw = dict(lr=p["lr"], weight_decay=p["weight_decay"], dim=p["dim"], beta2=p["beta2"])

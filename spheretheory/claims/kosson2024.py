@@ -48,14 +48,9 @@ def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, optimizer: str) -
         **hp,
     )
     # Kosson et al.'s forms and the finite-ηλ derivations are for the RMS angular update √E[Δ²] (they come from
-    # E‖Δw‖²): per trajectory E_i[Δ²] = within-window variance + mean², averaged over the (independent)
-    # trajectories; SE across trajectories, carried to the square root (δ-method: se/(2·rms))
-    s_ = res.summary
-    ok = ~res.diverged[0]
-    ms = s_["angular_update_var"][0][ok] + s_["angular_update_mean"][0][ok] ** 2
-    m = float(np.sqrt(ms.mean()))
-    se = float(ms.std(ddof=1) / np.sqrt(ms.size) / (2 * m))
-    mean_delta = float(s_["angular_update_mean"][0][ok].mean())
+    # E‖Δw‖²): per trajectory within-window variance + mean², SE across trajectories (M.rms_angular_update)
+    m, se, _ = M.rms_angular_update(res)
+    mean_delta = M.window_mean(res, "angular_update")[0]
     # neglected orders (docs/adam.md): O(ηλ) for AdamW; for Lion O(ηλ/(1 − β₂)) — the momentum's correlation
     # time against the norm's — and, for both, the finite-width offset of the RMS angular update: from the
     # finite-d fit (predict(..., dim=d)["angular_update_rms"], finite_d_basis "fitted", paper_checks/finite_d_fit.py)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._validation import InputError
 from . import _measure as M
 from ._core import Claim, Outcome, Param, compare, compared, register
 
@@ -31,7 +32,7 @@ def _run(optimizer: str, p: dict[str, Any], *, quick: bool, seed: int) -> tuple[
     at least 600 steps, the last half measured."""
     el = p["lr"] * p["weight_decay"]
     if el >= (1 - math.sqrt(p["momentum"])) ** 2:
-        raise ValueError(
+        raise InputError(
             f"ηλ = {el:g} must be below (1 − √α)² = {(1 - math.sqrt(p['momentum'])) ** 2:.4g} (real slow mode)"
         )
     pr = M.predict(optimizer, lr=p["lr"], weight_decay=p["weight_decay"], momentum=p["momentum"])
