@@ -24,11 +24,12 @@ load from other processes on a shared machine hits both sides; the 1-minute load
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
+
+from _report import print_report  # benchmarks/_report.py (the script's folder is on sys.path)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 PY = sys.executable
@@ -119,16 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             "target": "<= 0.5",
         }
     out["load_average_1min_end"] = os.getloadavg()[0]
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        for name, res in out.items():
-            if not isinstance(res, dict):
-                print(f"{name}: {res:.3g}")
-                continue
-            print(name)
-            for k, v in res.items():
-                print(f"  {k:20s} {v:.4g}" if isinstance(v, float) else f"  {k:20s} {v}")
+    print_report(out, args.json, width=20)
     return 0
 
 

@@ -27,13 +27,13 @@ time of a two-thread run measures the other jobs as much as the kernel, while on
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
+from _report import print_report  # benchmarks/_report.py (the script's folder is on sys.path)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -258,16 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "gpu"):
         bench_cupy(args, out)
     out["load_average_1min"] = os.getloadavg()[0]
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        for name, res in out.items():
-            if not isinstance(res, dict):
-                print(f"{name}: {res:.3g}")
-                continue
-            print(name)
-            for k, v in res.items():
-                print(f"  {k:32s} {v:.4g}" if isinstance(v, float) else f"  {k:32s} {v}")
+    print_report(out, args.json, width=32)
     return 0
 
 
