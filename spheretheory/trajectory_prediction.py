@@ -869,11 +869,23 @@ def solve(
             f"no {unknown} in (0, 1/{other_name}) gives {key}={value:g} (reachable: "
             f"{np.exp(reach.min()):.3g} to {np.exp(reach.max()):.3g})"
         )
-    a, b = grid[cross[0]], grid[cross[0] + 1]
-    fa = vals[cross[0]]
+    return _bisect_log(lambda u: float(f(np.array(u))) - np.log(value), grid[cross[0]], grid[cross[0] + 1],
+                       vals[cross[0]], unknown)  # fmt: skip
+
+
+def _bisect_log(g: Callable[[float], float], a: float, b: float, fa: float, unknown: str) -> float:
+    """x = e^u with g(u) = 0, bisecting [a, b] (g(a) = fa, a sign change inside) in u = log x to round-off.
+
+    ``InputError`` when g is not finite inside the bracket (no valid run there)."""
+    if fa == 0.0:
+        return float(np.exp(a))
     for _ in range(200):
         mid = 0.5 * (a + b)
-        fm = float(f(np.array(mid))) - np.log(value)
+        fm = g(mid)
+        if not np.isfinite(fm):
+            raise InputError(f"the run is not valid at {unknown}={np.exp(mid):g}, inside the bracket of the solve")
+        if fm == 0.0:
+            return float(np.exp(mid))
         if np.sign(fm) == np.sign(fa):
             a, fa = mid, fm
         else:
@@ -959,20 +971,4 @@ def _solve_scheduled(optimizer, unknown, target, lr, weight_decay, steps, at, sc
     cross = np.flatnonzero(sign[:-1] * sign[1:] <= 0)
     if cross.size == 0:
         raise InputError(f"no {unknown} in (0, 1/{other_name}) gives {where} = {value:g} ({reach})")
-    a, b, fa = u[cross[0]], u[cross[0] + 1], g[cross[0]]
-    if fa == 0.0:
-        return float(np.exp(a))
-    for _ in range(200):
-        mid = 0.5 * (a + b)
-        fm = q_or_nan(mid)
-        if not np.isfinite(fm):
-            raise InputError(f"the run is not valid at {unknown}={np.exp(mid):g}, inside the bracket of the solve")
-        if fm == 0.0:
-            return float(np.exp(mid))
-        if np.sign(fm) == np.sign(fa):
-            a, fa = mid, fm
-        else:
-            b = mid
-        if b - a < 1e-15:
-            break
-    return float(np.exp(0.5 * (a + b)))
+    return _bisect_log(q_or_nan, u[cross[0]], u[cross[0] + 1], g[cross[0]], unknown)
