@@ -51,6 +51,35 @@ def test_compiled_normal_is_numpys_stream():
     np.testing.assert_array_equal(s, np.stack([state_row(g) for g in gens]))  # the same advanced states
 
 
+def test_local_state_draws_the_rows_numbers():
+    """``local_state`` (the kernels' register copy of a row) gives row j's numbers, leaves the array alone until
+    written back, and the written-back state continues the stream."""
+    from numba import njit
+
+    @njit
+    def draw(st, j, n, write_back, out):
+        loc = rn.local_state(st, j)
+        for i in range(n):
+            out[i] = rn.standard_normal(loc, 0)
+        if write_back:
+            st[j, 0] = loc[0, 0]
+            st[j, 1] = loc[0, 1]
+
+    st = stream_states(np.random.SeedSequence(8), 3)[0]
+    gen = numpy_generator(st[1])
+    ref = gen.standard_normal(3000)
+    before = st.copy()
+    out = np.empty(1000)
+    draw(st, 1, 1000, False, out)
+    np.testing.assert_array_equal(out, ref[:1000])
+    np.testing.assert_array_equal(st, before)  # a private copy
+    for k in range(3):
+        draw(st, np.int64(1), 1000, True, out)
+        np.testing.assert_array_equal(out, ref[1000 * k : 1000 * (k + 1)])
+    np.testing.assert_array_equal(st[1], state_row(gen))
+    np.testing.assert_array_equal(st[[0, 2]], before[[0, 2]])
+
+
 @pytest.mark.parametrize("df", [0.5, 1.0, 2.0, 3.0, 8.0, 4093.0])
 def test_compiled_chisquare_is_numpys_stream(df):
     """df < 2, = 2 and > 2 take numpy's three gamma branches (shape < 1, exponential, Marsaglia–Tsang)."""

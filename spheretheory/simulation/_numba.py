@@ -46,7 +46,7 @@ from ._common import (
     threads_for,
 )
 from ._rng import stream_states
-from ._rng_numba import fill_normal_parallel, standard_normal
+from ._rng_numba import fill_normal_parallel, local_state, standard_normal
 from ._spec import OPT_CODE, Problem
 from .result import SimulationResult
 
@@ -136,6 +136,7 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
             m2loc[q] = sum_m2[q, j]
         cnt = sum_count[j]
         done = 0
+        rng = local_state(streams, j)  # this trajectory's PCG64 state, in registers for the block
         for s in range(nsteps):
             if diverged[j]:
                 break
@@ -156,7 +157,7 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                     y[i] = sig * np.float64(draws[s, j, i])
             else:
                 for i in range(d):  # the floor: nothing but the generator in this loop
-                    y[i] = standard_normal(streams, j)
+                    y[i] = standard_normal(rng, 0)
             # y ← σy: folded into the sums below unless the noise model's s ⊙ y + a come first
             ys = 1.0 if use_draws else sig
             if ys != 1.0 and (has_scale or has_drift):
@@ -292,7 +293,10 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                     delta = val[q] - mloc[q]
                     mloc[q] += delta / cnt
                     m2loc[q] += delta * (val[q] - mloc[q])
-        # ---- write back (records of the completed iterations; a diverged trajectory's later records stay NaN)
+        # ---- write back (the stream's state; records of the completed iterations: a diverged trajectory's later
+        # records stay NaN)
+        streams[j, 0] = rng[0, 0]
+        streams[j, 1] = rng[0, 1]
         if record:
             for s in range(done):
                 t = t0 + s

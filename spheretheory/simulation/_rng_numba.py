@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
+from numba.core import cgutils
 from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
 from numba.np.random._constants import (
     fe_double,
     fi_double,
@@ -62,6 +64,44 @@ def fsqrt(typingctx, x):  # pragma: no cover - compiled
     def codegen(context, builder, signature, args):
         fn = builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()])
         return builder.call(fn, [args[0]])
+
+    return sig, codegen
+
+
+@intrinsic
+def local_state(typingctx, st, j):  # pragma: no cover - compiled
+    """A private copy of row ``j`` of the state array ``st``, as a ``(1, 4)`` array on the calling function's stack.
+
+    Draw with ``sampler(loc, 0)`` and write ``loc[0, 0]``, ``loc[0, 1]`` back to ``st[j]`` when done: the same
+    numbers as drawing from ``st`` directly. The copy never escapes (LLVM keeps the state in registers, where a
+    row of ``st`` must be reloaded after every store to another array that might overlap it) and is private to
+    the thread (no false sharing of ``st``'s cache lines between threads). Valid only inside the function that
+    calls it (never return it); every call site has its own slot in that function's frame.
+    """
+    if not (isinstance(st, types.Array) and st.dtype == types.uint64 and st.ndim == 2):
+        return None
+    arrty = types.Array(types.uint64, 2, "C")
+    sig = arrty(st, j)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        intp = context.get_value_type(types.intp)
+        buf = cgutils.alloca_once(builder, i64, size=4)  # in the entry block: one slot, not one per iteration
+        src = make_array(signature.args[0])(context, builder, args[0])
+        row = context.cast(builder, args[1], signature.args[1], types.intp)
+        for k in range(4):
+            p = cgutils.get_item_pointer(context, builder, signature.args[0], src, [row, ir.Constant(intp, k)])
+            builder.store(builder.load(p), builder.gep(buf, [ir.Constant(intp, k)]))
+        loc = make_array(arrty)(context, builder)
+        populate_array(
+            loc,
+            data=buf,
+            shape=[ir.Constant(intp, 1), ir.Constant(intp, 4)],
+            strides=[ir.Constant(intp, 32), ir.Constant(intp, 8)],
+            itemsize=ir.Constant(intp, 8),
+            meminfo=None,
+        )
+        return loc._getvalue()
 
     return sig, codegen
 
