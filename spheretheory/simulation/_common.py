@@ -109,12 +109,20 @@ class _NoBar:
         pass
 
 
-def new_buffers(problem: Problem, nan_records: bool = True) -> dict[str, np.ndarray]:
+def new_buffers(problem: Problem, nan_records: bool = True, trajectory_major: bool = False) -> dict[str, np.ndarray]:
     """Record and summary arrays (records NaN-filled, or left unset for a kernel that writes every record,
-    NaN included; Welford accumulators)."""
+    NaN included; Welford accumulators).
+
+    ``rec`` is always indexed ``[q, record, trajectory]``; ``trajectory_major`` lays it out in memory as
+    ``(NQ, N, R)`` (a transposed view), so that a kernel writing one trajectory's records at a time writes
+    contiguous memory instead of one cache line per record (the series then are strided views, no copy).
+    """
     N = problem.N
     R = problem.n_records
-    rec = np.full((NQ, R, N), np.nan) if nan_records else np.empty((NQ, R, N))
+    shape = (NQ, N, R) if trajectory_major else (NQ, R, N)
+    rec = np.full(shape, np.nan) if nan_records else np.empty(shape)
+    if trajectory_major:
+        rec = rec.transpose(0, 2, 1)
     return {
         "rec": rec,
         "sum_count": np.zeros(N, dtype=np.int64),

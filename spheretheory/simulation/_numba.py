@@ -293,17 +293,15 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                     delta = val[q] - mloc[q]
                     mloc[q] += delta / cnt
                     m2loc[q] += delta * (val[q] - mloc[q])
-        # ---- write back (the stream's state; records of the completed iterations: a diverged trajectory's later
-        # records stay NaN)
+        # ---- write back (the stream's state; records of the completed iterations, NaN from divergence on)
         streams[j, 0] = rng[0, 0]
         streams[j, 1] = rng[0, 1]
         if record:
-            for s in range(done):
-                t = t0 + s
-                if t % rec_every == 0:
-                    r = t // rec_every
-                    for q in range(NQ):
-                        rec[q, r, j] = rloc[q, s]
+            for q in range(NQ):  # rec is trajectory-major in memory: these writes are contiguous
+                for s in range(nsteps):
+                    t = t0 + s
+                    if t % rec_every == 0:
+                        rec[q, t // rec_every, j] = rloc[q, s] if s < done else np.nan
         sum_count[j] = cnt
         for q in range(NQ):
             sum_mean[q, j] = mloc[q]
@@ -324,7 +322,7 @@ def run(problem: Problem) -> SimulationResult:
     scale, drift = noise_scale_vectors(problem)
     _, noise_ss = seed_sequences(problem)
     streams = stream_states(noise_ss, N)[0]
-    buf = new_buffers(problem)
+    buf = new_buffers(problem, nan_records=False, trajectory_major=True)  # the kernel writes every record
     out = recorder(problem, buf)
     block = block_length(problem)
     empty_draws = np.zeros((1, 1, 1), dtype=dtype)
