@@ -8,7 +8,14 @@ for each, over the block's iterations, so a trajectory's state stays in L1 cache
 Randomness: trajectory j draws from its own PCG64 stream (:mod:`._rng`), a row of a ``uint64`` state array
 stepped inside the kernel by the inlined ziggurat sampler of :mod:`._rng_numba` (the same numbers as numpy's
 ``Generator.standard_normal``). A trajectory's numbers depend only on the seed and j — not on threads, chunks
-or blocks — and nothing but the cached kernels is compiled in a process.
+or blocks — and nothing but the cached kernels is compiled in a process. The kernel draws from a private copy
+of the row (:func:`._rng_numba.local_state`), written back once per block: LLVM then keeps the state in
+registers (a row of the shared array had to be reloaded after every store to ``y``, 1.15–1.2× slower, and two
+threads stepping neighbouring rows shared their cache line).
+
+Records: each trajectory's records of a block are kept in a local array and written back at the end of the
+block into ``rec``, which is laid out trajectory-major in memory (:func:`._common.new_buffers`), so the write
+is contiguous; the kernel writes every record, NaN from a trajectory's divergence on (no NaN prefill).
 
 Per trajectory and iteration t the kernel does two passes over the d coordinates:
 
