@@ -338,7 +338,7 @@ register(
 
 def derivation(name: str) -> Derivation:
     """The registered derivation ``name``, importing this module and :mod:`.nrq` first (so that they are
-    registered even where ``_MODULES`` does not list them)."""
+    registered even where the registry's import list in ``theory/__init__.py`` does not name them)."""
     from . import get
     from . import nrq as _nrq  # noqa: F401
 
