@@ -341,13 +341,13 @@ def lr_drop(
     reference = np.where(not_reached, np.maximum(cont, cap + 1), steps)
     paper: dict[str, Any] = {}
     if has_bound:
+        critical = derivation(f"{prefix}.lr_drop_critical_rtol")
         paper = {
             "paper_bound": np.asarray(bound_new, dtype=float),
             "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
             "paper_bound_valid": np.asarray(bound_new <= reference),
             "paper_bound_old_lr_valid": np.asarray(bound_old <= reference),
-            # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in tests)
-            "critical_rtol": np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0,
+            "critical_rtol": np.asarray(critical(factor=arr["factor"]), dtype=float),
         }
     values = {
         "steps": np.where(not_reached, np.nan, steps),

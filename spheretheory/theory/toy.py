@@ -129,7 +129,8 @@ def lyapunov_exponent(elr, curvature, mult_noise):
         if sm == 0:
             out[idx] = np.log(abs(1 - x)) if x != 1 else -np.inf
             continue
-        sing = (1.0 / x - 1.0) / sm
+        with np.errstate(over="ignore", divide="ignore"):  # ηh → 0: the singularity moves to ±∞ (outside)
+            sing = (1.0 / x - 1.0) / sm
 
         def f(t, x=x, sm=sm):
             return np.log(np.abs(1 - x * (1 + sm * t)) + 1e-300) * np.exp(-t * t / 2) / np.sqrt(2 * np.pi)
