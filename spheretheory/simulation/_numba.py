@@ -304,11 +304,13 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
         streams[j, 0] = rng[0, 0]
         streams[j, 1] = rng[0, 1]
         if record:
+            s0 = (rec_every - t0 % rec_every) % rec_every  # the block's first recorded iteration (no division below)
+            r0 = (t0 + s0) // rec_every
             for q in range(NQ):  # rec is trajectory-major in memory: these writes are contiguous
-                for s in range(nsteps):
-                    t = t0 + s
-                    if t % rec_every == 0:
-                        rec[q, t // rec_every, j] = rloc[q, s] if s < done else np.nan
+                r = r0
+                for s in range(s0, nsteps, rec_every):
+                    rec[q, r, j] = rloc[q, s] if s < done else np.nan
+                    r += 1
         sum_count[j] = cnt
         for q in range(NQ):
             sum_mean[q, j] = mloc[q]
