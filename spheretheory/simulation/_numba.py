@@ -13,9 +13,10 @@ of the row (:func:`._rng_numba.local_state`), written back once per block: LLVM 
 registers (a row of the shared array had to be reloaded after every store to ``y``, 1.15–1.2× slower, and two
 threads stepping neighbouring rows shared their cache line).
 
-Records: each trajectory's records of a block are kept in a local array and written back at the end of the
-block into ``rec``, which is laid out trajectory-major in memory (:func:`._common.new_buffers`), so the write
-is contiguous; the kernel writes every record, NaN from a trajectory's divergence on (no NaN prefill).
+Records: each record goes straight into ``rec``, which is laid out trajectory-major in memory
+(:func:`._common.new_buffers`): a trajectory's records of a quantity are contiguous, so a cache line is fetched
+once per 8 records while the draws run and no line is shared with another trajectory (another thread). The
+kernel writes every record, NaN from a trajectory's divergence on (no NaN prefill).
 
 Per trajectory and iteration t the kernel does two passes over the d coordinates:
 
@@ -132,17 +133,18 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
     for j in prange(N):
         y = np.empty(d)
         val = np.empty(NQ)
-        # this trajectory's records and Welford sums live in local arrays for the block and are written back at
-        # its end: neighbouring trajectories share cache lines of (NQ, ·, N) arrays, and two threads writing them
-        # step by step would pass those lines back and forth (false sharing)
-        rloc = np.empty((NQ, nsteps))
+        # this trajectory's Welford sums live in local arrays for the block and are written back at its end
+        # (neighbouring trajectories share cache lines of (NQ, N) arrays: false sharing between threads); its
+        # records go straight to rec, trajectory-major in memory (no line shared with another trajectory), as
+        # they are made: a line is fetched once per 8 records while the draws run, not 192 at the block's end
         mloc = np.empty(NQ)
         m2loc = np.empty(NQ)
         for q in range(NQ):
             mloc[q] = sum_mean[q, j]
             m2loc[q] = sum_m2[q, j]
         cnt = sum_count[j]
-        done = 0
+        s_rec = (rec_every - t0 % rec_every) % rec_every  # the block's next recorded iteration and its record index
+        r = (t0 + s_rec) // rec_every
         rng = local_state(streams, j)  # this trajectory's PCG64 state, in registers for the block
         for s in range(nsteps):
             if diverged[j]:
@@ -291,26 +293,26 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 val[5] = eta * sqrt_d / (ww * math.sqrt(bb))
             else:
                 val[5] = eta / ww
-            for q in range(NQ):
-                rloc[q, s] = val[q]
-            done = s + 1
+            if record and s == s_rec:
+                for q in range(NQ):
+                    rec[q, r, j] = val[q]
+                r += 1
+                s_rec += rec_every
             if t >= sum_start:
                 cnt += 1
                 for q in range(NQ):
                     delta = val[q] - mloc[q]
                     mloc[q] += delta / cnt
                     m2loc[q] += delta * (val[q] - mloc[q])
-        # ---- write back (the stream's state; records of the completed iterations, NaN from divergence on)
+        # ---- write back (the stream's state; NaN for the records from divergence on)
         streams[j, 0] = rng[0, 0]
         streams[j, 1] = rng[0, 1]
         if record:
-            s0 = (rec_every - t0 % rec_every) % rec_every  # the block's first recorded iteration (no division below)
-            r0 = (t0 + s0) // rec_every
-            for q in range(NQ):  # rec is trajectory-major in memory: these writes are contiguous
-                r = r0
-                for s in range(s0, nsteps, rec_every):
-                    rec[q, r, j] = rloc[q, s] if s < done else np.nan
-                    r += 1
+            while s_rec < nsteps:
+                for q in range(NQ):
+                    rec[q, r, j] = np.nan
+                r += 1
+                s_rec += rec_every
         sum_count[j] = cnt
         for q in range(NQ):
             sum_mean[q, j] = mloc[q]
