@@ -13,7 +13,7 @@ def print_report(out: dict[str, Any], as_json: bool, width: int = 20) -> None:
         return
     for name, res in out.items():
         if not isinstance(res, dict):
-            print(f"{name}: {res:.3g}")
+            print(f"{name}: {res:.3g}" if isinstance(res, float) else f"{name}: {res}")
             continue
         print(name)
         for k, v in res.items():
