@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from spheretheory.simulation._rng import StreamDrawer, numpy_generator, state_row, stream_states
+from spheretheory.simulation._rng import StreamDrawer, generate_state64, numpy_generator, state_row, stream_states
 
 rn = pytest.importorskip("spheretheory.simulation._rng_numba")
 
@@ -23,6 +23,17 @@ def test_states_are_reproducible_distinct_and_odd():
     assert not np.array_equal(a, c)
     assert np.all(a[..., 3] & np.uint64(1) == 1)  # PCG needs an odd increment
     assert len({tuple(r) for r in a.reshape(-1, 4)}) == 100
+
+
+@pytest.mark.parametrize("seed", [0, 12345, [1, 2, 3], 2**100 + 7])
+@pytest.mark.parametrize("pool_size", [4, 8])
+def test_vectorized_generate_state_is_numpys(seed, pool_size):
+    """The vectorized hash gives SeedSequence.generate_state's words exactly (spawned children included), so
+    the streams, and every seeded run, are unchanged."""
+    ss = np.random.SeedSequence(seed, pool_size=pool_size)
+    for s in [ss, *ss.spawn(2)]:
+        for n in (0, 1, 3, 4, 7, 100, 4097):
+            np.testing.assert_array_equal(generate_state64(s, n), s.generate_state(n, dtype=np.uint64))
 
 
 def test_numpy_generator_round_trips_the_state():
