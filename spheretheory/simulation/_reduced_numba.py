@@ -103,6 +103,22 @@ def atan2_array(y, x, out):  # pragma: no cover - compiled
         out[i] = atan2_nonneg(y[i], x[i])
 
 
+@njit(inline="always", error_model="numpy")
+def lane_values(X, jj):  # pragma: no cover - compiled
+    """(R8, R9) the six quantities of the iteration just taken by lane jj, from the inputs the step left in
+    ``X``: ‖w_t‖², Δ_t, ‖g̃_t‖², h̃_t, cos(w_0, w_t) = m/√(a₀a), η_t/‖w_t‖²."""
+    a = X[_XA, jj]
+    ugs = X[_XUGS, jj]
+    return (
+        a,
+        atan2_nonneg(fsqrt(X[_XWT2, jj]), X[_XW0, jj]),
+        ugs,
+        ugs + X[_H2, jj] * X[_XGP, jj] * a,
+        X[_XM, jj] * X[_XIRA, jj] * X[_IRA0, jj],
+        X[_XETA, jj] * X[_XIA, jj],
+    )
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
     """One block of iterations of the reduced chain (eqs. R1–R9) for every trajectory.
@@ -327,38 +343,33 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                     X[_XM, jj] = m
                     X[_XETA, jj] = eta
                 rec_now = record and t % rec_every == 0
-                in_sum = t >= sum_start
-                if rec_now or in_sum:
-                    # (R8, R9) the quantities of iteration t, lockstep over lanes into rows of X
-                    for jj in range(CHUNK):
-                        a = X[_XA, jj]
-                        ugs = X[_XUGS, jj]
-                        X[_V0, jj] = a
-                        X[_V0 + 1, jj] = atan2_nonneg(fsqrt(X[_XWT2, jj]), X[_XW0, jj])
-                        X[_V0 + 2, jj] = ugs
-                        X[_V0 + 3, jj] = ugs + X[_H2, jj] * X[_XGP, jj] * a
-                        X[_V0 + 4, jj] = X[_XM, jj] * X[_XIRA, jj] * X[_IRA0, jj]  # m/√(a₀a)
-                        X[_V0 + 5, jj] = X[_XETA, jj] * X[_XIA, jj]  # η/a
-                    if rec_now:
-                        r = t // rec_every
+                if t >= sum_start:
+                    # Welford's online mean and variance over the lanes still alive; each has been alive at every
+                    # iteration of the window so far, so its count is the same t − start + 1
+                    inv_cnt = 1.0 / (t - sum_start + 1)
+                    for jj in range(CHUNK):  # lockstep: the quantities (kept for the record) and their sums
+                        values = lane_values(X, jj)
+                        live = X[_ALIVE, jj] > 0.0
+                        X[_CNT, jj] += 1.0 if live else 0.0
+                        inv = inv_cnt if live else 0.0
                         for q in range(6):
-                            for jj in range(nj):
-                                rec[q, r, lo + jj] = X[_V0 + q, jj] if X[_ALIVE, jj] > 0.0 else nan
-                    if in_sum:
-                        # Welford's online mean and variance over the lanes still alive; each has been alive at
-                        # every iteration of the window so far, so its count is the same t − start + 1
-                        inv_cnt = 1.0 / (t - sum_start + 1)
-                        for jj in range(CHUNK):
-                            live = X[_ALIVE, jj] > 0.0
-                            X[_CNT, jj] += 1.0 if live else 0.0
-                            inv = inv_cnt if live else 0.0
-                            for q in range(6):
-                                v = X[_V0 + q, jj]
-                                mu = X[_MEAN + q, jj]
-                                delta = v - mu
-                                mu_new = mu + delta * inv
-                                X[_MEAN + q, jj] = mu_new if live else mu
-                                X[_M2 + q, jj] += delta * (v - mu_new) if live else 0.0
+                            v = values[q]
+                            X[_V0 + q, jj] = v
+                            mu = X[_MEAN + q, jj]
+                            delta = v - mu
+                            mu_new = mu + delta * inv
+                            X[_MEAN + q, jj] = mu_new if live else mu
+                            X[_M2 + q, jj] += delta * (v - mu_new) if live else 0.0
+                elif rec_now:
+                    for jj in range(CHUNK):
+                        values = lane_values(X, jj)
+                        for q in range(6):
+                            X[_V0 + q, jj] = values[q]
+                if rec_now:
+                    r = t // rec_every
+                    for q in range(6):
+                        for jj in range(nj):
+                            rec[q, r, lo + jj] = X[_V0 + q, jj] if X[_ALIVE, jj] > 0.0 else nan
         for jj in range(nj):
             j = lo + jj
             for q in range(7):
