@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_cli.py            # the issue's sizes (the full-d runs take minutes)
     python benchmarks/bench_cli.py --quick    # the fixed cost and a smaller reduced-vs-full pair
     python benchmarks/bench_cli.py --json
+    python benchmarks/bench_cli.py --pairs 4096:1024   # reduced vs full at other sizes (d:trajectories)
 
 Reported (targets from the issue):
 
@@ -89,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only-fixed", action="store_true", help="only the fixed cost (item 1)")
+    ap.add_argument(
+        "--pairs",
+        default=None,
+        help="reduced-vs-full sizes as d:trajectories[,d:trajectories...] at 4,000 steps (default: the issue's "
+        "4096:256 and 16384:256; --quick: 4096:64)",
+    )
     args = ap.parse_args(argv)
     out: dict = {"load_average_1min_start": os.getloadavg()[0]}
 
@@ -101,12 +108,15 @@ def main(argv: list[str] | None = None) -> int:
         "target": "<= 2",
     }
     pairs = [(4096, 64, 4000, ">= 100")] if args.quick else [(4096, 256, 4000, ">= 100"), (16384, 256, 4000, ">= 1000")]
+    if args.pairs:
+        sizes = [tuple(int(x) for x in item.split(":")) for item in args.pairs.split(",")]
+        pairs = [(d, n, 4000, ">= 1000" if d >= 16384 else ">= 100") for d, n in sizes]
     if args.only_fixed:
         pairs = []
     for d, n, steps, target in pairs:
         reps = 1 if not args.quick else args.repeat
         t_full, t_r = paired([sim("full", d, n, steps), sim("reduced", d, n, steps)], reps)
-        out[f"full_vs_reduced_d{d}"] = {
+        out[f"full_vs_reduced_d{d}_n{n}"] = {
             "sizes": f"{n} trajectories x {steps} steps, d={d}, through the CLI",
             "full_s": t_full,
             "reduced_s": t_r,

@@ -282,7 +282,8 @@ def lr_drop(
 
     The unit-gradient power L cancels out of all of these (assumed unchanged by the drop).
     """
-    from . import theory
+    from .theory import get as derivation
+    from .theory import names as derivation_names
     from .theory.iterate import steps_to_equilibrium
 
     droppable = [n for n, spec in SPECS.items() if spec.lr_drop]
@@ -319,34 +320,34 @@ def lr_drop(
         kw["momentum"] = arr["momentum"]
     with fp_events() as fp:
         cont = np.asarray(
-            theory.get(f"{prefix}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"]), dtype=float
+            derivation(f"{prefix}.lr_drop_steps_continuous")(**kw, factor=arr["factor"], rtol=arr["rtol"]), dtype=float
         )
         # iterate only as far as is quick (LR_DROP_ITERATION_CAP); beyond it the closed form answers
         cap = min(max_steps, LR_DROP_ITERATION_CAP)
         steps = steps_to_equilibrium(prefix, rate, arr["weight_decay"], arr["factor"], arr["rtol"],
                                      arr["momentum"], max_steps=cap)
-        x_old = theory.get(f"{prefix}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
-        x_new = theory.get(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": rate / arr["factor"]},
+        x_old = derivation(f"{prefix}.equilibrium_sq_norm")(**kw, unit_grad_sq=1.0)
+        x_new = derivation(f"{prefix}.equilibrium_sq_norm")(**{**kw, "lr": rate / arr["factor"]},
                                                             unit_grad_sq=1.0)
         rescale_exact = (x_new / x_old) ** 0.5
-        has_bound = f"{prefix}.lr_drop_paper_bound" in theory.names()
+        has_bound = f"{prefix}.lr_drop_paper_bound" in derivation_names()
         if has_bound:
-            bound_new = theory.get(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": rate / arr["factor"]},
+            bound_new = derivation(f"{prefix}.lr_drop_paper_bound")(**{**kw, "lr": rate / arr["factor"]},
                                                                     factor=arr["factor"])
-            bound_old = theory.get(f"{prefix}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
+            bound_old = derivation(f"{prefix}.lr_drop_paper_bound")(**kw, factor=arr["factor"])
     not_reached = ~np.isfinite(steps)
     # the printed bound is valid when it is <= the true count; when the iteration stopped at the cap the count
     # is > cap, so a bound <= cap is valid for sure; otherwise judge it against the closed form
     reference = np.where(not_reached, np.maximum(cont, cap + 1), steps)
     paper: dict[str, Any] = {}
     if has_bound:
+        critical = derivation(f"{prefix}.lr_drop_critical_rtol")
         paper = {
             "paper_bound": np.asarray(bound_new, dtype=float),
             "paper_bound_old_lr": np.asarray(bound_old, dtype=float),
             "paper_bound_valid": np.asarray(bound_new <= reference),
             "paper_bound_old_lr_valid": np.asarray(bound_old <= reference),
-            # closed form of the derivation's critical tolerance (*.lr_drop_paper_bound, last step; equal in tests)
-            "critical_rtol": np.sqrt(1.0 + (arr["factor"] - 1.0) / arr["factor"] ** 2) - 1.0,
+            "critical_rtol": np.asarray(critical(factor=arr["factor"]), dtype=float),
         }
     values = {
         "steps": np.where(not_reached, np.nan, steps),

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from . import schedules as _sched
 from ._validation import InputError, check_choice, check_int, check_real
 from .optimizers.adamw import GAUSSIAN_KURTOSIS
+from .schedules import Constant, Product, Schedule, as_schedule, weight_decay_convention
 from .theory import _generated as G
 from .theory.trajectory import lion_arcsine_weights
 
@@ -136,13 +136,13 @@ class Trajectory:
 # --------------------------------------------------------------------------------------------------------
 # Inputs
 # --------------------------------------------------------------------------------------------------------
-def _per_step(name: str, value: Any, steps: int) -> _sched.Schedule:
+def _per_step(name: str, value: Any, steps: int) -> Schedule:
     """A scalar, per-step array, schedule (or grammar string) → a schedule of absolute values."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return _sched.Constant(float(check_real(name, value, low=0.0)))
+        return Constant(float(check_real(name, value, low=0.0)))
     if isinstance(value, np.ndarray) and value.ndim == 0:
-        return _sched.Constant(float(check_real(name, value, low=0.0)))
-    return _sched.as_schedule(name, value, steps)
+        return Constant(float(check_real(name, value, low=0.0)))
+    return as_schedule(name, value, steps)
 
 
 @dataclass
@@ -150,9 +150,9 @@ class _Inputs:
     spec: TrajectoryMap
     steps: int
     every: int
-    lr: _sched.Schedule
-    wd: _sched.Schedule
-    grad: _sched.Schedule
+    lr: Schedule
+    wd: Schedule
+    grad: Schedule
     decoupled: bool
     hyper: dict[str, float]
     dim: int | None
@@ -216,22 +216,22 @@ def _inputs(
     if sq_norm0 is not None:
         sq_norm0 = float(check_real("sq_norm0", sq_norm0, low=0.0, low_inclusive=False))
     lr_s = _per_step("lr", lr, steps)
-    lr_mult = _sched.as_schedule("lr_schedule", lr_schedule, steps)
-    lr_abs = lr_s if lr_mult.is_constant else _sched.Product((lr_s, lr_mult), (1.0, 1.0), label=lr_mult.description)
+    lr_mult = as_schedule("lr_schedule", lr_schedule, steps)
+    lr_abs = lr_s if lr_mult.is_constant else Product((lr_s, lr_mult), (1.0, 1.0), label=lr_mult.description)
     wd_s = _per_step("weight_decay", weight_decay, steps)
-    wd_mult = _sched.as_schedule("wd_schedule", wd_schedule, steps)
+    wd_mult = as_schedule("wd_schedule", wd_schedule, steps)
     if wd_convention is None:
         decoupled = spec.decoupled[0]
     else:
-        conv_mult, decoupled = _sched.weight_decay_convention(wd_convention, lr_abs, steps)
-        wd_mult = _sched.Product((wd_mult, conv_mult), (1.0, 1.0), label=conv_mult.description)
+        conv_mult, decoupled = weight_decay_convention(wd_convention, lr_abs, steps)
+        wd_mult = Product((wd_mult, conv_mult), (1.0, 1.0), label=conv_mult.description)
     if decoupled not in spec.decoupled:
         where = "decoupled" if decoupled else "coupled"
         raise InputError(f"optimizer {name!r} does not take a {where} weight decay (wd_convention={wd_convention!r})")
-    wd_abs = wd_s if wd_mult.is_constant else _sched.Product((wd_s, wd_mult), (1.0, 1.0), label=wd_mult.description)
+    wd_abs = wd_s if wd_mult.is_constant else Product((wd_s, wd_mult), (1.0, 1.0), label=wd_mult.description)
     L_s = _per_step("unit_grad_sq", unit_grad_sq, steps)
-    g_mult = _sched.as_schedule("grad_schedule", grad_schedule, steps)
-    L_abs = L_s if g_mult.is_constant else _sched.Product((L_s, g_mult), (1.0, 1.0), label=g_mult.description)
+    g_mult = as_schedule("grad_schedule", grad_schedule, steps)
+    L_abs = L_s if g_mult.is_constant else Product((L_s, g_mult), (1.0, 1.0), label=g_mult.description)
     return _Inputs(spec, steps, every, lr_abs, wd_abs, L_abs, bool(decoupled), hp, dim, sq_norm0)
 
 

@@ -56,7 +56,8 @@ def _close(a: float, b: float, expr) -> bool:
 @given(data=st.data())
 def test_numeric_equals_sympy(d, data):
     """Every generated numpy function equals its sympy expression (30-digit evalf) on drawn parameters."""
-    params = data.draw(family_params(d.parameters))
+    drawn = data.draw(family_params(d.parameters))  # always draws lr and weight_decay (as a pair with ηλ < 1)
+    params = {n: v for n, v in drawn.items() if n in d.parameters}
     num = d(**params)
     if isinstance(num, tuple):
         import sympy as sp

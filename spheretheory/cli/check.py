@@ -53,23 +53,23 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import claims as C
     from .._validation import check_choice, check_int, check_output_dir
+    from ..claims import PAPERS, claims, get, run_many
     from ..claims.report import print_table, write_report
     from ._common import print_json
 
     check_int("--seed", args.seed, low=0)
     if args.paper is not None:
-        args.paper = check_choice("--paper", args.paper, C.PAPERS)
+        args.paper = check_choice("--paper", args.paper, PAPERS)
     if args.report is not None:
         check_output_dir("--report", args.report)
     args.claim = [cid for group in args.claim or [] for cid in group] or None
     if args.claim:
-        selected = [C.get(cid) for cid in args.claim]
+        selected = [get(cid) for cid in args.claim]
         if args.paper:
             selected = [c for c in selected if c.paper_key == args.paper]
     else:
-        selected = C.claims(args.paper)
+        selected = claims(args.paper)
     if not selected:
         raise InputError(
             f"no claim selected: --claim {' '.join(args.claim or [])} and --paper {args.paper} have none in common"
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         if args.claim:  # explicitly named claims must all accept every override
             for c in selected:
                 c.params(overrides)
-    results = C.run_many(
+    results = run_many(
         selected,
         overrides,
         quick=args.quick,

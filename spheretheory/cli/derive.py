@@ -24,14 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import theory
     from .._validation import InputError
+    from ..theory import all_derivations, get
     from ._common import print_json
 
     if args.list or not args.name:
         if args.name:
             raise InputError("give a derivation NAME or --list, not both")
-        derivations = theory.all_derivations()
+        derivations = all_derivations()
         if args.json:
             print_json({"derivations": [{"name": d.name, "title": d.title, "source": d.source} for d in derivations]})
             return 0
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         for d in derivations:
             print(f"{d.name:<{width}}  {d.title}")
         return 0
-    d = theory.get(args.name)
+    d = get(args.name)
     if args.json:
         print_json(
             {

@@ -283,40 +283,43 @@ def _row_notes(res: Any, g: int, pred: dict[str, float] | None) -> tuple[str | N
 def run(args: argparse.Namespace) -> int:
     from .._validation import memory_budget
     from ..simulation import simulate
+    from ..simulation._api import problem_from_call
     from ._common import format_value, print_json
 
     v = _validate(args)
     record_every = max(1, args.steps // 2000)  # at most ~2000 records for the plot; stats use every step
-    if not args.json and v["optimizer"] not in MATRIX_OPTIMIZERS:
-        _compiling_note(args.backend.strip().lower(), args.method.strip().lower(), args)
+    call = dict(
+        optimizer=v["optimizer"],
+        lr=np.array(args.lr),
+        weight_decay=np.array(args.wd),
+        momentum=np.array(v["momentum"]),
+        dim=v["dim"],
+        options=v["options"],
+        steps=args.steps,
+        trajectories=args.trajectories,
+        unit_grad_sq=np.array(args.unit_grad_sq),
+        lr_schedule=v["schedule"],
+        rescale_on_drop=args.rescale_on_drop,
+        beta1=0.9 if args.beta1 is None else args.beta1,
+        beta2=args.beta2,
+        eps=1e-8 if args.eps is None else args.eps,
+        decoupled=None if args.decoupled is None else args.decoupled == "yes",
+        init_norm=args.init_norm,
+        record_every=record_every,
+        # the statistics need only the streaming summaries; series only for the plot (and its checks)
+        record="series" if args.plot else "summary",
+        backend=args.backend,
+        method=args.method,
+        seed=args.seed,
+        dtype=args.dtype,
+        progress=False if args.no_progress else None,
+    )
     try:
         with memory_budget(v["max_memory"]):
-            res = simulate(
-                v["optimizer"],
-                np.array(args.lr),
-                np.array(args.wd),
-                np.array(v["momentum"]),
-                dim=v["dim"],
-                options=v["options"],
-                steps=args.steps,
-                trajectories=args.trajectories,
-                unit_grad_sq=np.array(args.unit_grad_sq),
-                lr_schedule=v["schedule"],
-                rescale_on_drop=args.rescale_on_drop,
-                beta1=0.9 if args.beta1 is None else args.beta1,
-                beta2=args.beta2,
-                eps=1e-8 if args.eps is None else args.eps,
-                decoupled=None if args.decoupled is None else args.decoupled == "yes",
-                init_norm=args.init_norm,
-                record_every=record_every,
-                # the statistics need only the streaming summaries; series only for the plot (and its checks)
-                record="series" if args.plot else "summary",
-                backend=args.backend,
-                method=args.method,
-                seed=args.seed,
-                dtype=args.dtype,
-                progress=False if args.no_progress else None,
-            )
+            if not args.json and v["optimizer"] not in MATRIX_OPTIMIZERS:
+                problem_from_call(**call)  # bad input first (one line, exit 2), then the note on compiling
+                _compiling_note(args.backend.strip().lower(), args.method.strip().lower(), args)
+            res = simulate(**call)
     except (ImportError, NotImplementedError) as exc:  # cupy missing, reduced simulator missing
         raise InputError(str(exc)) from exc
 

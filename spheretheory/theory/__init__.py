@@ -8,39 +8,16 @@ Usage::
     d.expr, d.latex, d.steps, d.assumptions, d.source
     d(lr=0.1, weight_decay=5e-4)            # vectorized numeric evaluation (no sympy import)
 
-Derivation modules are listed in ``_MODULES``; each calls :func:`register` at import. Importing this package
-does not import sympy.
+Derivation modules are imported by :func:`_load` on first registry access (literal import statements, which
+lint-imports sees); each calls :func:`register` at import. Importing this package does not import sympy.
 """
 
 from __future__ import annotations
-
-import importlib
 
 from .._validation import InputError
 from .base import Derivation, DerivationResult, Step
 
 __all__ = ["Derivation", "DerivationResult", "Step", "register", "get", "names", "all_derivations"]
-
-#: Modules that register derivations (imported on first registry access).
-_MODULES: tuple[str, ...] = (
-    "spheretheory.theory.sgd",
-    "spheretheory.theory.sgdm",
-    "spheretheory.theory.nesterov",
-    "spheretheory.theory.nrq",
-    "spheretheory.theory.toy",
-    "spheretheory.theory.adam",
-    "spheretheory.theory.adamw",
-    "spheretheory.theory.lion",
-    "spheretheory.theory.adam_l2",
-    "spheretheory.theory.adamsrt",
-    "spheretheory.theory.muon",
-    "spheretheory.theory.finite_d",
-    "spheretheory.theory.trajectory",
-    "spheretheory.theory.schedule_forms",
-    "spheretheory.theory.li_arora",
-    "spheretheory.theory.kunin",
-    "spheretheory.theory.ema",
-)
 
 _REGISTRY: dict[str, Derivation] = {}
 _loaded = False
@@ -55,11 +32,29 @@ def register(derivation: Derivation) -> Derivation:
 
 
 def _load() -> None:
+    """Import the modules that register derivations (once, on first registry access)."""
     global _loaded
     if not _loaded:
         _loaded = True
-        for module in _MODULES:
-            importlib.import_module(module)
+        from . import (  # noqa: F401 - imported to register their derivations
+            adam,
+            adam_l2,
+            adamsrt,
+            adamw,
+            ema,
+            finite_d,
+            kunin,
+            li_arora,
+            lion,
+            muon,
+            nesterov,
+            nrq,
+            schedule_forms,
+            sgd,
+            sgdm,
+            toy,
+            trajectory,
+        )
 
 
 def names() -> list[str]:

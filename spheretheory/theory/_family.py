@@ -265,12 +265,8 @@ def register_family(
                     "Read with η = the new rate η/k (the rate that drives the transition), first order",
                     lead_bound,
                 ),
-                Step(
-                    "Continuous-time steps to relative tolerance r, first order (ρ → its ηλ → 0 limit)", t_c
-                ),
-                Step(
-                    "Tolerance r at which the two agree: a valid lower bound iff rtol is below it", critical
-                ),
+                Step("Continuous-time steps to relative tolerance r, first order (ρ → its ηλ → 0 limit)", t_c),
+                Step("Tolerance r at which the two agree: a valid lower bound iff rtol is below it", critical),
             ),
             {"critical_rtol": critical[0] if critical else None},
         )
@@ -291,5 +287,41 @@ def register_family(
                 "relative tolerance r only for r below √(1 + (k−1)/k²) − 1 (≈ (k−1)/(2k²); the last step).\n"
                 "`spheretheory lr-drop` prints both next to the exact iteration."
             ),
+        )
+    )
+
+    def derive_critical() -> DerivationResult:
+        import sympy as sp
+
+        from . import _sym as S
+
+        k = S.factor
+        solved = get(f"{prefix}.lr_drop_paper_bound").result.extra["critical_rtol"]
+        x = (1 - 1 / k) / k  # (k − 1)/k² without forming k² (finite for any float k ≥ 1)
+        stable = x / (1 + sp.sqrt(1 + x))  # √(1 + x) − 1 without the cancellation at large k
+        if solved is None or sp.simplify(sp.radsimp(stable - solved)) != 0:
+            raise AssertionError(f"{prefix}: the critical tolerance is not √(1 + (k−1)/k²) − 1: {solved}")
+        return DerivationResult(
+            stable,
+            (
+                Step(f"The root of the last step of {prefix}.lr_drop_paper_bound", solved),
+                Step(
+                    "= x/(1 + √(1 + x)) with x = (1 − 1/k)/k: the same value, without cancellation at large k and "
+                    "without k² (overflow at k ≳ 1e154); difference, simplified",
+                    sp.simplify(sp.radsimp(stable - solved)),
+                ),
+            ),
+        )
+
+    register(
+        Derivation(
+            name=f"{prefix}.lr_drop_critical_rtol",
+            title="Tolerance below which Wan et al. Corollary 3.1, read with the new rate η/k, is a valid lower "
+            "bound (first order in ηλ)",
+            source=f"derived here from {prefix}.lr_drop_paper_bound",
+            assumptions=("ηλ ≪ 1: both counts to first order",),
+            parameters=("factor",),
+            derive=derive_critical,
+            numeric=generated(f"{prefix}.lr_drop_critical_rtol"),
         )
     )

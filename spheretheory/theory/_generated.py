@@ -457,6 +457,11 @@ def sgd__equilibrium_sq_norm_first_order(lr, weight_decay, unit_grad_sq):
     return ((1/2)*numpy.sqrt(2)*numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)/numpy.sqrt(weight_decay)) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float))
 
 
+def sgd__lr_drop_critical_rtol(factor):
+    """Tolerance below which Wan et al. Corollary 3.1, read with the new rate η/k, is a valid lower bound (first order in ηλ)"""
+    return ((1 - 1/factor)/(factor*(numpy.sqrt(1 + (1 - 1/factor)/factor) + 1))) + (0 * numpy.asarray(factor, dtype=float))
+
+
 def sgd__lr_drop_paper_bound(lr, weight_decay, factor):
     """Wan et al. Corollary 3.1 as printed: ⌈log(k)(1−α)/(2λη)⌉ iterations after dividing the LR by k"""
     return (numpy.ceil((1/2)*numpy.log(factor)/(lr*weight_decay))) + (0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(factor, dtype=float))
@@ -528,6 +533,11 @@ def sgdm__equilibrium_state(lr, weight_decay, momentum, unit_grad_sq):
     """Fixed point (‖w*‖², ⟨w, v⟩*, ‖v‖*²) of the mean-field SGDM recursion"""
     _z = 0 * numpy.asarray(lr, dtype=float) + 0 * numpy.asarray(weight_decay, dtype=float) + 0 * numpy.asarray(momentum, dtype=float) + 0 * numpy.asarray(unit_grad_sq, dtype=float)
     return tuple(_e + _z for _e in (numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*numpy.sqrt(momentum + 1)/numpy.sqrt(weight_decay), -numpy.sqrt(lr)*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))/numpy.sqrt(momentum + 1), -2*numpy.sqrt(unit_grad_sq)*numpy.sqrt(weight_decay)/(numpy.sqrt(lr)*numpy.sqrt(-1/((momentum - 1)*(-lr*weight_decay + 2*momentum + 2)))*(momentum - 1)*numpy.sqrt(momentum + 1)*(-lr*weight_decay + 2*momentum + 2)),))
+
+
+def sgdm__lr_drop_critical_rtol(factor):
+    """Tolerance below which Wan et al. Corollary 3.1, read with the new rate η/k, is a valid lower bound (first order in ηλ)"""
+    return ((1 - 1/factor)/(factor*(numpy.sqrt(1 + (1 - 1/factor)/factor) + 1))) + (0 * numpy.asarray(factor, dtype=float))
 
 
 def sgdm__lr_drop_paper_bound(lr, weight_decay, momentum, factor):

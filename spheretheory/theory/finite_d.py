@@ -35,6 +35,9 @@ chain, and their finite-d offsets are *fitted* to the full simulator (``paper_ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from . import register
 from .base import Derivation, DerivationResult, Step
 
@@ -214,39 +217,6 @@ def _derive_sgdm_noise() -> DerivationResult:
     return DerivationResult(expr, steps, {"k": kvec, "var_h": var_h})
 
 
-def _derive_sgdm_jacobian() -> DerivationResult:
-    import sympy as sp
-
-    F = sp.Matrix(list(_sgdm_exact().expr))
-    syms = _state_syms_of(F)
-    J = F.jacobian(syms)
-    steps = (
-        Step(
-            "Mean-field map F(a, b, c) (sgdm.moment_recursion): E[x_{t+1} | x_t] = F(x_t) exactly, since the "
-            "map is linear in h_t and E[h_t | x_t] = L/a_t",
-            F.T,
-        ),
-        Step("Jacobian ∂F_i/∂x_j (row-major), at any state", J),
-    )
-    return DerivationResult(sp.Tuple(*list(J)), steps)
-
-
-def _derive_sgdm_hessian() -> DerivationResult:
-    import sympy as sp
-
-    F = sp.Matrix(list(_sgdm_exact().expr))
-    syms = _state_syms_of(F)
-    entries = [sp.diff(F[i], syms[j], syms[k]) for i in range(3) for j in range(3) for k in range(3)]
-    steps = (
-        Step(
-            "Second derivatives ∂²F_i/∂x_j∂x_k, flattened (i, j, k) row-major; only the L/a terms and the "
-            "bilinear terms survive",
-            sp.Tuple(*entries),
-        ),
-    )
-    return DerivationResult(sp.Tuple(*entries), steps)
-
-
 def _state_syms_of(F):
     by_name = {s.name: s for s in F.free_symbols}
     return [by_name[n] for n in STATE]
@@ -396,16 +366,14 @@ def _derive_nesterov_noise() -> DerivationResult:
     return DerivationResult(expr, steps, {"exact": exact, "mean_field_difference": mf})
 
 
-def _derive_map_jacobian(recursion) -> DerivationResult:
+def _derive_map_jacobian(recursion, why: str) -> DerivationResult:
+    """Jacobian of the mean-field map of ``recursion`` (``why``: the reason E[x_{t+1} | x_t] = F(x_t) is exact)."""
     import sympy as sp
 
     F = sp.Matrix(list(recursion.expr))
     J = F.jacobian(_state_syms_of(F))
     steps = (
-        Step(
-            f"Mean-field map F(a, b, c) ({recursion.name}): E[x_{{t+1}} | x_t] = F(x_t) exactly (linear in the noise)",
-            F.T,
-        ),
+        Step(f"Mean-field map F(a, b, c) ({recursion.name}): E[x_{{t+1}} | x_t] = F(x_t) exactly, {why}", F.T),
         Step("Jacobian ∂F_i/∂x_j (row-major), at any state", J),
     )
     return DerivationResult(sp.Tuple(*list(J)), steps)
@@ -417,7 +385,13 @@ def _derive_map_hessian(recursion) -> DerivationResult:
     F = sp.Matrix(list(recursion.expr))
     syms = _state_syms_of(F)
     entries = [sp.diff(F[i], syms[j], syms[k]) for i in range(3) for j in range(3) for k in range(3)]
-    steps = (Step(f"Second derivatives of {recursion.name}, flattened (i, j, k) row-major", sp.Tuple(*entries)),)
+    steps = (
+        Step(
+            f"Second derivatives ∂²F_i/∂x_j∂x_k of {recursion.name}, flattened (i, j, k) row-major; only the L/a "
+            "terms and the bilinear terms survive",
+            sp.Tuple(*entries),
+        ),
+    )
     return DerivationResult(sp.Tuple(*entries), steps)
 
 
@@ -524,52 +498,58 @@ register(
     )
 )
 
-register(
-    Derivation(
-        name="finite_d.sgdm_noise",
-        title="SGDM at width d: noise vector k and Var(h_t | state) of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain",
-        source=SOURCE,
-        assumptions=(A_SI, A_ISO),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
-        derive=_derive_sgdm_noise,
-        numeric=_generated("finite_d.sgdm_noise"),
-    )
-)
 
-register(
-    Derivation(
-        name="finite_d.sgdm_jacobian",
-        title="Jacobian of the SGDM mean map (row-major 3×3), at any state",
-        source=SOURCE,
-        assumptions=(A_SI,),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq"),
-        derive=_derive_sgdm_jacobian,
-        numeric=_generated("finite_d.sgdm_jacobian"),
-    )
-)
+def _register_family(
+    family: str, label: str, exact: Callable[[], Any], noise: tuple[str, Callable], tan: Callable, why: str
+) -> None:
+    """The four derivations of one momentum family at width d: ``finite_d.<family>_noise`` (``noise``: title and
+    derivation), ``_jacobian`` and ``_hessian`` of its mean map (``exact()``: the exact moment recursion; ``why``:
+    why its mean is exact), and ``_tan_angle`` (``tan``: the derivation)."""
+    state_params = (*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq")
+    noise_title, derive_noise = noise
+    for kind, title, derive, params in (
+        ("noise", noise_title, derive_noise, (*state_params, "dim")),
+        (
+            "jacobian",
+            f"Jacobian of the {label} mean map (row-major 3×3), at any state",
+            lambda: _derive_map_jacobian(exact(), why),
+            state_params,
+        ),
+        (
+            "hessian",
+            f"Second derivatives of the {label} mean map (flattened 3×3×3), at any state",
+            lambda: _derive_map_hessian(exact()),
+            state_params,
+        ),
+        (
+            "tan_angle",
+            f"{label} at width d: tan Δ_t = K√Z, Z ~ χ′²_{{d−1}}(μ²) given the state; returns (K, μ²)",
+            tan,
+            (*state_params, "dim"),
+        ),
+    ):
+        name = f"finite_d.{family}_{kind}"
+        assumptions = (A_SI,) if kind in ("jacobian", "hessian") else (A_SI, A_ISO)
+        register(
+            Derivation(
+                name=name,
+                title=title,
+                source=SOURCE,
+                assumptions=assumptions,
+                parameters=params,
+                derive=derive,
+                numeric=_generated(name),
+            )
+        )
 
-register(
-    Derivation(
-        name="finite_d.sgdm_hessian",
-        title="Second derivatives of the SGDM mean map (flattened 3×3×3), at any state",
-        source=SOURCE,
-        assumptions=(A_SI,),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq"),
-        derive=_derive_sgdm_hessian,
-        numeric=_generated("finite_d.sgdm_hessian"),
-    )
-)
 
-register(
-    Derivation(
-        name="finite_d.sgdm_tan_angle",
-        title="SGDM at width d: tan Δ_t = K√Z, Z ~ χ′²_{d−1}(μ²) given the state; returns (K, μ²)",
-        source=SOURCE,
-        assumptions=(A_SI, A_ISO),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
-        derive=_derive_sgdm_tan,
-        numeric=_generated("finite_d.sgdm_tan_angle"),
-    )
+_register_family(
+    "sgdm",
+    "SGDM",
+    _sgdm_exact,
+    ("SGDM at width d: noise vector k and Var(h_t | state) of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain", _derive_sgdm_noise),
+    _derive_sgdm_tan,
+    "since the map is linear in h_t and E[h_t | x_t] = L/a_t",
 )
 
 register(
@@ -604,50 +584,14 @@ register(
     )
 )
 
-register(
-    Derivation(
-        name="finite_d.nesterov_noise",
-        title="Nesterov at width d: noise vectors k_G, k_X and variances of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain",
-        source=SOURCE,
-        assumptions=(A_SI, A_ISO),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
-        derive=_derive_nesterov_noise,
-        numeric=_generated("finite_d.nesterov_noise"),
-    )
-)
-
-register(
-    Derivation(
-        name="finite_d.nesterov_jacobian",
-        title="Jacobian of the Nesterov mean map (row-major 3×3), at any state",
-        source=SOURCE,
-        assumptions=(A_SI,),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq"),
-        derive=lambda: _derive_map_jacobian(_nesterov_exact()),
-        numeric=_generated("finite_d.nesterov_jacobian"),
-    )
-)
-
-register(
-    Derivation(
-        name="finite_d.nesterov_hessian",
-        title="Second derivatives of the Nesterov mean map (flattened 3×3×3), at any state",
-        source=SOURCE,
-        assumptions=(A_SI,),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq"),
-        derive=lambda: _derive_map_hessian(_nesterov_exact()),
-        numeric=_generated("finite_d.nesterov_hessian"),
-    )
-)
-
-register(
-    Derivation(
-        name="finite_d.nesterov_tan_angle",
-        title="Nesterov at width d: tan Δ_t = K√Z, Z ~ χ′²_{d−1}(μ²) given the state; returns (K, μ²)",
-        source=SOURCE,
-        assumptions=(A_SI, A_ISO),
-        parameters=(*STATE, "lr", "weight_decay", "momentum", "unit_grad_sq", "dim"),
-        derive=_derive_nesterov_tan,
-        numeric=_generated("finite_d.nesterov_tan_angle"),
-    )
+_register_family(
+    "nesterov",
+    "Nesterov",
+    _nesterov_exact,
+    (
+        "Nesterov at width d: noise vectors k_G, k_X and variances of the exact (‖w‖², ⟨w,v⟩, ‖v‖²) chain",
+        _derive_nesterov_noise,
+    ),
+    _derive_nesterov_tan,
+    "since the map is linear in the noise (G, X) with E[G | x_t] = L/a_t and E[X | x_t] = 0",
 )

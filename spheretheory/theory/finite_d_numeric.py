@@ -65,6 +65,8 @@ _TERMS = 10
 _STEP = 0.5
 #: fixed-point iterations of the second-order covariance closure (converges geometrically; 30 is ample)
 _CLOSURE_ITERATIONS = 30
+#: the closure's iteration stops once every entry of Σ changes by less than this, relative
+_CLOSURE_RTOL = 1e-13
 
 
 #: ln Γ(x + ½) − ln Γ(x) = ½ ln x + Σ c_k x^{−k} for large x (asymptotic; x ≥ 20: error < 1e-16)
@@ -138,7 +140,13 @@ def _noise_terms(family: str, kw: dict[str, Any], d: np.ndarray) -> list[tuple[n
 
 
 def sgdm_state_moments(
-    lr: Any, weight_decay: Any, momentum: Any, unit_grad_sq: Any, dim: Any, family: str = "sgdm"
+    lr: Any,
+    weight_decay: Any,
+    momentum: Any,
+    unit_grad_sq: Any,
+    dim: Any,
+    family: str = "sgdm",
+    second_order: bool = True,
 ) -> dict[str, Any]:
     """Stationary mean, covariance and autocorrelation of (‖w‖², ⟨w, v⟩, ‖v‖²) to O(1/(d−1)).
 
@@ -151,7 +159,10 @@ def sgdm_state_moments(
     dict
         ``fixed_point`` (3, ...) the mean-field x*; ``mean`` (3, ...); ``cov`` (..., 3, 3); ``jacobian``
         (..., 3, 3); ``sq_norm_autocorr_time`` — the integrated autocorrelation time of ‖w_t‖²,
-        τ = (2[(I − J)⁻¹Σ]_aa − Σ_aa)/Σ_aa, so that a T-step time average has variance Var‖w‖²·τ/T.
+        τ = (2[(I − J)⁻¹Σ]_aa − Σ_aa)/Σ_aa, so that a T-step time average has variance Var‖w‖²·τ/T;
+        ``cov_second_order`` (..., 3, 3) the covariance of the second-order closure (iterated until it changes by
+        less than 1e-13 relative, at most ``_CLOSURE_ITERATIONS`` times; ``second_order=False``: not computed,
+        ``None``).
     """
     lr, wd, al, L, d = _arrays(lr, weight_decay, momentum, unit_grad_sq, dim)
     names = _FAMILIES[family]
@@ -193,7 +204,8 @@ def sgdm_state_moments(
     # fixed point. Third cumulants (also O((d−1)⁻²)) are neglected; used for sd ‖w‖² only.
     sig2 = sig
     diverged = np.zeros(shape, dtype=bool)
-    for _ in range(_CLOSURE_ITERATIONS):
+    for _ in range(_CLOSURE_ITERATIONS if second_order else 0):
+        previous = sig2
 
         def var_h(state):
             at = {**kw, "sq_norm": state[0], "w_dot_v": state[1], "v_sq_norm": state[2]}
@@ -208,7 +220,11 @@ def sgdm_state_moments(
         runaway = ~np.all(np.isfinite(sig2), axis=(-1, -2)) | (sig2[..., 0, 0] > 4.0 * sig[..., 0, 0])
         sig2 = np.where(runaway[..., None, None], sig, sig2)
         diverged |= runaway
-    sig2 = np.where(diverged[..., None, None], np.nan, sig2)
+        with np.errstate(invalid="ignore"):
+            change = np.abs(sig2 - previous) <= _CLOSURE_RTOL * np.abs(sig2)
+        if np.all(change | diverged[..., None, None]):  # converged (a fixed point of the map, to round-off)
+            break
+    sig2 = np.where(diverged[..., None, None], np.nan, sig2) if second_order else None
     return {
         "fixed_point": xs,
         "mean": mean,
@@ -321,7 +337,7 @@ def _closure_correction(lr, wd, al, L, family) -> np.ndarray:
     the full Gaussian state. c = (d′ − 1)·(exact/closure − 1) at d′ = _MATCH_DIM.
     """
     dd = np.full_like(np.asarray(lr, dtype=float), _MATCH_DIM)
-    mom = sgdm_state_moments(lr, wd, al, L, dd, family)
+    mom = sgdm_state_moments(lr, wd, al, L, dd, family, second_order=False)  # the mean and Σ only
     c1, _ = _atan_coefficients()
 
     def exact_mean(state):
@@ -436,7 +452,7 @@ def angular_update_quantiles(
     lr, wd, al, L, d = (np.asarray(v, dtype=float) for v in _arrays(lr, weight_decay, momentum, unit_grad_sq, dim))
     if lr.ndim:
         raise InputError("angular_update_quantiles takes scalar hyperparameters")
-    mom = sgdm_state_moments(lr, wd, al, L, d, family)
+    mom = sgdm_state_moments(lr, wd, al, L, d, family, second_order=False)
     k = float(d) - 1.0
 
     def cdf_at(x: float) -> float:

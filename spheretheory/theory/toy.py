@@ -129,7 +129,8 @@ def lyapunov_exponent(elr, curvature, mult_noise):
         if sm == 0:
             out[idx] = np.log(abs(1 - x)) if x != 1 else -np.inf
             continue
-        sing = (1.0 / x - 1.0) / sm
+        with np.errstate(over="ignore", divide="ignore"):  # ηh → 0: the singularity moves to ±∞ (outside)
+            sing = (1.0 / x - 1.0) / sm
 
         def f(t, x=x, sm=sm):
             return np.log(np.abs(1 - x * (1 + sm * t)) + 1e-300) * np.exp(-t * t / 2) / np.sqrt(2 * np.pi)
@@ -338,7 +339,7 @@ register(
 
 def derivation(name: str) -> Derivation:
     """The registered derivation ``name``, importing this module and :mod:`.nrq` first (so that they are
-    registered even where ``_MODULES`` does not list them)."""
+    registered even where the registry's import list in ``theory/__init__.py`` does not name them)."""
     from . import get
     from . import nrq as _nrq  # noqa: F401
 

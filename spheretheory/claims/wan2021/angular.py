@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import _measure as M
 from .._core import FAILS, Claim, Outcome, Param, compare, register
+from .._measure import predict, reduced_at
 from ._common import DIM, LR, PAPER, TRAJ, _check_small, _wd
 
 
@@ -16,10 +16,10 @@ def _thm3(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     a = p["momentum"]
     opt = "sgdm" if a > 0 else "sgd"
     kw = {"momentum": a} if a > 0 else {}
-    pr = M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=1.0, dim=p["dim"], **kw)
+    pr = predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=1.0, dim=p["dim"], **kw)
     printed = float(pr["angular_update_first_order"])  # *.angular_update_first_order: √(2λη/(1+α))
     steps = int(min(max(16 * pr["relaxation_steps"], 2000), 400_000))
-    res = M.reduced_at(
+    res = reduced_at(
         opt,
         p,
         momentum=a,

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _measure as M
 from .._core import FAILS, HOLDS, UNDERPOWERED, Claim, Outcome, Param, register
+from .._measure import predict
 from ._common import PAPER
 
 
@@ -29,7 +29,7 @@ def _free_nrq(lrs, wds, p, seed):
     lrs, wds = np.asarray(lrs, float), np.asarray(wds, float)
     w = np.zeros((lrs.size, runs, model.dim))
     for j, (lr, wd) in enumerate(zip(lrs, wds, strict=True)):
-        pr = M.predict("sgd", lr=float(lr), weight_decay=float(wd), unit_grad_sq=L)
+        pr = predict("sgd", lr=float(lr), weight_decay=float(wd), unit_grad_sq=L)
         w[j, :, int(np.argmin(model.eigenvalues))] = math.sqrt(pr["equilibrium_sq_norm"])
     loss, ang = [], []
     for i in range(n_chunks):

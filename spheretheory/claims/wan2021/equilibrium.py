@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import _measure as M
 from .._core import FAILS, Claim, Outcome, Param, compare, register
+from .._measure import predict, reduced_at
 from ._common import DIM, L_SQ, LR, PAPER, TRAJ, _check_small, _wd
 
 
@@ -15,13 +15,13 @@ def _equilibrium(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) 
     el = _check_small(p)
     opt = "sgdm" if momentum > 0 else "sgd"
     kw = {"momentum": momentum} if momentum > 0 else {}
-    pr = M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"], **kw)
+    pr = predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"], **kw)
     # Thm 1 prints the first-order w*² = √(Lη/(2λ)); Thm 2's printed w*² is exactly the mean-field fixed point
     # (sgdm.equilibrium_sq_norm proves the identity symbolically), so the engine's value is the printed one
     printed = pr["equilibrium_sq_norm_first_order"] if momentum == 0 else pr["equilibrium_sq_norm"]
     relax = pr["relaxation_steps"]
     steps = int(min(max(16 * relax, 2000), 400_000))
-    res = M.reduced_at(
+    res = reduced_at(
         opt,
         p,
         momentum=momentum,

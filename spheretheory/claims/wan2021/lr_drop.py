@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _measure as M
 from .._core import FAILS, FIRST_ORDER, HOLDS, UNDERPOWERED, Claim, Outcome, Param, compare, register, underpowered
+from .._measure import batched, predict, reduced_at
 from ._common import DIM, PAPER, _check_small, _wd
 
 COR31_QUOTE = (
@@ -32,7 +32,7 @@ def _opt(a: float) -> tuple[str, dict[str, float]]:
 
 def _warm_steps(p: dict[str, Any]) -> int:
     opt, kw = _opt(p["momentum"])
-    pr = M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], **kw)
+    pr = predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], **kw)
     return int(max(10 * pr["relaxation_steps"], 200))
 
 
@@ -57,7 +57,7 @@ def _lr_drop_run(p: dict[str, Any], seed: int, rescale: bool, post: int, *, buff
         sched = {"lr_schedule": step_decay([warm], math.sqrt(k)), "wd_schedule": step_decay([warm], math.sqrt(k))}
     else:
         sched = {"lr_schedule": step_decay([warm], k), "rescale_on_drop": rescale}
-    res = M.reduced_at(
+    res = reduced_at(
         opt,
         p,
         momentum=a,
@@ -75,7 +75,7 @@ def _lr_drop_run(p: dict[str, Any], seed: int, rescale: bool, post: int, *, buff
 
 def _x_old(p: dict[str, Any]) -> float:
     opt, kw = _opt(p["momentum"])
-    return float(M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], **kw)["equilibrium_sq_norm"])
+    return float(predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], **kw)["equilibrium_sq_norm"])
 
 
 def _lr_drop(p: dict[str, Any], rtol: float):
@@ -118,7 +118,7 @@ def _cor31(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         inside = np.abs(m[sel] / x_new - 1) <= p["rtol"]
         return float(t[np.argmax(inside)]) if inside.any() else float("nan")
 
-    measured, se = M.batched(reach, x)
+    measured, se = batched(reach, x)
     every = float(res.steps[1] - res.steps[0]) if len(res.steps) > 1 else 1.0
     slack = 4 * se + every
     # the paper's reading: η is the rate before the drop ("In SGD case with learning rate η … if learning rate is
@@ -284,7 +284,7 @@ def _transient(p: dict[str, Any], seed: int, post: int, x_new: float, *, buffer:
     i_peak = int(np.argmax(np.abs(u)))
     u_peak = float(u[i_peak])
     norm = float(np.dot(u, u))
-    amp, amp_se = M.batched(lambda m: float(np.dot(m, u) / norm) if norm > 0 else float("nan"), gap)
+    amp, amp_se = batched(lambda m: float(np.dot(m, u) / norm) if norm > 0 else float("nan"), gap)
     return {
         "derived_peak": u_peak,
         "derived_peak_step": i_peak * every,
@@ -303,7 +303,7 @@ def _rescale(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     el = _check_small(p)
     d = _lr_drop(p, 0.01)
     opt, kw = _opt(a)
-    pr_new = M.predict(opt, lr=d.new_lr, weight_decay=p["weight_decay"], **kw)
+    pr_new = predict(opt, lr=d.new_lr, weight_decay=p["weight_decay"], **kw)
     post = int(max(3 * pr_new["relaxation_steps"], 100))
     x_new = d.new_equilibrium_sq_norm_per_L
     kept = _transient(p, seed, post, x_new, buffer=False)

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _measure as M
 from .._core import (
     FAILS,
     HOLDS,
@@ -18,6 +17,7 @@ from .._core import (
     bound_verdict,
     register,
 )
+from .._measure import batched, decay_rate, predict, reduced_at
 from ._common import DIM, L_SQ, LR, PAPER, TRAJ, _check_small, _wd
 
 
@@ -26,7 +26,7 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) -> Outc
     _check_small(p)
     opt = "sgdm" if momentum > 0 else "sgd"
     kw = {"momentum": momentum} if momentum > 0 else {}
-    pr = M.predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"], **kw)
+    pr = predict(opt, lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"], **kw)
     x_star = pr["equilibrium_sq_norm"]
     if pr["contraction_paper"] <= 0:
         return Outcome(NOT_CHECKABLE, detail="the printed rate 1 − 2λη/(1−α) is ≤ 0 here: the bound says nothing")
@@ -34,7 +34,7 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) -> Outc
     derived = -math.log(pr["contraction"])  # per step, for E‖w‖² − w*²
     steps = int(min(max(12 / derived, 400), 400_000))
     every = max(1, steps // 2000)
-    res = M.reduced_at(
+    res = reduced_at(
         opt,
         p,
         momentum=momentum,
@@ -46,7 +46,7 @@ def _rate(p: dict[str, Any], *, quick: bool, seed: int, momentum: float) -> Outc
     )
     x = res.sq_norm[:, 0, :]
     t = res.steps
-    r, r_se = M.batched(lambda m: M.decay_rate(t, m, x_star, hi=0.2, lo=0.02), x)
+    r, r_se = batched(lambda m: decay_rate(t, m, x_star, hi=0.2, lo=0.02), x)
     # the stay-time estimator is quantised by the record spacing: add that error to the SE
     r_se = math.hypot(r_se, r * every / max(1.0, math.log(10) / max(r, 1e-300)))
     sq_rate = 2 * r  # the squared deviation of the mean decays twice as fast

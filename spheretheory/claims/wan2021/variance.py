@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import _measure as M
 from .._core import FAILS, Claim, Outcome, Param, bound_verdict, compare, register
+from .._measure import pooled_variance, predict, reduced, reduced_at
 from ._common import DIM, L_SQ, LR, PAPER, TRAJ, _check_small, _wd
 
 
 # ------------------------------------------------------------------------------------- variance terms
 def _variance(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     el = _check_small(p)
-    pr = M.predict("sgd", lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"], dim=p["dim"])
+    pr = predict("sgd", lr=p["lr"], weight_decay=p["weight_decay"], unit_grad_sq=p["unit_grad_sq"], dim=p["dim"])
     steps = int(min(max(24 * pr["relaxation_steps"], 2000), 400_000))
-    res = M.reduced_at(
+    res = reduced_at(
         "sgd",
         p,
         steps=steps,
@@ -25,8 +25,8 @@ def _variance(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
         record="summary",
         summary_fraction=0.5,
     )
-    var, var_se = M.pooled_variance(res, "sq_norm")
-    V, _ = M.pooled_variance(res, "unit_grad_sq")  # E[(‖g̃‖² − L)²], measured
+    var, var_se = pooled_variance(res, "sq_norm")
+    V, _ = pooled_variance(res, "unit_grad_sq")  # E[(‖g̃‖² − L)²], measured
     L = p["unit_grad_sq"]
     bound = 2 * V * p["lr"] ** 2 / L  # l = L (see the claim's method)
     verdict = bound_verdict(var, bound, var_se)
@@ -87,9 +87,9 @@ def _variance_m(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
     Cs, ses = [], []
     for i, (lr, wd) in enumerate(pts):
         _check_small({"lr": lr, "weight_decay": wd})
-        pr = M.predict("sgdm", lr=lr, weight_decay=wd, momentum=alpha, unit_grad_sq=p["unit_grad_sq"])
+        pr = predict("sgdm", lr=lr, weight_decay=wd, momentum=alpha, unit_grad_sq=p["unit_grad_sq"])
         steps = int(min(max(24 * pr["relaxation_steps"], 2000), 400_000))
-        res = M.reduced(
+        res = reduced(
             "sgdm",
             lr=lr,
             weight_decay=wd,
@@ -103,8 +103,8 @@ def _variance_m(p: dict[str, Any], *, quick: bool, seed: int) -> Outcome:
             record="summary",
             summary_fraction=0.5,
         )
-        var, var_se = M.pooled_variance(res, "sq_norm")
-        V, _ = M.pooled_variance(res, "h_tilde")
+        var, var_se = pooled_variance(res, "sq_norm")
+        V, _ = pooled_variance(res, "h_tilde")
         scale = V * lr**2 / p["unit_grad_sq"]
         Cs.append(var / scale)
         ses.append(var_se / scale)
