@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from spheretheory.simulation._rng import StreamDrawer, numpy_generator, state_row, stream_states
+from spheretheory.simulation._rng import StreamDrawer, generate_state64, numpy_generator, state_row, stream_states
 
 rn = pytest.importorskip("spheretheory.simulation._rng_numba")
 
@@ -23,6 +23,17 @@ def test_states_are_reproducible_distinct_and_odd():
     assert not np.array_equal(a, c)
     assert np.all(a[..., 3] & np.uint64(1) == 1)  # PCG needs an odd increment
     assert len({tuple(r) for r in a.reshape(-1, 4)}) == 100
+
+
+@pytest.mark.parametrize("seed", [0, 12345, [1, 2, 3], 2**100 + 7])
+@pytest.mark.parametrize("pool_size", [4, 8])
+def test_vectorized_generate_state_is_numpys(seed, pool_size):
+    """The vectorized hash gives SeedSequence.generate_state's words exactly (spawned children included), so
+    the streams, and every seeded run, are unchanged."""
+    ss = np.random.SeedSequence(seed, pool_size=pool_size)
+    for s in [ss, *ss.spawn(2)]:
+        for n in (0, 1, 3, 4, 7, 100, 4097):
+            np.testing.assert_array_equal(generate_state64(s, n), s.generate_state(n, dtype=np.uint64))
 
 
 def test_numpy_generator_round_trips_the_state():
@@ -49,35 +60,6 @@ def test_compiled_normal_is_numpys_stream():
     for g in gens:
         g.standard_normal(4000)
     np.testing.assert_array_equal(s, np.stack([state_row(g) for g in gens]))  # the same advanced states
-
-
-def test_local_state_draws_the_rows_numbers():
-    """``local_state`` (the kernels' register copy of a row) gives row j's numbers, leaves the array alone until
-    written back, and the written-back state continues the stream."""
-    from numba import njit
-
-    @njit
-    def draw(st, j, n, write_back, out):
-        loc = rn.local_state(st, j)
-        for i in range(n):
-            out[i] = rn.standard_normal(loc, 0)
-        if write_back:
-            st[j, 0] = loc[0, 0]
-            st[j, 1] = loc[0, 1]
-
-    st = stream_states(np.random.SeedSequence(8), 3)[0]
-    gen = numpy_generator(st[1])
-    ref = gen.standard_normal(3000)
-    before = st.copy()
-    out = np.empty(1000)
-    draw(st, 1, 1000, False, out)
-    np.testing.assert_array_equal(out, ref[:1000])
-    np.testing.assert_array_equal(st, before)  # a private copy
-    for k in range(3):
-        draw(st, np.int64(1), 1000, True, out)
-        np.testing.assert_array_equal(out, ref[1000 * k : 1000 * (k + 1)])
-    np.testing.assert_array_equal(st[1], state_row(gen))
-    np.testing.assert_array_equal(st[[0, 2]], before[[0, 2]])
 
 
 @pytest.mark.parametrize("df", [0.5, 1.0, 2.0, 3.0, 8.0, 4093.0])

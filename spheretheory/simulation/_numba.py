@@ -8,9 +8,9 @@ for each, over the block's iterations, so a trajectory's state stays in L1 cache
 Randomness: trajectory j draws from its own PCG64 stream (:mod:`._rng`), a row of a ``uint64`` state array
 stepped inside the kernel by the inlined ziggurat sampler of :mod:`._rng_numba` (the same numbers as numpy's
 ``Generator.standard_normal``). A trajectory's numbers depend only on the seed and j — not on threads, chunks
-or blocks — and nothing but the cached kernels is compiled in a process. The kernel draws from a private copy
-of the row (:func:`._rng_numba.local_state`), written back once per block: LLVM then keeps the state in
-registers (a row of the shared array had to be reloaded after every store to ``y``, 1.15–1.2× slower, and two
+or blocks — and nothing but the cached kernels is compiled in a process. The kernel holds a trajectory's state
+in four local values for a block (:func:`._rng_numba.standard_normal_v`) and writes it back once: LLVM keeps it
+in registers (a row of the shared array had to be reloaded after every store to ``y``, 1.1–1.2× slower, and two
 threads stepping neighbouring rows shared their cache line).
 
 Records: each record goes straight into ``rec``, which is laid out trajectory-major in memory
@@ -54,7 +54,7 @@ from ._common import (
     threads_for,
 )
 from ._rng import stream_states
-from ._rng_numba import fill_normal_parallel, local_state, standard_normal
+from ._rng_numba import fill_normal_parallel, standard_normal_v
 from ._spec import OPT_CODE, Problem
 from .result import SimulationResult
 
@@ -145,7 +145,12 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
         cnt = sum_count[j]
         s_rec = (rec_every - t0 % rec_every) % rec_every  # the block's next recorded iteration and its record index
         r = (t0 + s_rec) // rec_every
-        rng = local_state(streams, j)  # this trajectory's PCG64 state, in registers for the block
+        # this trajectory's PCG64 state in four locals for the block (registers: a row of streams would be
+        # reloaded after every store to y, and two threads stepping neighbouring rows would share a cache line)
+        sh = streams[j, 0]
+        sl = streams[j, 1]
+        ih = streams[j, 2]
+        il = streams[j, 3]
         for s in range(nsteps):
             if diverged[j]:
                 break
@@ -166,7 +171,8 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                     y[i] = sig * np.float64(draws[s, j, i])
             else:
                 for i in range(d):  # the floor: nothing but the generator in this loop
-                    y[i] = standard_normal(rng, 0)
+                    z, sh, sl = standard_normal_v(sh, sl, ih, il)
+                    y[i] = z
             # y ← σy: folded into the sums below unless the noise model's s ⊙ y + a come first
             ys = 1.0 if use_draws else sig
             if ys != 1.0 and (has_scale or has_drift):
@@ -305,8 +311,8 @@ def _kernel(opt, state, noise, rt, blk, out):  # pragma: no cover - compiled
                     mloc[q] += delta / cnt
                     m2loc[q] += delta * (val[q] - mloc[q])
         # ---- write back (the stream's state; NaN for the records from divergence on)
-        streams[j, 0] = rng[0, 0]
-        streams[j, 1] = rng[0, 1]
+        streams[j, 0] = sh
+        streams[j, 1] = sl
         if record:
             while s_rec < nsteps:
                 for q in range(NQ):

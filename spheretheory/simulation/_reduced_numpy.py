@@ -85,8 +85,8 @@ def _advance(S, nf, c, sig, eta, lam_c, lam_d, has_z2):
     a, b, P, m, R, Q, D = S
     P = np.maximum(P, 0.0)
     Q = np.maximum(Q, 0.0)
-    ra = np.sqrt(a)
-    ira = 1.0 / ra
+    ia = 1.0 / a  # the kernel carries it from the previous step's 1/a' (the same number)
+    ira = np.sqrt(ia)  # 1/‖w_t‖
     # (R3) e₁ ∥ p, e₂ ⟂ e₁ in span{p, q}: p = α₁e₁, q = β₁e₁ + β₂e₂ (β₂² = Q − β₁² = D/P, 0 where e₁ ∥ q)
     al1 = np.sqrt(P)
     has_p = P > 0.0
@@ -105,7 +105,7 @@ def _advance(S, nf, c, sig, eta, lam_c, lam_d, has_z2):
     v0 = (c.av * b + lam_c * a) * ira
     v1 = c.av * al1 + gz1
     v2 = sz * nf.u
-    w0 = (1.0 - eta * lam_d - eta * c.kap * lam_c) * ra - svh * b * ira
+    w0 = ((1.0 - eta * lam_d - eta * c.kap * lam_c) * a - svh * b) * ira
     w1 = gs * gz1 - svh * al1
     w2 = gs * v2
     q0 = m * ira
@@ -133,17 +133,18 @@ def _advance(S, nf, c, sig, eta, lam_c, lam_d, has_z2):
         (mz01 * mz01 + mz02 * mz02 + mz12 * mz12) * inv + zeta2,
         det * det * inv + zeta2 * P_new,
     )
-    return new, (wt2, w0, gz1 * al1)
+    return new, (wt2, w0, gz1 * al1, ira, ia)
 
 
-def _values(a, a0, m, wt2, w0, gp, ugs, h2, eta, out):
-    """(R8, R9) the recorded quantities of iteration t into ``out`` (NQ, N), in the order of QUANTITIES."""
+def _values(a, ira0, m, wt2, w0, gp, ira, ia, ugs, h2, eta, out):
+    """(R8, R9) the recorded quantities of iteration t into ``out`` (NQ, N), in the order of QUANTITIES;
+    ``ira0`` = 1/‖w_0‖; ``ira`` = 1/‖w_t‖ and ``ia`` = 1/a as :func:`_advance` computes them."""
     out[Q_INDEX["sq_norm"]] = a
     out[Q_INDEX["angular_update"]] = np.arctan2(np.sqrt(wt2), w0)
     out[Q_INDEX["unit_grad_sq"]] = ugs
     out[Q_INDEX["h_tilde"]] = ugs + h2 * gp * a
-    out[Q_INDEX["cos_to_start"]] = m / np.sqrt(a0 * a)
-    out[Q_INDEX["effective_lr"]] = eta / a
+    out[Q_INDEX["cos_to_start"]] = m * ira * ira0  # m/√(a₀a)
+    out[Q_INDEX["effective_lr"]] = eta * ia  # η/a
     return out
 
 
@@ -195,8 +196,10 @@ def reduced_step(
     lam_c = np.asarray(weight_decay_coupled, dtype=np.float64)
     lam_d = np.asarray(weight_decay_decoupled, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        new, (wt2, w0, gp) = _advance(S, nf, c, sig, lr, lam_c, lam_d, dim > 2)
-        values = _values(S[0], a0, S[3], wt2, w0, gp, sig * sig * nf.xsq, c.h2, lr, np.empty((NQ, S[0].shape[0])))
+        new, (wt2, w0, gp, ira, ia) = _advance(S, nf, c, sig, lr, lam_c, lam_d, dim > 2)
+        ira0 = np.sqrt(1.0 / np.asarray(a0, dtype=np.float64))
+        vals = np.empty((NQ, S[0].shape[0]))
+        values = _values(S[0], ira0, S[3], wt2, w0, gp, ira, ia, sig * sig * nf.xsq, c.h2, lr, vals)
     return np.stack(new), values
 
 
@@ -274,6 +277,7 @@ def run_block(
     hi, lo = problem.max_sq_norm, problem.min_sq_norm
     series, every, start = problem.record == "series", problem.record_every, problem.summary_start
     vals = np.empty((NQ, state.shape[1]))
+    ira0 = np.sqrt(1.0 / a0)  # 1/‖w_0‖
     rows = tuple(state)  # views: written back in place
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for s in range(lr_mult.shape[0]):
@@ -286,7 +290,8 @@ def run_block(
             eta = k.lr * lr_mult[s]
             sig = k.sig * np.sqrt(g_mult[s])
             nf = NoiseFrame(*(x[s] for x in nf_all))
-            new, (wt2, w0, gp) = _advance(rows, nf, k.coef, sig, eta, k.wdc * wd_mult[s], k.wdd * wd_mult[s], has_z2)
+            lam = (k.wdc * wd_mult[s], k.wdd * wd_mult[s])
+            new, (wt2, w0, gp, ira, ia) = _advance(rows, nf, k.coef, sig, eta, *lam, has_z2)
             a, a_new = state[0], new[0]
             live = ~diverged & (a <= hi) & (a >= lo) & (a_new <= hi) & (a_new >= lo)
             everyone = bool(live.all())
@@ -296,7 +301,7 @@ def run_block(
                 div_step[bad] = t
             rec_now = series and t % every == 0
             if rec_now or t >= start:
-                _values(a, a0, state[3], wt2, w0, gp, sig * sig * nf.xsq, k.coef.h2, eta, vals)
+                _values(a, ira0, state[3], wt2, w0, gp, ira, ia, sig * sig * nf.xsq, k.coef.h2, eta, vals)
                 if rec_now:
                     if everyone:
                         rec[:, t // every] = vals

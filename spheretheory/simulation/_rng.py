@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["StreamDrawer", "numpy_generator", "state_dict", "state_row", "stream_states"]
+__all__ = ["StreamDrawer", "generate_state64", "numpy_generator", "state_dict", "state_row", "stream_states"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -32,9 +32,35 @@ def stream_states(seed_seq: np.random.SeedSequence, n: int, streams: int = 1) ->
     made odd, as PCG requires). Row (s, j) is a function of (seed, s, j, n·streams) only: the words come from
     one ``generate_state`` call, whose output is a hash of the seed's entropy pool and the word index.
     """
-    words = seed_seq.generate_state(4 * n * streams, dtype=np.uint64).reshape(streams, n, 4)
+    words = generate_state64(seed_seq, 4 * n * streams).reshape(streams, n, 4)
     words[..., 3] |= np.uint64(1)
     return np.ascontiguousarray(words)
+
+
+# SeedSequence's output hash (numpy/random/bit_generator.pyx: INIT_B, MULT_B, XSHIFT)
+_INIT_B = np.uint32(0x8B51F9DD)
+_MULT_B = np.uint32(0x58F38DED)
+_XSHIFT = np.uint32(16)
+
+
+def generate_state64(seed_seq: np.random.SeedSequence, n_words: int) -> np.ndarray:
+    """``seed_seq.generate_state(n_words, dtype=np.uint64)``, vectorized (numpy loops over the words in Python:
+    ≈ 0.15 µs each, 5 ms for 4,096 trajectories × 2 streams, as long as the reduced kernel's first 100 steps).
+
+    Word i of the uint32 output is (pool[i mod 4] ⊕ h_i)·h_{i+1} with h_i = INIT_B·MULT_B^i (mod 2³²), then
+    x ⊕= x >> 16; pairs of words, little-endian, make the uint64 words. Tested equal to numpy's.
+    """
+    if type(seed_seq) is not np.random.SeedSequence:  # another implementation: ask it
+        return seed_seq.generate_state(n_words, dtype=np.uint64)
+    n32 = 2 * int(n_words)
+    pool = np.asarray(seed_seq.pool, dtype=np.uint32)
+    h = np.full(n32 + 1, _MULT_B, dtype=np.uint32)
+    h[0] = _INIT_B
+    h = np.multiply.accumulate(h, dtype=np.uint32)  # wraps mod 2³²
+    x = np.tile(pool, -(-n32 // pool.size))[:n32] ^ h[:-1]
+    x *= h[1:]
+    x ^= x >> _XSHIFT
+    return x.astype("<u4").view("<u8").astype(np.uint64)
 
 
 def state_dict(row: np.ndarray) -> dict:

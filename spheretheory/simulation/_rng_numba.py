@@ -13,9 +13,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
-from numba.core import cgutils
 from numba.extending import intrinsic
-from numba.np.arrayobj import make_array, populate_array
 from numba.np.random._constants import (
     fe_double,
     fi_double,
@@ -68,72 +66,36 @@ def fsqrt(typingctx, x):  # pragma: no cover - compiled
     return sig, codegen
 
 
-@intrinsic
-def local_state(typingctx, st, j):  # pragma: no cover - compiled
-    """A private copy of row ``j`` of the state array ``st``, as a ``(1, 4)`` array on the calling function's stack.
-
-    Draw with ``sampler(loc, 0)`` and write ``loc[0, 0]``, ``loc[0, 1]`` back to ``st[j]`` when done: the same
-    numbers as drawing from ``st`` directly. The copy never escapes (LLVM keeps the state in registers, where a
-    row of ``st`` must be reloaded after every store to another array that might overlap it) and is private to
-    the thread (no false sharing of ``st``'s cache lines between threads). Valid only inside the function that
-    calls it (never return it); every call site has its own slot in that function's frame.
-    """
-    if not (isinstance(st, types.Array) and st.dtype == types.uint64 and st.ndim == 2):
-        return None
-    arrty = types.Array(types.uint64, 2, "C")
-    sig = arrty(st, j)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        intp = context.get_value_type(types.intp)
-        buf = cgutils.alloca_once(builder, i64, size=4)  # in the entry block: one slot, not one per iteration
-        src = make_array(signature.args[0])(context, builder, args[0])
-        row = context.cast(builder, args[1], signature.args[1], types.intp)
-        for k in range(4):
-            p = cgutils.get_item_pointer(context, builder, signature.args[0], src, [row, ir.Constant(intp, k)])
-            builder.store(builder.load(p), builder.gep(buf, [ir.Constant(intp, k)]))
-        loc = make_array(arrty)(context, builder)
-        populate_array(
-            loc,
-            data=buf,
-            shape=[ir.Constant(intp, 1), ir.Constant(intp, 4)],
-            strides=[ir.Constant(intp, 32), ir.Constant(intp, 8)],
-            itemsize=ir.Constant(intp, 8),
-            meminfo=None,
-        )
-        return loc._getvalue()
-
-    return sig, codegen
+# ---- the samplers on a state held in four local values (sh, sl) = state, (ih, il) = increment: each returns
+# (variate, sh, sl). A kernel that loads a row once, draws many variates and stores (sh, sl) back keeps the state in
+# registers (stored through the array after every draw, LLVM cannot tell those stores from the kernel's own).
 
 
 @njit(inline="always", error_model="numpy")
-def next_uint64(st, j):  # pragma: no cover - compiled
+def next_uint64_v(sh, sl, ih, il):  # pragma: no cover - compiled
     """PCG64 (numpy's ``pcg64_next64``): state ← state·M + inc (mod 2¹²⁸), then the XSL-RR output."""
-    s_hi = st[j, 0]
-    s_lo = st[j, 1]
-    lo = s_lo * _MUL_LO
-    hi = _umulhi(s_lo, _MUL_LO) + s_hi * _MUL_LO + s_lo * _MUL_HI
-    new_lo = lo + st[j, 3]
+    lo = sl * _MUL_LO
+    hi = _umulhi(sl, _MUL_LO) + sh * _MUL_LO + sl * _MUL_HI
+    new_lo = lo + il
     carry = _U1 if new_lo < lo else np.uint64(0)
-    new_hi = hi + st[j, 2] + carry
-    st[j, 0] = new_hi
-    st[j, 1] = new_lo
+    new_hi = hi + ih + carry
     x = new_hi ^ new_lo
     rot = new_hi >> _U58
-    return (x >> rot) | (x << ((_U64 - rot) & _U63))
+    return (x >> rot) | (x << ((_U64 - rot) & _U63)), new_hi, new_lo
 
 
 @njit(inline="always", error_model="numpy")
-def next_double(st, j):  # pragma: no cover - compiled
+def next_double_v(sh, sl, ih, il):  # pragma: no cover - compiled
     """Uniform on [0, 1) with 53 random bits."""
-    return np.float64(next_uint64(st, j) >> _U11) * _TO_DOUBLE
+    r, sh, sl = next_uint64_v(sh, sl, ih, il)
+    return np.float64(r >> _U11) * _TO_DOUBLE, sh, sl
 
 
 @njit(inline="always", error_model="numpy")
-def standard_normal(st, j):  # pragma: no cover - compiled
+def standard_normal_v(sh, sl, ih, il):  # pragma: no cover - compiled
     """N(0, 1) by numpy's 256-layer ziggurat (``random_standard_normal``)."""
     while True:
-        r = next_uint64(st, j)
+        r, sh, sl = next_uint64_v(sh, sl, ih, il)
         idx = np.intp(r & _FF)
         r >>= _U8
         sign = r & _U1
@@ -142,77 +104,127 @@ def standard_normal(st, j):  # pragma: no cover - compiled
         if sign == _U1:
             x = -x
         if rabs < ki_double[idx]:
-            return x
+            return x, sh, sl
         if idx == 0:
             while True:
-                xx = -ziggurat_nor_inv_r * np.log1p(-next_double(st, j))
-                yy = -np.log1p(-next_double(st, j))
+                u1, sh, sl = next_double_v(sh, sl, ih, il)
+                u2, sh, sl = next_double_v(sh, sl, ih, il)
+                xx = -ziggurat_nor_inv_r * np.log1p(-u1)
+                yy = -np.log1p(-u2)
                 if yy + yy > xx * xx:
                     if (rabs >> _U8) & _U1:
-                        return -(ziggurat_nor_r + xx)
-                    return ziggurat_nor_r + xx
+                        return -(ziggurat_nor_r + xx), sh, sl
+                    return ziggurat_nor_r + xx, sh, sl
         else:
-            if (fi_double[idx - 1] - fi_double[idx]) * next_double(st, j) + fi_double[idx] < np.exp(-0.5 * x * x):
-                return x
+            u, sh, sl = next_double_v(sh, sl, ih, il)
+            if (fi_double[idx - 1] - fi_double[idx]) * u + fi_double[idx] < np.exp(-0.5 * x * x):
+                return x, sh, sl
 
 
 @njit(inline="always", error_model="numpy")
-def standard_exponential(st, j):  # pragma: no cover - compiled
+def standard_exponential_v(sh, sl, ih, il):  # pragma: no cover - compiled
     """Exp(1) by numpy's ziggurat (``random_standard_exponential``)."""
     while True:
-        ri = next_uint64(st, j)
+        ri, sh, sl = next_uint64_v(sh, sl, ih, il)
         ri >>= _U3
         idx = np.intp(ri & _FF)
         ri >>= _U8
         x = np.float64(ri) * we_double[idx]
         if ri < ke_double[idx]:
-            return x
+            return x, sh, sl
+        u, sh, sl = next_double_v(sh, sl, ih, il)
         if idx == 0:
-            return ziggurat_exp_r - np.log1p(-next_double(st, j))
-        if (fe_double[idx - 1] - fe_double[idx]) * next_double(st, j) + fe_double[idx] < np.exp(-x):
-            return x
+            return ziggurat_exp_r - np.log1p(-u), sh, sl
+        if (fe_double[idx - 1] - fe_double[idx]) * u + fe_double[idx] < np.exp(-x):
+            return x, sh, sl
 
 
 @njit(inline="always", error_model="numpy")
-def standard_gamma(st, j, shape):  # pragma: no cover - compiled
+def standard_gamma_v(sh, sl, ih, il, shape):  # pragma: no cover - compiled
     """Gamma(shape, 1) as numpy draws it (``random_standard_gamma``: Marsaglia–Tsang for shape > 1)."""
     if shape == 1.0:
-        return standard_exponential(st, j)
+        return standard_exponential_v(sh, sl, ih, il)
     if shape == 0.0:
-        return 0.0
+        return 0.0, sh, sl
     if shape < 1.0:
         while True:
-            U = next_double(st, j)
-            V = standard_exponential(st, j)
+            U, sh, sl = next_double_v(sh, sl, ih, il)
+            V, sh, sl = standard_exponential_v(sh, sl, ih, il)
             if U <= 1.0 - shape:
                 X = U ** (1.0 / shape)
                 if X <= V:
-                    return X
+                    return X, sh, sl
             else:
                 Y = -np.log((1.0 - U) / shape)
                 X = (1.0 - shape + shape * Y) ** (1.0 / shape)
                 if X <= V + Y:
-                    return X
+                    return X, sh, sl
     b = shape - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * b)
     while True:
         while True:
-            X = standard_normal(st, j)
+            X, sh, sl = standard_normal_v(sh, sl, ih, il)
             V = 1.0 + c * X
             if V > 0.0:
                 break
         V = V * V * V
-        U = next_double(st, j)
+        U, sh, sl = next_double_v(sh, sl, ih, il)
         if U < 1.0 - 0.0331 * (X * X) * (X * X):
-            return b * V
+            return b * V, sh, sl
         if np.log(U) < 0.5 * X * X + b * (1.0 - V + np.log(V)):
-            return b * V
+            return b * V, sh, sl
+
+
+@njit(inline="always", error_model="numpy")
+def chisquare_v(sh, sl, ih, il, df):  # pragma: no cover - compiled
+    """χ²_df = 2·Gamma(df/2), as numpy's ``Generator.chisquare``."""
+    g, sh, sl = standard_gamma_v(sh, sl, ih, il, df / 2.0)
+    return 2.0 * g, sh, sl
+
+
+# ---- the same samplers on row j of a state array, advanced in place
+
+
+@njit(inline="always", error_model="numpy")
+def next_uint64(st, j):  # pragma: no cover - compiled
+    """:func:`next_uint64_v` on row j of ``st``."""
+    r, st[j, 0], st[j, 1] = next_uint64_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
+    return r
+
+
+@njit(inline="always", error_model="numpy")
+def next_double(st, j):  # pragma: no cover - compiled
+    """:func:`next_double_v` on row j of ``st``."""
+    r, st[j, 0], st[j, 1] = next_double_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
+    return r
+
+
+@njit(inline="always", error_model="numpy")
+def standard_normal(st, j):  # pragma: no cover - compiled
+    """:func:`standard_normal_v` on row j of ``st``."""
+    x, st[j, 0], st[j, 1] = standard_normal_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
+    return x
+
+
+@njit(inline="always", error_model="numpy")
+def standard_exponential(st, j):  # pragma: no cover - compiled
+    """:func:`standard_exponential_v` on row j of ``st``."""
+    x, st[j, 0], st[j, 1] = standard_exponential_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
+    return x
+
+
+@njit(inline="always", error_model="numpy")
+def standard_gamma(st, j, shape):  # pragma: no cover - compiled
+    """:func:`standard_gamma_v` on row j of ``st``."""
+    x, st[j, 0], st[j, 1] = standard_gamma_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3], shape)
+    return x
 
 
 @njit(inline="always", error_model="numpy")
 def chisquare(st, j, df):  # pragma: no cover - compiled
-    """χ²_df = 2·Gamma(df/2), as numpy's ``Generator.chisquare``."""
-    return 2.0 * standard_gamma(st, j, df / 2.0)
+    """:func:`chisquare_v` on row j of ``st``."""
+    x, st[j, 0], st[j, 1] = chisquare_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3], df)
+    return x
 
 
 @njit(cache=True, error_model="numpy")

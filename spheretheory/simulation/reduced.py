@@ -58,6 +58,10 @@ __all__ = [
 REDUCED_OPTIMIZERS: tuple[str, ...] = ("sgd", "sgdm", "nesterov")
 #: iterations per kernel call; the numbers do not depend on it (per-trajectory streams)
 _BLOCK = 256
+#: trajectory-iterations per kernel call at least (≈ 0.4 s on one core): every call is one parallel launch
+#: and one barrier, where a thread delayed by other jobs holds up the others; the kernel's cache blocking is
+#: inside a call (:data:`._reduced_numba.SUB`), so longer calls cost nothing but a coarser progress bar
+_KERNEL_BLOCK_DRAWS = 1 << 24
 #: trajectory-iterations per block of the numpy path (its draws: 3 × 8 bytes each)
 _NUMPY_BLOCK_DRAWS = 1 << 18
 
@@ -203,7 +207,7 @@ def simulate_reduced(
         before = numba.get_num_threads()
         if threads is not None:
             numba.set_num_threads(min(threads, before))
-        block = _BLOCK
+        block = max(_BLOCK, _KERNEL_BLOCK_DRAWS // N)
     else:
         consts = run_constants(problem, per_trajectory(problem))
         gens = StreamSet(streams, d) if injected is None else None
