@@ -372,8 +372,9 @@ def _adam_eq_values(inp, a, lr, wdc, wdd, L) -> dict[str, np.ndarray]:
     return {"state": np.stack([a, b, c, q]), "sq_norm": a, "angular_update": _angle(f[4], f[5]), "effective_lr": f[6]}
 
 
-def _make_adam_root(step: Callable, inc: Callable, jit: Callable) -> Callable:
-    """Per record: the root in log a of the increment at (a, b*(a), c*(a), q*(a)), as :func:`_adam_equilibrium`."""
+def _make_adam_root(step: Callable, inc: Callable, jit: Callable, tag: int) -> Callable:
+    """Per record: the root in log a of the increment at (a, b*(a), c*(a), q*(a)), as :func:`_adam_equilibrium`.
+    ``tag``: see :func:`_compiled`."""
 
     def fixed_bc(a, lr, wdc, wdd, L, b1, b2, eps, d):  # pragma: no cover - jitted
         q = (L / a + wdc * wdc * a) / d
@@ -399,6 +400,8 @@ def _make_adam_root(step: Callable, inc: Callable, jit: Callable) -> Callable:
     resid = jit(resid)
 
     def root(x0, lr, wdc, wdd, L, b1, b2, eps, d, out):  # pragma: no cover - jitted
+        if tag == -1:  # never: the tag only keys numba's cache (see _compiled)
+            return False
         for i in range(x0.size):
             args = (lr[i], wdc[i], wdd[i], L[i], b1, b2, eps, d)
             lo, hi = x0[i] - 12.0, x0[i] + 12.0
@@ -430,20 +433,41 @@ def _make_adam_root(step: Callable, inc: Callable, jit: Callable) -> Callable:
 def _adam_root_kernel() -> Callable:
     key = ("adam_root", "numba")
     if key not in _KERNELS:
-        from numba import njit
+        from numba.extending import register_jitable
 
-        step = njit(cache=True)(G.trajectory__adam_map__scalar)
-        inc = njit(cache=True)(G.trajectory__adam_map_increment__scalar)
-        jit = njit(cache=True)
-        _KERNELS[key] = jit(_make_adam_root(step, inc, jit))
+        steps = (G.trajectory__adam_map__scalar, G.trajectory__adam_map_increment__scalar)
+        _KERNELS[key] = _compiled(lambda step, inc, tag: _make_adam_root(step, inc, register_jitable, tag), *steps)
     return _KERNELS[key]
+
+
+def _compiled(make: Callable, *steps: Callable) -> Callable:
+    """``njit(cache=True)`` of the loop ``make(*steps, tag)`` over the generated scalar maps ``steps``, cached on disk
+    across processes.
+
+    A loop that closes over a numba *dispatcher* gets a new cache key in every process (numba pickles the
+    dispatcher with a per-process id, numba/numba#6264): it was compiled again in each process (≈ 0.3 s a loop) and
+    its index grew by one entry a session. So the loop closes over the generated *functions* (pickled by reference),
+    made callable from compiled code by ``register_jitable``. ``tag`` is a CRC of their bytecode and constants, a
+    closure constant of the loop: regenerating the theory changes it, and with it the cache key.
+    """
+    import zlib
+
+    from numba import njit
+    from numba.extending import register_jitable
+
+    tag = 0
+    for f in steps:
+        tag = zlib.crc32(f.__code__.co_code + repr(f.__code__.co_consts).encode(), tag)
+    return njit(cache=True)(make(*(register_jitable(f) for f in steps), int(tag)))
 
 
 # --------------------------------------------------------------------------------------------------------
 # The iteration: numba kernels and the numpy reference
 # --------------------------------------------------------------------------------------------------------
-def _make_linear(step: Callable) -> Callable:
+def _make_linear(step: Callable, tag: int = 0) -> Callable:
     def loop(state, t0, lr, wdc, wdd, mom, L, every, out_a, out_delta, out_elr):  # pragma: no cover - jitted
+        if tag == -1:  # never: the tag only keys numba's cache (see _compiled)
+            return
         a, b, c = state[0], state[1], state[2]
         for s in range(lr.size):
             a1, b1, c1, par, perp = step(a, b, c, lr[s], wdc[s], wdd[s], mom, L[s])
@@ -459,10 +483,12 @@ def _make_linear(step: Callable) -> Callable:
     return loop
 
 
-def _make_adam(step: Callable) -> Callable:
+def _make_adam(step: Callable, tag: int = 0) -> Callable:
     def loop(
         state, t0, lr, wdc, wdd, L, b1, b2, eps, dim, bias_from, every, out_a, out_delta, out_elr
     ):  # pragma: no cover - jitted
+        if tag == -1:  # never: the tag only keys numba's cache (see _compiled)
+            return
         a, b, c, q = state[0], state[1], state[2], state[3]
         for s in range(lr.size):
             t = t0 + s
@@ -482,8 +508,10 @@ def _make_adam(step: Callable) -> Callable:
     return loop
 
 
-def _make_lion(step: Callable) -> Callable:
+def _make_lion(step: Callable, tag: int = 0) -> Callable:
     def loop(state, t0, lr, wd, dim, w, qn, every, out_a, out_delta, out_elr):  # pragma: no cover - jitted
+        if tag == -1:  # never: the tag only keys numba's cache (see _compiled)
+            return
         a = state[0]
         n = w.size
         for s in range(lr.size):
@@ -522,9 +550,7 @@ def _kernel(spec: TrajectoryMap, backend: str) -> Callable:
     if key not in _KERNELS:
         step = getattr(G, _SCALAR[spec.derivation])
         if backend == "numba":
-            from numba import njit
-
-            _KERNELS[key] = njit(cache=True)(_MAKERS[spec.kind](njit(cache=True)(step)))
+            _KERNELS[key] = _compiled(_MAKERS[spec.kind], step)
         else:
             _KERNELS[key] = _MAKERS[spec.kind](step)
     return _KERNELS[key]

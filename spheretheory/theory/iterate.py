@@ -76,16 +76,30 @@ _KERNELS: dict[str, object] = {}
 
 
 def _kernel(optimizer: str):
-    """Compile (once, cached on disk) the numba kernel for ``optimizer``."""
+    """Compile (once, cached on disk across processes) the numba kernel for ``optimizer``.
+
+    The kernel closes over the generated scalar map (a plain function, pickled by reference, made callable from
+    compiled code by ``register_jitable``) and over ``tag``, a CRC of that map's bytecode: a kernel that closed over
+    a numba dispatcher got a new cache key in every process (numba/numba#6264) and was compiled again each time.
+    """
     if optimizer in _KERNELS:
         return _KERNELS[optimizer]
+    import zlib
+
     from numba import njit
+    from numba.extending import register_jitable
+
+    name = "sgd__norm_recursion__scalar" if optimizer == "sgd" else f"{optimizer}__moment_recursion__scalar"
+    scalar = getattr(G, name)
+    tag = int(zlib.crc32(scalar.__code__.co_code + repr(scalar.__code__.co_consts).encode()))
+    step = register_jitable(scalar)
 
     if optimizer == "sgd":
-        step_sgd = njit(cache=True)(G.sgd__norm_recursion__scalar)
 
         @njit(cache=True)
         def kernel(a, b, c, lr, wd, mom, target, rtol, max_steps, out):  # pragma: no cover - compiled
+            if tag == -1:  # never: the tag only keys numba's cache
+                return
             for i in range(a.size):
                 x = a[i]
                 t = 0
@@ -94,14 +108,15 @@ def _kernel(optimizer: str):
                     if abs(x / target[i] - 1.0) <= rtol[i]:
                         out[i] = t
                         break
-                    x = step_sgd(x, lr[i], wd[i], 1.0)
+                    x = step(x, lr[i], wd[i], 1.0)
                     t += 1
 
     else:
-        step_sgdm = njit(cache=True)(getattr(G, f"{optimizer}__moment_recursion__scalar"))
 
         @njit(cache=True)
         def kernel(a, b, c, lr, wd, mom, target, rtol, max_steps, out):  # pragma: no cover - compiled
+            if tag == -1:  # never: the tag only keys numba's cache
+                return
             for i in range(a.size):
                 x, y, z = a[i], b[i], c[i]
                 t = 0
@@ -110,7 +125,7 @@ def _kernel(optimizer: str):
                     if abs(x / target[i] - 1.0) <= rtol[i]:
                         out[i] = t
                         break
-                    x, y, z = step_sgdm(x, y, z, lr[i], wd[i], mom[i], 1.0)
+                    x, y, z = step(x, y, z, lr[i], wd[i], mom[i], 1.0)
                     t += 1
 
     _KERNELS[optimizer] = kernel
