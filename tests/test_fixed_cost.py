@@ -72,3 +72,40 @@ def test_chi_moments_are_the_exact_gamma_ratios():
         k = mpmath.mpf(d - 1)
         ref = mpmath.sqrt(2 / k) * mpmath.gamma(mpmath.mpf(d) / 2) / mpmath.gamma(k / 2)
         assert float(N.chi_mean_factor(d)) == pytest.approx(float(ref), rel=1e-14)
+
+
+_COMPILES = """
+import sys
+from numba.core import dispatcher
+
+compiled = []
+orig = dispatcher._FunctionCompiler.compile
+
+
+def spy(self, args, return_type):
+    compiled.append(f"{self.py_func.__module__}.{self.py_func.__qualname__}")
+    return orig(self, args, return_type)
+
+
+dispatcher._FunctionCompiler.compile = spy
+import spheretheory as st
+from spheretheory.theory.iterate import steps_to_equilibrium
+
+steps_to_equilibrium("sgd", 0.1, 1e-3, 10.0, 1e-3)
+st.trajectory("sgdm", steps=50, lr=0.1, weight_decay=1e-3, momentum=0.9)
+print(",".join(c for c in compiled if c.startswith("spheretheory")))
+"""
+
+
+def test_loops_over_the_generated_maps_are_cached_across_processes(tmp_path):
+    """The second process loads lr_drop's iteration and the trajectory loop from numba's disk cache instead of
+    compiling them again (a loop closing over a dispatcher got a new cache key in every process, numba#6264)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+
+    def compiled() -> list[str]:
+        out = subprocess.run([sys.executable, "-c", _COMPILES], env=env, capture_output=True, text=True, check=True)
+        return [c for c in out.stdout.strip().split(",") if c]
+
+    first = compiled()
+    assert any("iterate" in c for c in first) and any("trajectory_prediction" in c for c in first), first
+    assert compiled() == []
