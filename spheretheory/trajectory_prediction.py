@@ -441,24 +441,15 @@ def _adam_root_kernel() -> Callable:
 
 
 def _compiled(make: Callable, *steps: Callable) -> Callable:
-    """``njit(cache=True)`` of the loop ``make(*steps, tag)`` over the generated scalar maps ``steps``, cached on disk
-    across processes.
-
-    A loop that closes over a numba *dispatcher* gets a new cache key in every process (numba pickles the
-    dispatcher with a per-process id, numba/numba#6264): it was compiled again in each process (≈ 0.3 s a loop) and
-    its index grew by one entry a session. So the loop closes over the generated *functions* (pickled by reference),
-    made callable from compiled code by ``register_jitable``. ``tag`` is a CRC of their bytecode and constants, a
-    closure constant of the loop: regenerating the theory changes it, and with it the cache key.
-    """
-    import zlib
-
+    """``njit(cache=True)`` of the loop ``make(*steps, tag)`` over the generated scalar maps ``steps``: the loop
+    closes over the maps and their cache tag (:func:`.theory._numeric.jitable`), not over numba dispatchers, so
+    numba's disk cache serves it in every process."""
     from numba import njit
-    from numba.extending import register_jitable
 
-    tag = 0
-    for f in steps:
-        tag = zlib.crc32(f.__code__.co_code + repr(f.__code__.co_consts).encode(), tag)
-    return njit(cache=True)(make(*(register_jitable(f) for f in steps), int(tag)))
+    from .theory._numeric import jitable
+
+    fns, tag = jitable(*steps)
+    return njit(cache=True)(make(*fns, tag))
 
 
 # --------------------------------------------------------------------------------------------------------

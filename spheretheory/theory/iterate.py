@@ -78,21 +78,17 @@ _KERNELS: dict[str, object] = {}
 def _kernel(optimizer: str):
     """Compile (once, cached on disk across processes) the numba kernel for ``optimizer``.
 
-    The kernel closes over the generated scalar map (a plain function, pickled by reference, made callable from
-    compiled code by ``register_jitable``) and over ``tag``, a CRC of that map's bytecode: a kernel that closed over
-    a numba dispatcher got a new cache key in every process (numba/numba#6264) and was compiled again each time.
+    The kernel closes over the generated scalar map and its cache tag (:func:`._numeric.jitable`), not over a numba
+    dispatcher, so that numba's disk cache serves it in every process.
     """
     if optimizer in _KERNELS:
         return _KERNELS[optimizer]
-    import zlib
-
     from numba import njit
-    from numba.extending import register_jitable
+
+    from ._numeric import jitable
 
     name = "sgd__norm_recursion__scalar" if optimizer == "sgd" else f"{optimizer}__moment_recursion__scalar"
-    scalar = getattr(G, name)
-    tag = int(zlib.crc32(scalar.__code__.co_code + repr(scalar.__code__.co_consts).encode()))
-    step = register_jitable(scalar)
+    (step,), tag = jitable(getattr(G, name))
 
     if optimizer == "sgd":
 
