@@ -1,9 +1,11 @@
 """Compiled samplers on the per-trajectory PCG64 states of :mod:`._rng` (numba; imported only by kernels).
 
-``st`` is a ``(n, 4)`` uint64 array of PCG64 states (:func:`._rng.stream_states`); every sampler takes
-``(st, j)`` and advances row j in place. The samplers are line-by-line ports of numpy's
-``random/src/distributions/distributions.c`` (as numba itself ports them for ``np.random.Generator``), with the
-same ziggurat tables, so row j yields exactly the numbers ``_rng.numpy_generator(st[j])`` would — tested in
+``st`` is a ``(n, 4)`` uint64 array of PCG64 states (:func:`._rng.stream_states`). Each sampler ``*_v`` takes a
+state held in four values ``(sh, sl, ih, il)`` (row j of ``st``) and returns ``(variate, sh, sl)``, so a kernel that
+draws many variates keeps the state in registers and stores it back once; :func:`standard_normal` and
+:func:`chisquare` are the same samplers advancing row j of ``st`` in place. The samplers are line-by-line ports
+of numpy's ``random/src/distributions/distributions.c`` (as numba itself ports them for ``np.random.Generator``),
+with the same ziggurat tables, so row j yields exactly the numbers ``_rng.numpy_generator(st[j])`` would — tested in
 ``tests/test_simulation_rng.py``. All functions are plain ``@njit`` helpers inlined into the kernels that call
 them, whose compiled code numba caches on disk: a process compiles nothing.
 """
@@ -186,37 +188,9 @@ def chisquare_v(sh, sl, ih, il, df):  # pragma: no cover - compiled
 
 
 @njit(inline="always", error_model="numpy")
-def next_uint64(st, j):  # pragma: no cover - compiled
-    """:func:`next_uint64_v` on row j of ``st``."""
-    r, st[j, 0], st[j, 1] = next_uint64_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
-    return r
-
-
-@njit(inline="always", error_model="numpy")
-def next_double(st, j):  # pragma: no cover - compiled
-    """:func:`next_double_v` on row j of ``st``."""
-    r, st[j, 0], st[j, 1] = next_double_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
-    return r
-
-
-@njit(inline="always", error_model="numpy")
 def standard_normal(st, j):  # pragma: no cover - compiled
     """:func:`standard_normal_v` on row j of ``st``."""
     x, st[j, 0], st[j, 1] = standard_normal_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
-    return x
-
-
-@njit(inline="always", error_model="numpy")
-def standard_exponential(st, j):  # pragma: no cover - compiled
-    """:func:`standard_exponential_v` on row j of ``st``."""
-    x, st[j, 0], st[j, 1] = standard_exponential_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3])
-    return x
-
-
-@njit(inline="always", error_model="numpy")
-def standard_gamma(st, j, shape):  # pragma: no cover - compiled
-    """:func:`standard_gamma_v` on row j of ``st``."""
-    x, st[j, 0], st[j, 1] = standard_gamma_v(st[j, 0], st[j, 1], st[j, 2], st[j, 3], shape)
     return x
 
 
