@@ -76,7 +76,7 @@ def paired_best(fa: Callable[[], object], fb: Callable[[], object], repeat: int)
 def _floor_kernels():
     from numba import njit, prange
 
-    from spheretheory.simulation._rng_numba import chisquare, standard_normal, standard_normal_v
+    from spheretheory.simulation._rng_numba import chisquare_v, standard_normal_v
 
     @njit(parallel=True, cache=True)
     def full_floor(st, d, nsteps, out):  # pragma: no cover - compiled
@@ -95,12 +95,23 @@ def _floor_kernels():
 
     @njit(parallel=True, cache=True)
     def reduced_floor(st, df, nsteps, out):  # pragma: no cover - compiled
+        """The reduced kernel's draws and nothing else, drawn as it draws them: each stream's state in four
+        locals (``standard_normal_v``, ``chisquare_v``), written back once."""
         for j in prange(st.shape[1]):
             acc = 0.0
+            sh, sl, ih, il = st[0, j, 0], st[0, j, 1], st[0, j, 2], st[0, j, 3]
             for _s in range(nsteps):
-                acc += standard_normal(st[0], j) + standard_normal(st[0], j)
+                z1, sh, sl = standard_normal_v(sh, sl, ih, il)
+                z2, sh, sl = standard_normal_v(sh, sl, ih, il)
+                acc += z1 + z2
+            st[0, j, 0] = sh
+            st[0, j, 1] = sl
+            sh, sl, ih, il = st[1, j, 0], st[1, j, 1], st[1, j, 2], st[1, j, 3]
             for _s in range(nsteps):
-                acc += chisquare(st[1], j, df)
+                x, sh, sl = chisquare_v(sh, sl, ih, il, df)
+                acc += x
+            st[1, j, 0] = sh
+            st[1, j, 1] = sl
             out[j] = acc
 
     @njit(parallel=True, cache=True)
