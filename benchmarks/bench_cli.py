@@ -85,6 +85,17 @@ def sim(method: str, dim: int, n: int, steps: int) -> list[str]:
     )  # fmt: skip
 
 
+def _pairs(text: str) -> list[tuple[int, int]]:
+    """``d:trajectories[,d:trajectories...]`` -> [(d, trajectories), ...] (argparse type: a bad value is one line)."""
+    try:
+        pairs = [tuple(int(x) for x in item.split(":")) for item in text.split(",")]
+    except ValueError:
+        pairs = []
+    if not pairs or any(len(p) != 2 or p[0] < 2 or p[1] < 1 for p in pairs):
+        raise argparse.ArgumentTypeError(f"expected d:trajectories[,d:trajectories...] with d >= 2; got {text!r}")
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fixed cost, memory and a small reduced-vs-full pair")
@@ -93,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-fixed", action="store_true", help="only the fixed cost (item 1)")
     ap.add_argument(
         "--pairs",
+        type=_pairs,
         default=None,
         help="reduced-vs-full sizes as d:trajectories[,d:trajectories...] at 4,000 steps (default: the issue's "
         "4096:256 and 16384:256; --quick: 4096:64)",
@@ -110,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     pairs = [(4096, 64, 4000, ">= 100")] if args.quick else [(4096, 256, 4000, ">= 100"), (16384, 256, 4000, ">= 1000")]
     if args.pairs:
-        sizes = [tuple(int(x) for x in item.split(":")) for item in args.pairs.split(",")]
-        pairs = [(d, n, 4000, ">= 1000" if d >= 16384 else ">= 100") for d, n in sizes]
+        pairs = [(d, n, 4000, ">= 1000" if d >= 16384 else ">= 100") for d, n in args.pairs]
     if args.only_fixed:
         pairs = []
     for d, n, steps, target in pairs:
