@@ -5,9 +5,10 @@
 from its χ² stream: :mod:`._rng_numba`, the same numbers as :class:`._reduced_numpy.StreamSet`; each stream's
 state is held in registers while it draws), then advances its trajectories in lockstep: for each iteration, one
 loop over the chunk's lanes with no branch and no call (divergence and the optional quantities are selects;
-Δ_t = atan2 is :func:`atan2_nonneg`), which LLVM vectorizes. The quantities of iteration t are computed in a
-second such loop only at recorded iterations and in the summary window, where the Welford sums are rows of the
-chunk's lane array for the whole block.
+Δ_t = atan2 is :func:`atan2_nonneg`), which LLVM vectorizes. The step is one inlined function,
+:func:`lane_step`, which also returns the six recorded quantities: the loop of a recorded iteration or one in the
+summary window computes them in the same pass (the Welford sums are rows of the chunk's lane array for the whole
+block); the loop of any other iteration drops them, so LLVM does not compute them.
 
 A trajectory's numbers depend only on the seed and its index, so neither the chunk size nor the number of
 threads nor the block length changes a seeded run.
@@ -31,12 +32,11 @@ CHUNK = 16
 #: iterations drawn at a time: the draws of a chunk, SUB × 3 × CHUNK float64 (24 KB), stay in the L1 cache
 SUB = 64
 # rows of the per-chunk lane array X: the state (a, b, P, m, R, Q, D), 1/a and 1/√a₀, the coefficients of eq.
-# R1, the rates, the alive flag and divergence iteration, the draws of the iteration, the inputs of the recorded
-# quantities, the six quantities, and the Welford count, means and sums of squares of the block
+# R1, the rates, the alive flag and divergence iteration, the six quantities of a recorded iteration, and the
+# Welford count, means and sums of squares of the block
 _A, _B, _P, _M, _R, _Q, _D, _IA, _IRA0 = range(9)
 _AV, _SV, _SG, _KAP, _SQL, _H2, _LR, _WDC, _WDD, _ALIVE, _DEAD = range(9, 20)
-_Z1, _Z2, _CHI, _XA, _XIA, _XIRA, _XWT2, _XW0, _XUGS, _XGP, _XM, _XETA = range(20, 32)
-_V0 = 32
+_V0 = 20
 _CNT = _V0 + 6
 _MEAN = _CNT + 1
 _M2 = _MEAN + 6
@@ -104,19 +104,140 @@ def atan2_array(y, x, out):  # pragma: no cover - compiled
 
 
 @njit(inline="always", error_model="numpy")
-def lane_values(X, jj):  # pragma: no cover - compiled
-    """(R8, R9) the six quantities of the iteration just taken by lane jj, from the inputs the step left in
-    ``X``: ‖w_t‖², Δ_t, ‖g̃_t‖², h̃_t, cos(w_0, w_t) = m/√(a₀a), η_t/‖w_t‖²."""
-    a = X[_XA, jj]
-    ugs = X[_XUGS, jj]
+def lane_step(X, jj, Zs, it, lim):  # pragma: no cover - compiled
+    """Advance lane jj of the chunk's lane array ``X`` by one iteration (eqs. R1–R7'') from its draws
+    (z₁, z₂, χ) = ``Zs[:, jj]``, with branch-free selects only (so a loop over lanes vectorizes). ``it`` = (lr
+    multiplier, wd multiplier, noise scale √(g_mult/(d−1)), t) of the iteration; ``lim`` = (max ‖w‖², min ‖w‖²,
+    d > 2). Returns (R8, R9) the six quantities of the iteration just taken: ‖w_t‖², Δ_t, ‖g̃_t‖², h̃_t,
+    cos(w_0, w_t) = m/√(a₀a), η_t/‖w_t‖²; inlined, a loop that does not use them does not compute them."""
+    lm, wm, sgm, tf = it
+    max_sq, min_sq, has_z2 = lim
+    z1 = Zs[0, jj]
+    z2 = Zs[1, jj]
+    chi = Zs[2, jj]
+    a = X[_A, jj]
+    b = X[_B, jj]
+    P = max(X[_P, jj], 0.0)
+    m = X[_M, jj]
+    R = X[_R, jj]
+    Q = max(X[_Q, jj], 0.0)
+    D = X[_D, jj]
+    ia = X[_IA, jj]
+    av = X[_AV, jj]
+    sv = X[_SV, jj]
+    sg = X[_SG, jj]
+    eta = X[_LR, jj] * lm
+    lam_c = X[_WDC, jj] * wm
+    lam_d = X[_WDD, jj] * wm
+    # the noise frame (see :mod:`._reduced_numpy`): u = √(z₂² + χ), cos φ = z₂/u, sin²φ = χ/u²
+    u2 = z2 * z2 + max(chi, 0.0)
+    u = fsqrt(u2)
+    pos = u2 > 0.0
+    iu2 = 1.0 / u2 if pos else 0.0
+    cphi = z2 * u * iu2 if pos else 1.0
+    s2phi = max(chi, 0.0) * iu2
+    ira = fsqrt(ia)  # 1/‖w_t‖
+    # (R3) basis e₁ ∥ p, e₂ in span{p, q}
+    al1 = fsqrt(P)
+    has_p = P > 0.0
+    sq = fsqrt(Q)
+    ip = 1.0 / P if has_p else 0.0
+    be1 = R * al1 * ip if has_p else sq  # R/√P
+    be1 = math.copysign(sq, be1) if be1 * be1 > Q else be1
+    be2sq = max(D, 0.0) * ip  # β₂² = Q − β₁² = D/P
+    be2sq = be2sq if has_z2 else 0.0
+    be2 = fsqrt(be2sq)
+    # (R4) noise g_t = s(z₁e₁ + u f₂)
+    sig = X[_SQL, jj] * sgm
+    sz = sig * ira
+    gz1 = sz * z1
+    ugs = sig * sig * (z1 * z1 + u2)
+    # (R5, R6) v_t and w_{t+1} in the noise frame; w_0 = (m/‖w‖, β₁, β₂ cos φ, ζ₃)
+    svh = eta * sv
+    gs = -eta * sg
+    v0 = (av * b + lam_c * a) * ira
+    v1 = av * al1 + gz1
+    v2 = sz * u
+    w0_ = ((1.0 - eta * lam_d - eta * X[_KAP, jj] * lam_c) * a - svh * b) * ira
+    w1 = gs * gz1 - svh * al1
+    w2 = gs * v2
+    q0 = m * ira
+    q2 = be2 * cphi
+    zeta2 = be2sq * s2phi
+    wt2 = w1 * w1 + w2 * w2
+    # (R7)
+    a_new = w0_ * w0_ + wt2
+    inv_an = 1.0 / a_new
+    # (R7') minors X_i W_j − X_j W_i of v_t and w_0 with w_{t+1} (coordinates 0, 1, 2)
+    mv01 = v0 * w1 - v1 * w0_
+    mv02 = v0 * w2 - v2 * w0_
+    mv12 = v1 * w2 - v2 * w1
+    mz01 = q0 * w1 - be1 * w0_
+    mz02 = q0 * w2 - q2 * w0_
+    mz12 = be1 * w2 - q2 * w1
+    pn = (mv01 * mv01 + mv02 * mv02 + mv12 * mv12) * inv_an
+    # (R7'') det(v_t, w_0, w_{t+1}) over the coordinates 0, 1, 2
+    det = v0 * mz12 - v1 * mz02 + v2 * mz01
+    was = X[_ALIVE, jj] > 0.0
+    ok = (a <= max_sq) & (a >= min_sq) & (a_new <= max_sq) & (a_new >= min_sq)
+    live = was & ok
+    X[_ALIVE, jj] = 1.0 if live else 0.0
+    X[_DEAD, jj] = tf if (was and not ok) else X[_DEAD, jj]
+    X[_A, jj] = a_new if live else a
+    X[_IA, jj] = inv_an if live else ia
+    X[_B, jj] = (v0 * w0_ + v1 * w1 + v2 * w2) if live else b
+    X[_P, jj] = pn if live else P
+    X[_M, jj] = (q0 * w0_ + be1 * w1 + q2 * w2) if live else m
+    rn = (mv01 * mz01 + mv02 * mz02 + mv12 * mz12) * inv_an
+    X[_R, jj] = rn if live else R
+    qn = (mz01 * mz01 + mz02 * mz02 + mz12 * mz12) * inv_an + zeta2
+    X[_Q, jj] = qn if live else Q
+    X[_D, jj] = (det * det * inv_an + zeta2 * pn) if live else D
     return (
         a,
-        atan2_nonneg(fsqrt(X[_XWT2, jj]), X[_XW0, jj]),
+        atan2_nonneg(fsqrt(wt2), w0_),
         ugs,
-        ugs + X[_H2, jj] * X[_XGP, jj] * a,
-        X[_XM, jj] * X[_XIRA, jj] * X[_IRA0, jj],
-        X[_XETA, jj] * X[_XIA, jj],
+        ugs + X[_H2, jj] * gz1 * al1 * a,  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩ = gz1·√P
+        m * ira * X[_IRA0, jj],
+        eta * ia,
     )
+
+
+@njit(inline="always", error_model="numpy")
+def keep(X, jj, values):  # pragma: no cover - compiled
+    """Keep lane jj's six quantities in rows ``_V0`` … ``_V0 + 5`` of ``X`` (for the record)."""
+    v0, v1, v2, v3, v4, v5 = values
+    X[_V0, jj] = v0
+    X[_V0 + 1, jj] = v1
+    X[_V0 + 2, jj] = v2
+    X[_V0 + 3, jj] = v3
+    X[_V0 + 4, jj] = v4
+    X[_V0 + 5, jj] = v5
+
+
+@njit(inline="always", error_model="numpy")
+def welford(X, jj, q, v, inv, live):  # pragma: no cover - compiled
+    """If lane jj is ``live``, add quantity q's value v to its Welford mean and sum of squared deviations:
+    μ ← μ + (v − μ)·inv, M₂ ← M₂ + (v − μ)(v − μ_new), ``inv`` = 1/count (selects: a dead lane's v may be inf)."""
+    mu = X[_MEAN + q, jj]
+    delta = v - mu
+    mu_new = mu + delta * inv
+    X[_MEAN + q, jj] = mu_new if live else mu
+    X[_M2 + q, jj] += delta * (v - mu_new) if live else 0.0
+
+
+@njit(inline="always", error_model="numpy")
+def accumulate(X, jj, values, inv_cnt):  # pragma: no cover - compiled
+    """Add lane jj's six quantities to its Welford sums (:func:`welford`) if it is still alive; count it."""
+    v0, v1, v2, v3, v4, v5 = values
+    live = X[_ALIVE, jj] > 0.0
+    X[_CNT, jj] += 1.0 if live else 0.0
+    welford(X, jj, 0, v0, inv_cnt, live)
+    welford(X, jj, 1, v1, inv_cnt, live)
+    welford(X, jj, 2, v2, inv_cnt, live)
+    welford(X, jj, 3, v3, inv_cnt, live)
+    welford(X, jj, 4, v4, inv_cnt, live)
+    welford(X, jj, 5, v5, inv_cnt, live)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -161,6 +282,7 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
     inv_dm1 = 1.0 / (dim - 1)
     has_z2 = dim > 2
     has_chi = dim > 3
+    lim = (max_sq, min_sq, has_z2)
     nan = np.nan
     K = (N + CHUNK - 1) // CHUNK
     for k in prange(K):
@@ -243,128 +365,27 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                         X[_B, jj] *= f
                         X[_M, jj] *= f
                         X[_IA, jj] = 1.0 / X[_A, jj]
-                lm = lr_mult[s0 + s]
-                wm = wd_mult[s0 + s]
-                sgm = fsqrt(g_mult[s0 + s] * inv_dm1)
-                tf = float(t)
-                for jj in range(CHUNK):
-                    X[_Z1, jj] = Z[s, 0, jj]
-                    X[_Z2, jj] = Z[s, 1, jj]
-                    X[_CHI, jj] = Z[s, 2, jj]
-                for jj in range(CHUNK):  # lockstep over lanes: selects only, vectorized
-                    a = X[_A, jj]
-                    b = X[_B, jj]
-                    P = max(X[_P, jj], 0.0)
-                    m = X[_M, jj]
-                    R = X[_R, jj]
-                    Q = max(X[_Q, jj], 0.0)
-                    D = X[_D, jj]
-                    ia = X[_IA, jj]
-                    av = X[_AV, jj]
-                    sv = X[_SV, jj]
-                    sg = X[_SG, jj]
-                    eta = X[_LR, jj] * lm
-                    lam_c = X[_WDC, jj] * wm
-                    lam_d = X[_WDD, jj] * wm
-                    z1 = X[_Z1, jj]
-                    z2 = X[_Z2, jj]
-                    chi = X[_CHI, jj]
-                    # the noise frame (see :mod:`._reduced_numpy`): u = √(z₂² + χ), cos φ = z₂/u, sin²φ = χ/u²
-                    u2 = z2 * z2 + max(chi, 0.0)
-                    u = fsqrt(u2)
-                    pos = u2 > 0.0
-                    iu2 = 1.0 / u2 if pos else 0.0
-                    cphi = z2 * u * iu2 if pos else 1.0
-                    s2phi = max(chi, 0.0) * iu2
-                    ira = fsqrt(ia)  # 1/‖w_t‖
-                    # (R3) basis e₁ ∥ p, e₂ in span{p, q}
-                    al1 = fsqrt(P)
-                    has_p = P > 0.0
-                    sq = fsqrt(Q)
-                    ip = 1.0 / P if has_p else 0.0
-                    be1 = R * al1 * ip if has_p else sq  # R/√P
-                    be1 = math.copysign(sq, be1) if be1 * be1 > Q else be1
-                    be2sq = max(D, 0.0) * ip  # β₂² = Q − β₁² = D/P
-                    be2sq = be2sq if has_z2 else 0.0
-                    be2 = fsqrt(be2sq)
-                    # (R4) noise g_t = s(z₁e₁ + u f₂)
-                    sig = X[_SQL, jj] * sgm
-                    sz = sig * ira
-                    gz1 = sz * z1
-                    ugs = sig * sig * (z1 * z1 + u2)
-                    # (R5, R6) v_t and w_{t+1} in the noise frame; w_0 = (m/‖w‖, β₁, β₂ cos φ, ζ₃)
-                    svh = eta * sv
-                    gs = -eta * sg
-                    v0 = (av * b + lam_c * a) * ira
-                    v1 = av * al1 + gz1
-                    v2 = sz * u
-                    w0_ = ((1.0 - eta * lam_d - eta * X[_KAP, jj] * lam_c) * a - svh * b) * ira
-                    w1 = gs * gz1 - svh * al1
-                    w2 = gs * v2
-                    q0 = m * ira
-                    q2 = be2 * cphi
-                    zeta2 = be2sq * s2phi
-                    wt2 = w1 * w1 + w2 * w2
-                    # (R7)
-                    a_new = w0_ * w0_ + wt2
-                    inv_an = 1.0 / a_new
-                    # (R7') minors X_i W_j − X_j W_i of v_t and w_0 with w_{t+1} (coordinates 0, 1, 2)
-                    mv01 = v0 * w1 - v1 * w0_
-                    mv02 = v0 * w2 - v2 * w0_
-                    mv12 = v1 * w2 - v2 * w1
-                    mz01 = q0 * w1 - be1 * w0_
-                    mz02 = q0 * w2 - q2 * w0_
-                    mz12 = be1 * w2 - q2 * w1
-                    pn = (mv01 * mv01 + mv02 * mv02 + mv12 * mv12) * inv_an
-                    # (R7'') det(v_t, w_0, w_{t+1}) over the coordinates 0, 1, 2
-                    det = v0 * mz12 - v1 * mz02 + v2 * mz01
-                    was = X[_ALIVE, jj] > 0.0
-                    ok = (a <= max_sq) & (a >= min_sq) & (a_new <= max_sq) & (a_new >= min_sq)
-                    live = was & ok
-                    X[_ALIVE, jj] = 1.0 if live else 0.0
-                    X[_DEAD, jj] = tf if (was and not ok) else X[_DEAD, jj]
-                    X[_A, jj] = a_new if live else a
-                    X[_IA, jj] = inv_an if live else ia
-                    X[_B, jj] = (v0 * w0_ + v1 * w1 + v2 * w2) if live else b
-                    X[_P, jj] = pn if live else P
-                    X[_M, jj] = (q0 * w0_ + be1 * w1 + q2 * w2) if live else m
-                    rn = (mv01 * mz01 + mv02 * mz02 + mv12 * mz12) * inv_an
-                    X[_R, jj] = rn if live else R
-                    qn = (mz01 * mz01 + mz02 * mz02 + mz12 * mz12) * inv_an + zeta2
-                    X[_Q, jj] = qn if live else Q
-                    X[_D, jj] = (det * det * inv_an + zeta2 * pn) if live else D
-                    X[_XA, jj] = a
-                    X[_XIA, jj] = ia
-                    X[_XIRA, jj] = ira
-                    X[_XWT2, jj] = wt2
-                    X[_XW0, jj] = w0_
-                    X[_XUGS, jj] = ugs
-                    X[_XGP, jj] = gz1 * al1  # ⟨g_t, v_{t−1}⟩ = ⟨g_t, p⟩
-                    X[_XM, jj] = m
-                    X[_XETA, jj] = eta
+                it = (lr_mult[s0 + s], wd_mult[s0 + s], fsqrt(g_mult[s0 + s] * inv_dm1), float(t))
+                Zs = Z[s]
                 rec_now = record and t % rec_every == 0
                 if t >= sum_start:
                     # Welford's online mean and variance over the lanes still alive; each has been alive at every
                     # iteration of the window so far, so its count is the same t − start + 1
                     inv_cnt = 1.0 / (t - sum_start + 1)
-                    for jj in range(CHUNK):  # lockstep: the quantities (kept for the record) and their sums
-                        values = lane_values(X, jj)
-                        live = X[_ALIVE, jj] > 0.0
-                        X[_CNT, jj] += 1.0 if live else 0.0
-                        inv = inv_cnt if live else 0.0
-                        for q in range(6):
-                            v = values[q]
-                            X[_V0 + q, jj] = v
-                            mu = X[_MEAN + q, jj]
-                            delta = v - mu
-                            mu_new = mu + delta * inv
-                            X[_MEAN + q, jj] = mu_new if live else mu
-                            X[_M2 + q, jj] += delta * (v - mu_new) if live else 0.0
+                    if rec_now:
+                        for jj in range(CHUNK):  # lockstep over lanes: selects only, vectorized
+                            values = lane_step(X, jj, Zs, it, lim)
+                            keep(X, jj, values)
+                            accumulate(X, jj, values, inv_cnt)
+                    else:
+                        for jj in range(CHUNK):
+                            accumulate(X, jj, lane_step(X, jj, Zs, it, lim), inv_cnt)
                 elif rec_now:
                     for jj in range(CHUNK):
-                        values = lane_values(X, jj)
-                        for q in range(6):
-                            X[_V0 + q, jj] = values[q]
+                        keep(X, jj, lane_step(X, jj, Zs, it, lim))
+                else:  # the quantities are not computed (the inlined step's unused results are dropped)
+                    for jj in range(CHUNK):
+                        lane_step(X, jj, Zs, it, lim)
                 if rec_now:
                     r = t // rec_every
                     for q in range(6):  # through a 1-d view: a plain contiguous store loop (≈ 25 % faster)
