@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from ._rng_numba import chisquare_v, fsqrt, standard_normal_v
+from ._rng_numba import chisquare_v, fsqrt, prefetch_write, standard_normal_v
 from ._spec import OPT_CODE
 
 SGD = OPT_CODE["sgd"]
@@ -31,6 +31,10 @@ SGDM = OPT_CODE["sgdm"]
 CHUNK = 16
 #: iterations drawn at a time: the draws of a chunk, SUB × 3 × CHUNK float64 (24 KB), stay in the L1 cache
 SUB = 64
+#: records written ahead of which the kernel prefetches a record's lines: a series record is 6 pieces of CHUNK
+#: values far apart, each a read for ownership from memory; prefetched 2 records ahead, series every iteration cost
+#: 2.2× the draw floor instead of 2.8× (1 thread, 4096 trajectories × 1000 iterations, d = 4096)
+PREFETCH = 2
 # rows of the per-chunk lane array X: the state (a, b, P, m, R, Q, D), 1/a and 1/√a₀, the coefficients of eq.
 # R1, the rates, the alive flag and divergence iteration, the six quantities of a recorded iteration, and the
 # Welford count, means and sums of squares of the block
@@ -268,6 +272,7 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
     record = out.series
     rec_every = out.every
     rec = out.rec
+    nrec = rec.shape[1]
     sum_start = out.summary_start
     sum_count = out.count
     sum_mean = out.mean
@@ -388,6 +393,12 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                         lane_step(X, jj, Zs, it, lim)
                 if rec_now:
                     r = t // rec_every
+                    if r + PREFETCH < nrec:  # the lines of the record PREFETCH records ahead (their reads overlap)
+                        rp = r + PREFETCH
+                        for q in range(6):
+                            prefetch_write(rec, (q, rp, lo))
+                            prefetch_write(rec, (q, rp, lo + CHUNK // 2))
+                            prefetch_write(rec, (q, rp, lo + nj - 1))
                     for q in range(6):  # through a 1-d view: a plain contiguous store loop (≈ 25 % faster)
                         row = rec[q, r, lo : lo + nj]
                         for jj in range(nj):

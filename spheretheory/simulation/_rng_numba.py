@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.random._constants import (
     fe_double,
@@ -64,6 +65,36 @@ def fsqrt(typingctx, x):  # pragma: no cover - compiled
     def codegen(context, builder, signature, args):
         fn = builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()])
         return builder.call(fn, [args[0]])
+
+    return sig, codegen
+
+
+@intrinsic
+def prefetch_write(typingctx, arr, idx):  # pragma: no cover - compiled
+    """Ask the cache for ``arr[idx]`` (``idx`` a tuple of ints, one per axis) ahead of a write (``llvm.prefetch``,
+    rw = 1, locality 3): a hint only, it neither faults (an address past the end is ignored) nor changes a value.
+    A kernel that writes records in short strided pieces uses it so that the line's read for ownership overlaps
+    the work before the write instead of stalling it."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ind = [
+            context.cast(builder, builder.extract_value(args[1], k), idxty[k], types.intp) for k in range(aryty.ndim)
+        ]
+        shape = cgutils.unpack_tuple(builder, ary.shape)
+        strides = cgutils.unpack_tuple(builder, ary.strides)
+        ptr = cgutils.get_item_pointer2(
+            context, builder, ary.data, shape, strides, aryty.layout, ind, wraparound=False, boundscheck=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
 
     return sig, codegen
 
