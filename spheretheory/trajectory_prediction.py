@@ -444,8 +444,7 @@ def _compiled(make: Callable, *steps: Callable) -> Callable:
     """``njit(cache=True)`` of the loop ``make(*steps, tag)`` over the generated scalar maps ``steps``: the loop
     closes over the maps and their cache tag (:func:`.theory._numeric.jitable`), not over numba dispatchers, so
     numba's disk cache serves it in every process."""
-    from numba import njit
-
+    from ._jit import njit
     from .theory._numeric import jitable
 
     fns, tag = jitable(*steps)

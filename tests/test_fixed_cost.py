@@ -109,3 +109,35 @@ def test_loops_over_the_generated_maps_are_cached_across_processes(tmp_path):
     first = compiled()
     assert any("iterate" in c for c in first) and any("trajectory_prediction" in c for c in first), first
     assert compiled() == []
+
+
+def test_compiled_reduced_call_skips_numbas_scipy_blas_import():
+    """``spheretheory._jit`` loads numba's array math with its import-time BLAS probe answered without importing
+    scipy.linalg (0.2–0.3 s of every compiled call): a compiled reduced CLI call must end with no scipy.linalg and
+    numpy.f2py loaded, and numba must still believe BLAS is there (its probe's answer with scipy installed).
+    Removing the ``_load_array_math()`` call in _jit fails this test."""
+    argv = ["simulate", "--method", "reduced", "--dim", "64", "--trajectories", "16", "--steps", "40"]
+    mods = _modules_after([*argv, "--backend", "numba"])
+    assert "spheretheory.simulation._reduced_numba" in mods and "numba.np.arraymath" in mods
+    assert not mods & {"scipy.linalg", "scipy.linalg.cython_blas", "numpy.f2py"}, sorted(
+        mods & {"scipy.linalg", "scipy.linalg.cython_blas", "numpy.f2py"}
+    )
+
+
+def test_compiled_blas_still_works_after_jit_loads_array_math():
+    """The other side of the shortcut above: a compiled ``np.dot`` (BLAS) still compiles and is right, because
+    numba's linear-algebra lowering runs its own BLAS check (importing scipy.linalg) when it needs it."""
+    code = (
+        "import numpy as np, sys\n"
+        "from spheretheory._jit import njit\n"
+        "import numba.np.arraymath as am\n"
+        "assert am._HAVE_BLAS and 'scipy.linalg' not in sys.modules\n"
+        "f = njit(lambda a, b: np.dot(a, b))\n"
+        "a = np.arange(12.0).reshape(3, 4); b = np.arange(8.0).reshape(4, 2)\n"
+        "assert np.array_equal(f(a, b), a @ b)\n"
+        "print('scipy.linalg' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]  # the dot's lowering imported scipy.linalg

@@ -153,5 +153,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exc.errno in _PATH_ERRNOS else EXIT_ENVIRONMENT
 
 
+def console() -> int:
+    """The process entry point (the ``spheretheory`` console script and ``python -m spheretheory``): :func:`main`,
+    then ``gc.freeze()`` just before the process exits.
+
+    After a compiled call, the interpreter's teardown spends ≈ 0.3 s in the garbage collector, walking the
+    objects numba created (its typing and lowering registries), against ≈ 0.04 s after a numpy-only call. Frozen
+    objects are skipped by every later collection; the process ends right after, so the memory is the operating
+    system's to reclaim either way. :func:`main` itself, which tests and scripts call in-process, does not freeze.
+    """
+    code = main()
+    import gc
+
+    gc.freeze()
+    return code
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())  # one line, whatever the library wrote

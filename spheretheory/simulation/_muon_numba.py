@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+
+from .._jit import njit
 
 
 class MuonConfig(NamedTuple):

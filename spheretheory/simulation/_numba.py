@@ -36,8 +36,8 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba import njit, prange
 
+from .._jit import njit, prange
 from ._common import (
     NQ,
     assemble,

@@ -20,8 +20,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
 
+from .._jit import njit, prange
 from ._rng_numba import chisquare_v, fsqrt, prefetch_write, standard_normal_v
 from ._spec import OPT_CODE
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.random._constants import (
@@ -28,6 +28,8 @@ from numba.np.random._constants import (
     ziggurat_nor_inv_r,
     ziggurat_nor_r,
 )
+
+from .._jit import njit, prange
 
 _MUL_HI = np.uint64(2549297995355413924)  # PCG_DEFAULT_MULTIPLIER_128 = 0x2360ED051FC65DA44385DF649FCCF645
 _MUL_LO = np.uint64(4865540595714422341)

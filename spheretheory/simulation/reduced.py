@@ -66,18 +66,19 @@ _KERNEL_BLOCK_DRAWS = 1 << 24
 _NUMPY_BLOCK_DRAWS = 1 << 18
 
 
-#: Seconds a process pays before the first compiled call: importing numba (≈ 0.3 s) and loading the cached
-#: kernel, whose first load makes numba import scipy.linalg for its BLAS check (≈ 0.3–0.5 s); 2-core machine.
-NUMBA_FIXED_S = 0.8
+#: Seconds a process pays before the first compiled call: importing numba (≈ 0.25 s) and loading the cached
+#: kernel (≈ 0.3 s; numba's BLAS probe no longer imports scipy.linalg: :mod:`.._jit`); 2-core machine, measured
+#: as a fresh process's first call minus its kernel time (0.53–0.65 s at 16–4096 trajectories).
+NUMBA_FIXED_S = 0.55
 
 
 def numba_pays(trajectories: int, steps: int) -> bool:
     """Whether ``backend="auto"`` takes the compiled kernel for ``trajectories`` × ``steps`` (a function of the
-    sizes only, so a seeded call always takes the same path). Cost model measured (CPU time, 2-core machine):
-    numpy ≈ 120 µs per iteration + 0.22 µs per trajectory-iteration; the kernel ≈ :data:`NUMBA_FIXED_S` + 40 ns
-    per trajectory-iteration."""
+    sizes only, so a seeded call always takes the same path). Cost model measured (wall time of a fresh process's
+    first call, 2-core machine): numpy ≈ 120 µs per iteration + 0.22 µs per trajectory-iteration; the kernel ≈
+    :data:`NUMBA_FIXED_S` + 25 ns per trajectory-iteration."""
     work = float(trajectories) * steps
-    return NUMBA_FIXED_S + 40e-9 * work < 120e-6 * steps + 0.22e-6 * work
+    return NUMBA_FIXED_S + 25e-9 * work < 120e-6 * steps + 0.22e-6 * work
 
 
 def use_numba(problem: Problem) -> bool:

@@ -83,8 +83,7 @@ def _kernel(optimizer: str):
     """
     if optimizer in _KERNELS:
         return _KERNELS[optimizer]
-    from numba import njit
-
+    from .._jit import njit
     from ._numeric import jitable
 
     name = "sgd__norm_recursion__scalar" if optimizer == "sgd" else f"{optimizer}__moment_recursion__scalar"

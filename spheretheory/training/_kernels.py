@@ -28,7 +28,7 @@ def sphere_nrq_numpy(u, evals, sigma, elr, noise, u0, out_loss, out_angle, out_c
 
 
 def _make_kernel():
-    from numba import njit
+    from .._jit import njit
 
     @njit(cache=True)
     def _sphere_nrq_kernel(u, evals, sigma, elr, noise, u0, out_loss, out_angle, out_cos):  # pragma: no cover
