@@ -141,3 +141,22 @@ def test_compiled_blas_still_works_after_jit_loads_array_math():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True"]  # the dot's lowering imported scipy.linalg
+
+
+def test_console_freezes_the_heap_only_as_the_process_entry(monkeypatch):
+    """``cli.console`` (the console script, ``python -m spheretheory``) returns :func:`cli.main`'s exit code and
+    then ``gc.freeze()``s, so the interpreter's teardown skips numba's objects (0.3 s of a compiled call's exit);
+    ``main`` itself, which tests and scripts call in-process, must leave the collector alone."""
+    import gc
+
+    from spheretheory.cli import console, main
+
+    gc.unfreeze()
+    assert main(["predict", "--lr", "0.1", "--wd", "1e-3", "--json"]) == 0
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(sys, "argv", ["spheretheory", "predict", "--lr", "0", "--wd", "1e-3"])
+    try:
+        assert console() == 2  # a bad input's exit code passes through
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
