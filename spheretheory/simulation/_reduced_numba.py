@@ -31,7 +31,7 @@ SGDM = OPT_CODE["sgdm"]
 CHUNK = 16
 #: iterations drawn at a time: the draws of a chunk, SUB × 3 × CHUNK float64 (24 KB), stay in the L1 cache
 SUB = 64
-#: records written ahead of which the kernel prefetches a record's lines: a series record is 6 pieces of CHUNK
+#: how many records ahead the kernel prefetches the lines of a series record: a record is 6 pieces of CHUNK
 #: values far apart, each a read for ownership from memory; prefetched 2 records ahead, series every iteration cost
 #: 2.2× the draw floor instead of 2.8× (1 thread, 4096 trajectories × 1000 iterations, d = 4096)
 PREFETCH = 2
