@@ -231,10 +231,11 @@ def welford(X, jj, q, v, inv, live):  # pragma: no cover - compiled
 
 
 @njit(inline="always", error_model="numpy")
-def accumulate(X, jj, values, inv_cnt):  # pragma: no cover - compiled
-    """Add lane jj's six quantities to its Welford sums (:func:`welford`) if it is still alive; count it."""
+def accumulate(X, jj, values, inv_cnt, in_window):  # pragma: no cover - compiled
+    """Add lane jj's six quantities to its Welford sums (:func:`welford`) and count it, if the iteration is
+    ``in_window`` and the lane still alive."""
     v0, v1, v2, v3, v4, v5 = values
-    live = X[_ALIVE, jj] > 0.0
+    live = (X[_ALIVE, jj] > 0.0) & in_window
     X[_CNT, jj] += 1.0 if live else 0.0
     welford(X, jj, 0, v0, inv_cnt, live)
     welford(X, jj, 1, v1, inv_cnt, live)
@@ -373,21 +374,17 @@ def kernel(opt, dim, state, noise, rt, blk, out):  # pragma: no cover - compiled
                 it = (lr_mult[s0 + s], wd_mult[s0 + s], fsqrt(g_mult[s0 + s] * inv_dm1), float(t))
                 Zs = Z[s]
                 rec_now = record and t % rec_every == 0
-                if t >= sum_start:
+                in_window = t >= sum_start
+                if rec_now or in_window:
                     # Welford's online mean and variance over the lanes still alive; each has been alive at every
-                    # iteration of the window so far, so its count is the same t − start + 1
-                    inv_cnt = 1.0 / (t - sum_start + 1)
-                    if rec_now:
-                        for jj in range(CHUNK):  # lockstep over lanes: selects only, vectorized
-                            values = lane_step(X, jj, Zs, it, lim)
-                            keep(X, jj, values)
-                            accumulate(X, jj, values, inv_cnt)
-                    else:
-                        for jj in range(CHUNK):
-                            accumulate(X, jj, lane_step(X, jj, Zs, it, lim), inv_cnt)
-                elif rec_now:
-                    for jj in range(CHUNK):
-                        keep(X, jj, lane_step(X, jj, Zs, it, lim))
+                    # iteration of the window so far, so its count is the same t − start + 1. One loop for a
+                    # recorded iteration and one in the window (the sums are selects): each variant of the
+                    # inlined step is one more large loop for LLVM to optimize on a cold cache
+                    inv_cnt = 1.0 / (t - sum_start + 1) if in_window else 0.0
+                    for jj in range(CHUNK):  # lockstep over lanes: selects only, vectorized
+                        values = lane_step(X, jj, Zs, it, lim)
+                        keep(X, jj, values)
+                        accumulate(X, jj, values, inv_cnt, in_window)
                 else:  # the quantities are not computed (the inlined step's unused results are dropped)
                     for jj in range(CHUNK):
                         lane_step(X, jj, Zs, it, lim)
