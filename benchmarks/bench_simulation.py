@@ -24,8 +24,10 @@ Ratios reported (targets from the issues):
 5. CuPy vs numba at 65,536 trajectories × d = 256 (GPU only), with the fraction of the GPU's memory bandwidth.
 
 Every ratio is the best of ``--repeat`` alternated runs (a, b, a, b, ...) after one warm-up, so a burst of load
-from other processes on a shared machine hits both sides. Sizes are chosen so that one call takes ≥ 0.1 s
-even with ``--quick``: the per-call overhead (≈ 1 ms) is then below the noise. ``--cpu`` runs numba on one
+from other processes on a shared machine hits both sides; the reduced group also reports each ratio as the
+median of the per-repetition ratios (``median_*``), which a drift of the machine's speed between repetitions
+moves less. Sizes are chosen so that one call takes ≥ 0.1 s even with ``--quick``: the per-call overhead
+(≈ 1 ms) is then below the noise. ``--cpu`` runs numba on one
 thread and times CPU time (``time.process_time``) instead of wall time: on a loaded shared machine the wall
 time of a two-thread run measures the other jobs as much as the kernel, while one thread's CPU time does not.
 """
@@ -37,6 +39,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from _report import print_report  # benchmarks/_report.py (the script's folder is on sys.path)
@@ -58,9 +61,19 @@ def best_time(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
-def paired_best(fa: Callable[[], object], fb: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Best times of ``fa`` and ``fb`` measured alternately (a, b, a, b, ...), so that a burst of load from
-    other processes on a shared machine hits both rather than one side of the ratio."""
+class Paired(NamedTuple):
+    """Two callables timed alternately: the best time of each, and the median over repetitions of the ratio
+    a/b within one repetition (robust to the machine's speed drifting between repetitions, which best-of-each
+    is not: the two bests may come from different repetitions)."""
+
+    a: float
+    b: float
+    median_ratio: float
+
+
+def paired(fa: Callable[[], object], fb: Callable[[], object], repeat: int) -> Paired:
+    """``fa`` and ``fb`` measured alternately (a, b, a, b, ...) after one warm-up each, so that a burst of load
+    from other processes on a shared machine hits both rather than one side of the ratio."""
     fa()
     fb()
     ta, tb = [], []
@@ -71,7 +84,13 @@ def paired_best(fa: Callable[[], object], fb: Callable[[], object], repeat: int)
         t = CLOCK()
         fb()
         tb.append(CLOCK() - t)
-    return min(ta), min(tb)
+    return Paired(min(ta), min(tb), float(np.median(np.array(ta) / np.array(tb))))
+
+
+def paired_best(fa: Callable[[], object], fb: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Best times of ``fa`` and ``fb`` measured alternately (:func:`paired`)."""
+    p = paired(fa, fb, repeat)
+    return p.a, p.b
 
 
 def _floor_kernels():
@@ -208,21 +227,27 @@ def bench_reduced_floor(args: argparse.Namespace, out: dict) -> None:
         fill_records(np.empty((6, steps, n)))
 
     run = lambda **kw: simulate("sgdm", method="reduced", backend="numba", **common, **kw)  # noqa: E731
-    t_none, t_f1 = paired_best(lambda: run(record="summary", summary_fraction=1.0 / steps), floor, args.repeat)
-    t_every, t_f2 = paired_best(lambda: run(record="series"), floor, args.repeat)
-    t_every2, t_rf = paired_best(lambda: run(record="series"), records_floor, args.repeat)
-    t_sum, t_f3 = paired_best(lambda: run(record="summary", summary_fraction=1.0), floor, args.repeat)
-    t_def, t_f4 = paired_best(lambda: run(record="summary"), floor, args.repeat)  # simulate's default window
+    none = paired(lambda: run(record="summary", summary_fraction=1.0 / steps), floor, args.repeat)
+    every = paired(lambda: run(record="series"), floor, args.repeat)
+    every2 = paired(lambda: run(record="series"), records_floor, args.repeat)
+    summ = paired(lambda: run(record="summary", summary_fraction=1.0), floor, args.repeat)
+    dflt = paired(lambda: run(record="summary"), floor, args.repeat)  # simulate's default window
     ts = n * steps
     out["reduced_vs_floor"] = {
         "sizes": f"SGDM, {n} trajectories x {steps} steps, d={d}",
-        "floor_ns_per_trajectory_step": t_f1 / ts * 1e9,
-        "no_records_ratio": t_none / t_f1,
-        "record_every_step_ratio": t_every / t_f2,
-        "record_every_step_vs_records_floor": t_every2 / t_rf,
-        "records_floor_ns_per_trajectory_step": t_rf / ts * 1e9,
-        "summary_every_step_ratio": t_sum / t_f3,
-        "summary_default_window_ratio": t_def / t_f4,
+        "floor_ns_per_trajectory_step": none.b / ts * 1e9,
+        "no_records_ratio": none.a / none.b,
+        "record_every_step_ratio": every.a / every.b,
+        "record_every_step_vs_records_floor": every2.a / every2.b,
+        "records_floor_ns_per_trajectory_step": every2.b / ts * 1e9,
+        "summary_every_step_ratio": summ.a / summ.b,
+        "summary_default_window_ratio": dflt.a / dflt.b,
+        # the same ratios as medians of the per-repetition ratios (each repetition times both sides back to back)
+        "median_no_records_ratio": none.median_ratio,
+        "median_record_every_step_ratio": every.median_ratio,
+        "median_record_every_step_vs_records_floor": every2.median_ratio,
+        "median_summary_every_step_ratio": summ.median_ratio,
+        "median_summary_default_window_ratio": dflt.median_ratio,
         "target": "<= 1.5",
     }
 
