@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import re
 import sys
 from collections.abc import Sequence
@@ -163,8 +164,6 @@ def console() -> int:
     system's to reclaim either way. :func:`main` itself, which tests and scripts call in-process, does not freeze.
     """
     code = main()
-    import gc
-
     gc.freeze()
     return code
 

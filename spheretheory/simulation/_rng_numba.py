@@ -7,7 +7,8 @@ draws many variates keeps the state in registers and stores it back once; :func:
 of numpy's ``random/src/distributions/distributions.c`` (as numba itself ports them for ``np.random.Generator``),
 with the same ziggurat tables, so row j yields exactly the numbers ``_rng.numpy_generator(st[j])`` would — tested in
 ``tests/test_simulation_rng.py``. All functions are plain ``@njit`` helpers inlined into the kernels that call
-them, whose compiled code numba caches on disk: a process compiles nothing.
+them, whose compiled code numba caches on disk: a process compiles nothing. Two LLVM intrinsics the kernels share
+live here too: :func:`fsqrt` (a square root LLVM can vectorize) and :func:`prefetch_write` (a cache hint).
 """
 
 from __future__ import annotations
